@@ -1,0 +1,712 @@
+/* red5prosrc: properties, URI handler, stable source pads, state changes; one
+ * subscription attempt (red5pro::Session) at a time runs on the element's worker. */
+/**
+ * SECTION:element-red5prosrc
+ *
+ * Subscribes to a live stream on a Red5 Pro server or cluster over WebRTC and exposes
+ * its media on "video" and "audio" source pads (depayloaded and parsed, or decoded with
+ * decode=true). With a Stream Manager it first asks which edge serves the stream.
+ * Subscriber events are posted as ELEMENT messages named "red5pro-event".
+ *
+ * gst-launch-1.0 red5prosrc host=sm.example.com tls=true stream-manager=sm2 \
+ *     stream-name=stream1 decode=true name=src  src.video ! videoconvert ! autovideosink
+ */
+#include "gstred5prosrc.h"
+#include "red5pro-config.h"
+#include "red5pro-events.h"
+#include "red5pro-session.h"
+#include "red5pro-worker.h"
+
+#include <memory>
+#include <mutex>
+#include <sstream>
+
+GST_DEBUG_CATEGORY (red5prosrc_debug);
+#define GST_CAT_DEFAULT red5prosrc_debug
+
+using namespace red5pro;
+
+enum {
+  PROP_0,
+  PROP_HOST,
+  PROP_PORT,
+  PROP_APP,
+  PROP_STREAM_NAME,
+  PROP_TLS,
+  PROP_STREAM_MANAGER,
+  PROP_NODE_GROUP,
+  PROP_REGION,
+  PROP_SM_API_VERSION,
+  PROP_SIGNALING,
+  PROP_SUBSCRIPTION_ID,
+  PROP_STUN_SERVER,
+  PROP_TURN_SERVER,
+  PROP_DECODE,
+  PROP_DATA_CHANNEL,
+  PROP_ICE_ADDRESSES,
+  PROP_TIMEOUT,
+};
+
+#define DEFAULT_PORT 0
+#define DEFAULT_APP "live"
+#define DEFAULT_TLS FALSE
+#define DEFAULT_STREAM_MANAGER StreamManagerMode::NONE
+#define DEFAULT_NODE_GROUP "default"
+#define DEFAULT_SM_API_VERSION "4.0"
+#define DEFAULT_SIGNALING Signaling::WHEP
+#define DEFAULT_DECODE FALSE
+#define DEFAULT_DATA_CHANNEL TRUE
+#define DEFAULT_TIMEOUT 10
+
+/* How long stopping waits for the WHEP DELETE to reach the edge. */
+#define TEARDOWN_DRAIN_MS 2000
+
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video",
+    GST_PAD_SRC, GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS ("video/x-vp8; video/x-vp9; video/x-h264; video/x-h265; video/x-av1; "
+        "video/x-raw(ANY)"));
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio",
+    GST_PAD_SRC, GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS ("audio/x-opus; audio/x-alaw; audio/x-mulaw; audio/x-raw(ANY)"));
+
+namespace {
+
+struct SrcListener : SessionListener {
+  GstRed5ProSrc *src = nullptr;
+  void session_pad_added (Session &session, GstPad *pad) override;
+  void session_failed (Session &session, const Failure &failure) override;
+};
+
+/* Everything C++ the element owns. */
+struct State {
+  SubscriberConfig props;                  /* GST_OBJECT_LOCK */
+  Worker worker { "red5prosrc" };
+  SrcListener listener;
+  std::shared_ptr<Session> session;        /* worker thread */
+  guint attempts = 0;                      /* worker thread */
+  bool running = false;                    /* worker thread: between start and stop */
+  std::mutex pads_lock;
+  GstPad *video = nullptr;                 /* our ghost pads, pads_lock */
+  GstPad *audio = nullptr;
+};
+
+}  // namespace
+
+struct _GstRed5ProSrc {
+  GstBin parent;
+  State *state;
+};
+
+static void gst_red5pro_src_uri_handler_init (gpointer iface, gpointer data);
+
+#define gst_red5pro_src_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstRed5ProSrc, gst_red5pro_src, GST_TYPE_BIN,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER, gst_red5pro_src_uri_handler_init));
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (red5prosrc, "red5prosrc", GST_RANK_NONE,
+    GST_TYPE_RED5PRO_SRC,
+    GST_DEBUG_CATEGORY_INIT (red5prosrc_debug, "red5prosrc", 0, "Red5 Pro subscriber"));
+
+GType
+gst_red5pro_stream_manager_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { int (StreamManagerMode::NONE), "No Stream Manager: host is the edge or standalone server",
+      "none" },
+    { int (StreamManagerMode::SM1), "Stream Manager 1.x (/streammanager/api/<version>)", "sm1" },
+    { int (StreamManagerMode::SM2), "Stream Manager 2.0 (/as/v1, node groups)", "sm2" },
+    { 0, nullptr, nullptr },
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRed5ProStreamManager", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_red5pro_signaling_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { int (Signaling::WHEP), "WHEP over HTTP (Red5 Pro's server-offer flavour or RFC 9725)",
+      "whep" },
+    { int (Signaling::WEBSOCKET), "Red5 Pro WebSocket signaling (not available yet)",
+      "websocket" },
+    { 0, nullptr, nullptr },
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRed5ProSignaling", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+/* ---- pads ------------------------------------------------------------------------ */
+
+/* Streaming thread: point our "video"/"audio" pad at the attempt's pad, creating ours
+ * the first time. Ours stay for the element's whole PAUSED/PLAYING life. */
+void
+SrcListener::session_pad_added (Session &, GstPad *pad)
+{
+  State *st = src->state;
+  bool video = g_str_equal (GST_PAD_NAME (pad), "video");
+  std::lock_guard<std::mutex> guard (st->pads_lock);
+  GstPad *&ours = video ? st->video : st->audio;
+  if (ours) {
+    gst_ghost_pad_set_target (GST_GHOST_PAD (ours), pad);
+    return;
+  }
+  GstPadTemplate *templ = gst_static_pad_template_get (video ? &video_template : &audio_template);
+  ours = gst_ghost_pad_new_from_template (GST_PAD_NAME (pad), pad, templ);
+  gst_object_unref (templ);
+  gst_pad_set_active (ours, TRUE);
+  gst_element_add_pad (GST_ELEMENT (src), ours);
+  GST_INFO_OBJECT (src, "exposed pad %s", GST_PAD_NAME (pad));
+}
+
+static void
+release_pads (GstRed5ProSrc *self)
+{
+  State *st = self->state;
+  std::lock_guard<std::mutex> guard (st->pads_lock);
+  for (GstPad **p : { &st->video, &st->audio }) {
+    if (!*p)
+      continue;
+    gst_pad_set_active (*p, FALSE);
+    gst_element_remove_pad (GST_ELEMENT (self), *p);
+    *p = nullptr;
+  }
+}
+
+static void
+untarget_pads (GstRed5ProSrc *self)
+{
+  State *st = self->state;
+  std::lock_guard<std::mutex> guard (st->pads_lock);
+  for (GstPad *p : { st->video, st->audio }) {
+    if (p)
+      gst_ghost_pad_set_target (GST_GHOST_PAD (p), nullptr);
+  }
+}
+
+/* ---- attempts (worker thread) ----------------------------------------------------- */
+
+static std::string
+make_subscription_id ()
+{
+  char buf[32];
+  g_snprintf (buf, sizeof buf, "subscriber-%04x", g_random_int_range (0, 0x10000));
+  return buf;
+}
+
+static void
+stop_attempt (GstRed5ProSrc *self)
+{
+  State *st = self->state;
+  if (!st->session)
+    return;
+  untarget_pads (self);
+  auto session = std::move (st->session);
+  session->stop ();
+}
+
+static void
+start_attempt (GstRed5ProSrc *self)
+{
+  State *st = self->state;
+  if (!st->running)
+    return;
+  stop_attempt (self);
+  GST_OBJECT_LOCK (self);
+  SubscriberConfig cfg = st->props;
+  GST_OBJECT_UNLOCK (self);
+  if (cfg.subscription_id.empty ())
+    cfg.subscription_id = make_subscription_id ();
+  st->attempts++;
+  st->session = std::make_shared<Session> (GST_ELEMENT (self), st->worker, cfg,
+      &st->listener, st->attempts);
+  st->session->start ();
+}
+
+/* Worker thread. Without retry (a later stage) every failure is an error the
+ * application sees; the attempt is torn down once its callback has returned. */
+void
+SrcListener::session_failed (Session &session, const Failure &f)
+{
+  GstRed5ProSrc *self = src;
+  GST_OBJECT_LOCK (self);
+  std::string stream = self->state->props.stream_name;
+  std::string host = f.edge.empty () ? self->state->props.host : f.edge;
+  GST_OBJECT_UNLOCK (self);
+  const char *detail = f.reason.c_str ();
+  switch (f.kind) {
+    case Failure::Kind::NOT_FOUND:
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("Stream '%s' was not found on %s", stream.c_str (), host.c_str ()), ("%s", detail));
+      break;
+    case Failure::Kind::UNAUTHORIZED:
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+          ("Not authorized to subscribe to '%s' on %s", stream.c_str (), host.c_str ()),
+          ("%s", detail));
+      break;
+    case Failure::Kind::UNREACHABLE:
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not reach %s", host.c_str ()), ("%s", detail));
+      break;
+    case Failure::Kind::REFUSED:
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("%s refused the subscription to '%s'", host.c_str (), stream.c_str ()),
+          ("%s", detail));
+      break;
+    case Failure::Kind::PROTOCOL:
+      GST_ELEMENT_ERROR (self, RESOURCE, READ,
+          ("Unexpected answer from %s while subscribing to '%s'", host.c_str (),
+              stream.c_str ()), ("%s", detail));
+      break;
+    case Failure::Kind::CONNECTION_CLOSED:
+      GST_ELEMENT_ERROR (self, RESOURCE, READ,
+          ("Lost the connection to %s", host.c_str ()), ("%s", detail));
+      break;
+    case Failure::Kind::INTERNAL:
+      GST_ELEMENT_ERROR (self, CORE, FAILED, ("Could not subscribe to '%s'", stream.c_str ()),
+          ("%s", detail));
+      break;
+  }
+  std::weak_ptr<Session> failed = session.shared_from_this ();
+  self->state->worker.post ([self, failed] () {
+    if (auto s = failed.lock (); s && s == self->state->session)
+      stop_attempt (self);
+  });
+}
+
+/* ---- GstBin / GstElement ----------------------------------------------------------- */
+
+/* Errors from inside an attempt (webrtcbin, DTLS, a chain) end that attempt; they are
+ * reported through the same failure path instead of leaving a half-dead bin. */
+static void
+gst_red5pro_src_handle_message (GstBin *bin, GstMessage *msg)
+{
+  auto *self = GST_RED5PRO_SRC (bin);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && GST_MESSAGE_SRC (msg) &&
+      GST_OBJECT (GST_MESSAGE_SRC (msg)) != GST_OBJECT (self)) {
+    GError *err = nullptr;
+    gchar *dbg = nullptr;
+    gst_message_parse_error (msg, &err, &dbg);
+    GST_WARNING_OBJECT (self, "error inside an attempt from %s: %s (%s)",
+        GST_MESSAGE_SRC_NAME (msg), err->message, GST_STR_NULL (dbg));
+    std::string text = std::string (GST_MESSAGE_SRC_NAME (msg)) + ": " + err->message;
+    GstObject *origin = GST_OBJECT (gst_object_ref (GST_MESSAGE_SRC (msg)));
+    g_clear_error (&err);
+    g_free (dbg);
+    gst_message_unref (msg);
+    self->state->worker.post ([self, origin, text] () {
+      auto &session = self->state->session;
+      if (session && session->owns (origin))
+        session->child_error (text);
+      gst_object_unref (origin);
+    });
+    return;
+  }
+  GST_BIN_CLASS (parent_class)->handle_message (bin, msg);
+}
+
+static gboolean
+check_settings (GstRed5ProSrc *self)
+{
+  GST_OBJECT_LOCK (self);
+  SubscriberConfig cfg = self->state->props;
+  GST_OBJECT_UNLOCK (self);
+  if (cfg.stream_name.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("No stream name given: set the 'stream-name' property"), (nullptr));
+    return FALSE;
+  }
+  if (cfg.host.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("No server given: set the 'host' property (the edge, or the Stream Manager "
+         "when 'stream-manager' is set)"), (nullptr));
+    return FALSE;
+  }
+  if (cfg.signaling == Signaling::WEBSOCKET) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("WebSocket signaling is not available in this version: use signaling=whep"),
+        (nullptr));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static GstStateChangeReturn
+gst_red5pro_src_change_state (GstElement *element, GstStateChange transition)
+{
+  auto *self = GST_RED5PRO_SRC (element);
+  State *st = self->state;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY: {
+      if (!check_settings (self))
+        return GST_STATE_CHANGE_FAILURE;
+      GST_OBJECT_LOCK (self);
+      guint timeout = st->props.timeout_s;
+      GST_OBJECT_UNLOCK (self);
+      st->worker.start (timeout);
+      break;
+    }
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      st->worker.call ([self] () {
+        self->state->running = false;
+        stop_attempt (self);
+      });
+      break;
+    default:
+      break;
+  }
+
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      ret = GST_STATE_CHANGE_NO_PREROLL;   /* a live source */
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      st->worker.post ([self] () {
+        if (self->state->running)
+          return;
+        self->state->running = true;
+        start_attempt (self);
+      });
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      release_pads (self);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      st->worker.stop (TEARDOWN_DRAIN_MS);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+/* ---- properties ---------------------------------------------------------------------- */
+
+static void
+set_string (std::string &field, const GValue *value, const char *fallback = "")
+{
+  const char *s = g_value_get_string (value);
+  field = s ? s : fallback;
+}
+
+static void
+gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *value,
+    GParamSpec *pspec)
+{
+  auto *self = GST_RED5PRO_SRC (object);
+  GST_OBJECT_LOCK (self);
+  SubscriberConfig &p = self->state->props;
+  switch (prop_id) {
+    case PROP_HOST: set_string (p.host, value); break;
+    case PROP_PORT: p.port = g_value_get_uint (value); break;
+    case PROP_APP: set_string (p.app, value, DEFAULT_APP); break;
+    case PROP_STREAM_NAME: set_string (p.stream_name, value); break;
+    case PROP_TLS: p.tls = g_value_get_boolean (value); break;
+    case PROP_STREAM_MANAGER:
+      p.stream_manager = StreamManagerMode (g_value_get_enum (value));
+      break;
+    case PROP_NODE_GROUP: set_string (p.node_group, value, DEFAULT_NODE_GROUP); break;
+    case PROP_REGION: set_string (p.region, value); break;
+    case PROP_SM_API_VERSION: set_string (p.sm_api_version, value, DEFAULT_SM_API_VERSION); break;
+    case PROP_SIGNALING: p.signaling = Signaling (g_value_get_enum (value)); break;
+    case PROP_SUBSCRIPTION_ID: set_string (p.subscription_id, value); break;
+    case PROP_STUN_SERVER: set_string (p.stun_server, value); break;
+    case PROP_TURN_SERVER: set_string (p.turn_server, value); break;
+    case PROP_DECODE: p.decode = g_value_get_boolean (value); break;
+    case PROP_DATA_CHANNEL: p.data_channel = g_value_get_boolean (value); break;
+    case PROP_ICE_ADDRESSES: {
+      p.ice_addresses.clear ();
+      const char *s = g_value_get_string (value);
+      gchar **parts = g_strsplit (s ? s : "", ",", -1);
+      for (gchar **it = parts; *it; it++) {
+        g_strstrip (*it);
+        if (**it)
+          p.ice_addresses.emplace_back (*it);
+      }
+      g_strfreev (parts);
+      break;
+    }
+    case PROP_TIMEOUT: p.timeout_s = g_value_get_uint (value); break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static const char *
+or_null (const std::string &s)
+{
+  return s.empty () ? nullptr : s.c_str ();
+}
+
+static void
+gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec)
+{
+  auto *self = GST_RED5PRO_SRC (object);
+  GST_OBJECT_LOCK (self);
+  const SubscriberConfig &p = self->state->props;
+  switch (prop_id) {
+    case PROP_HOST: g_value_set_string (value, or_null (p.host)); break;
+    case PROP_PORT: g_value_set_uint (value, p.port); break;
+    case PROP_APP: g_value_set_string (value, p.app.c_str ()); break;
+    case PROP_STREAM_NAME: g_value_set_string (value, or_null (p.stream_name)); break;
+    case PROP_TLS: g_value_set_boolean (value, p.tls); break;
+    case PROP_STREAM_MANAGER: g_value_set_enum (value, int (p.stream_manager)); break;
+    case PROP_NODE_GROUP: g_value_set_string (value, p.node_group.c_str ()); break;
+    case PROP_REGION: g_value_set_string (value, or_null (p.region)); break;
+    case PROP_SM_API_VERSION: g_value_set_string (value, p.sm_api_version.c_str ()); break;
+    case PROP_SIGNALING: g_value_set_enum (value, int (p.signaling)); break;
+    case PROP_SUBSCRIPTION_ID: g_value_set_string (value, or_null (p.subscription_id)); break;
+    case PROP_STUN_SERVER: g_value_set_string (value, or_null (p.stun_server)); break;
+    case PROP_TURN_SERVER: g_value_set_string (value, or_null (p.turn_server)); break;
+    case PROP_DECODE: g_value_set_boolean (value, p.decode); break;
+    case PROP_DATA_CHANNEL: g_value_set_boolean (value, p.data_channel); break;
+    case PROP_ICE_ADDRESSES: {
+      std::string joined;
+      for (const auto &a : p.ice_addresses)
+        joined += (joined.empty () ? "" : ",") + a;
+      g_value_set_string (value, or_null (joined));
+      break;
+    }
+    case PROP_TIMEOUT: g_value_set_uint (value, p.timeout_s); break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---- URI handler: red5pro://host[:port]/app/stream?property=value&... ----------------- */
+
+static GstURIType
+uri_get_type (GType)
+{
+  return GST_URI_SRC;
+}
+
+static const gchar *const *
+uri_get_protocols (GType)
+{
+  static const gchar *protocols[] = { "red5pro", "red5pros", nullptr };
+  return protocols;
+}
+
+static gchar *
+uri_get_uri (GstURIHandler *handler)
+{
+  auto *self = GST_RED5PRO_SRC (handler);
+  GST_OBJECT_LOCK (self);
+  SubscriberConfig p = self->state->props;
+  GST_OBJECT_UNLOCK (self);
+  if (p.host.empty () || p.stream_name.empty ())
+    return nullptr;
+  GstUri *uri = gst_uri_new (p.tls ? "red5pros" : "red5pro", nullptr, p.host.c_str (),
+      p.port ? p.port : GST_URI_NO_PORT, nullptr, nullptr, nullptr);
+  GList *segments = nullptr;
+  segments = g_list_append (segments, g_strdup (""));
+  segments = g_list_append (segments, g_strdup (p.app.c_str ()));
+  segments = g_list_append (segments, g_strdup (p.stream_name.c_str ()));
+  gst_uri_set_path_segments (uri, segments);
+  if (p.stream_manager != StreamManagerMode::NONE)
+    gst_uri_set_query_value (uri, "stream-manager",
+        p.stream_manager == StreamManagerMode::SM1 ? "sm1" : "sm2");
+  gchar *s = gst_uri_to_string (uri);
+  gst_uri_unref (uri);
+  return s;
+}
+
+static gboolean
+uri_set_uri (GstURIHandler *handler, const gchar *str, GError **error)
+{
+  auto *self = GST_RED5PRO_SRC (handler);
+  GstUri *uri = gst_uri_from_string (str);
+  if (!uri || !gst_uri_get_host (uri) || !*gst_uri_get_host (uri)) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "Invalid URI '%s': expected red5pro[s]://host[:port]/app/stream", str);
+    if (uri)
+      gst_uri_unref (uri);
+    return FALSE;
+  }
+  std::vector<std::string> path;
+  GList *segs = gst_uri_get_path_segments (uri);
+  for (GList *l = segs; l; l = l->next) {
+    if (l->data && *static_cast<char *> (l->data))
+      path.emplace_back (static_cast<char *> (l->data));
+  }
+  g_list_free_full (segs, g_free);
+  if (path.size () < 2) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "URI '%s' names no app and stream: expected red5pro[s]://host[:port]/app/stream", str);
+    gst_uri_unref (uri);
+    return FALSE;
+  }
+  std::string stream = path[1];
+  for (size_t i = 2; i < path.size (); i++)
+    stream += "/" + path[i];
+
+  /* query pairs are property names; check them all before changing anything */
+  GHashTable *query = gst_uri_get_query_table (uri);
+  GParamSpec *ps = nullptr;
+  if (query) {
+    GHashTableIter it;
+    gpointer key, val;
+    g_hash_table_iter_init (&it, query);
+    while (g_hash_table_iter_next (&it, &key, &val)) {
+      ps = g_object_class_find_property (G_OBJECT_GET_CLASS (self), (const char *) key);
+      if (!ps || !(ps->flags & G_PARAM_WRITABLE) || !val) {
+        g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+            "URI parameter '%s' is not a red5prosrc property", (const char *) key);
+        g_hash_table_unref (query);
+        gst_uri_unref (uri);
+        return FALSE;
+      }
+    }
+  }
+  guint port = gst_uri_get_port (uri) == GST_URI_NO_PORT ? 0 : gst_uri_get_port (uri);
+  g_object_set (self, "host", gst_uri_get_host (uri), "port", port,
+      "tls", g_strcmp0 (gst_uri_get_scheme (uri), "red5pros") == 0,
+      "app", path[0].c_str (), "stream-name", stream.c_str (), NULL);
+  if (query) {
+    GHashTableIter it;
+    gpointer key, val;
+    g_hash_table_iter_init (&it, query);
+    while (g_hash_table_iter_next (&it, &key, &val))
+      gst_util_set_object_arg (G_OBJECT (self), (const char *) key, (const char *) val);
+    g_hash_table_unref (query);
+  }
+  gst_uri_unref (uri);
+  return TRUE;
+}
+
+static void
+gst_red5pro_src_uri_handler_init (gpointer g_iface, gpointer)
+{
+  auto *iface = static_cast<GstURIHandlerInterface *> (g_iface);
+  iface->get_type = uri_get_type;
+  iface->get_protocols = uri_get_protocols;
+  iface->get_uri = uri_get_uri;
+  iface->set_uri = uri_set_uri;
+}
+
+/* ---- GObject ------------------------------------------------------------------------ */
+
+static void
+gst_red5pro_src_finalize (GObject *object)
+{
+  auto *self = GST_RED5PRO_SRC (object);
+  self->state->worker.stop (0);
+  delete self->state;
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_red5pro_src_init (GstRed5ProSrc *self)
+{
+  self->state = new State ();
+  self->state->listener.src = self;
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+  gst_bin_set_suppressed_flags (GST_BIN (self),
+      GstElementFlags (GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK));
+}
+
+static void
+gst_red5pro_src_class_init (GstRed5ProSrcClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBinClass *bin_class = GST_BIN_CLASS (klass);
+
+  gobject_class->set_property = gst_red5pro_src_set_property;
+  gobject_class->get_property = gst_red5pro_src_get_property;
+  gobject_class->finalize = gst_red5pro_src_finalize;
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_red5pro_src_change_state);
+  bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_red5pro_src_handle_message);
+
+  auto flags = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY);
+
+  g_object_class_install_property (gobject_class, PROP_HOST,
+      g_param_spec_string ("host", "Host",
+          "Red5 Pro server to subscribe from: the edge or standalone server, or the "
+          "Stream Manager when stream-manager is not none", nullptr, flags));
+  g_object_class_install_property (gobject_class, PROP_PORT,
+      g_param_spec_uint ("port", "Port",
+          "Port of the server, also used for the edges a Stream Manager returns "
+          "(0 = 443 with tls, 5080 without)", 0, 65535, DEFAULT_PORT, flags));
+  g_object_class_install_property (gobject_class, PROP_APP,
+      g_param_spec_string ("app", "App",
+          "Red5 Pro application (scope) the stream lives in", DEFAULT_APP, flags));
+  g_object_class_install_property (gobject_class, PROP_STREAM_NAME,
+      g_param_spec_string ("stream-name", "Stream name",
+          "Name of the live stream to subscribe to (required)", nullptr, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS,
+      g_param_spec_boolean ("tls", "TLS",
+          "Use https (and wss) for the Stream Manager and signaling", DEFAULT_TLS, flags));
+  g_object_class_install_property (gobject_class, PROP_STREAM_MANAGER,
+      g_param_spec_enum ("stream-manager", "Stream Manager",
+          "Ask this kind of Stream Manager at host which edge serves the stream",
+          GST_TYPE_RED5PRO_STREAM_MANAGER, int (DEFAULT_STREAM_MANAGER), flags));
+  g_object_class_install_property (gobject_class, PROP_NODE_GROUP,
+      g_param_spec_string ("node-group", "Node group",
+          "Stream Manager 2.0 node group to look the edge up in", DEFAULT_NODE_GROUP, flags));
+  g_object_class_install_property (gobject_class, PROP_REGION,
+      g_param_spec_string ("region", "Region",
+          "Stream Manager 1.x region to prefer (empty = any)", nullptr, flags));
+  g_object_class_install_property (gobject_class, PROP_SM_API_VERSION,
+      g_param_spec_string ("sm-api-version", "Stream Manager API version",
+          "Stream Manager 1.x API version in the lookup URL", DEFAULT_SM_API_VERSION, flags));
+  g_object_class_install_property (gobject_class, PROP_SIGNALING,
+      g_param_spec_enum ("signaling", "Signaling", "How to negotiate WebRTC with the edge",
+          GST_TYPE_RED5PRO_SIGNALING, int (DEFAULT_SIGNALING), flags));
+  g_object_class_install_property (gobject_class, PROP_SUBSCRIPTION_ID,
+      g_param_spec_string ("subscription-id", "Subscription id",
+          "Subscriber id sent to the server (empty = a new 'subscriber-xxxx' per attempt)",
+          nullptr, flags));
+  g_object_class_install_property (gobject_class, PROP_STUN_SERVER,
+      g_param_spec_string ("stun-server", "STUN server",
+          "STUN server as stun://host:port (empty = none)", nullptr, flags));
+  g_object_class_install_property (gobject_class, PROP_TURN_SERVER,
+      g_param_spec_string ("turn-server", "TURN server",
+          "TURN server as turn(s)://user:password@host:port (empty = none)", nullptr, flags));
+  g_object_class_install_property (gobject_class, PROP_DECODE,
+      g_param_spec_boolean ("decode", "Decode",
+          "Output raw decoded media instead of depayloaded, parsed encoded media",
+          DEFAULT_DECODE, flags));
+  g_object_class_install_property (gobject_class, PROP_DATA_CHANNEL,
+      g_param_spec_boolean ("data-channel", "Data channel",
+          "Open the 'red5pro' data channel for server messages (WHEP signal=true)",
+          DEFAULT_DATA_CHANNEL, flags));
+  g_object_class_install_property (gobject_class, PROP_ICE_ADDRESSES,
+      g_param_spec_string ("ice-addresses", "ICE addresses",
+          "Comma-separated local IP addresses ICE may use for host candidates "
+          "(empty = all interfaces)", nullptr, flags));
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "Network timeout in seconds for Stream Manager and signaling requests",
+          1, 3600, DEFAULT_TIMEOUT, flags));
+
+  gst_element_class_add_static_pad_template (element_class, &video_template);
+  gst_element_class_add_static_pad_template (element_class, &audio_template);
+  gst_element_class_set_static_metadata (element_class, "Red5 Pro source",
+      "Source/Network/WebRTC",
+      "Subscribes to a Red5 Pro live stream over WebRTC (WHEP), with Stream Manager "
+      "edge lookup; posts Red5 Pro subscriber events on the bus",
+      "gst-red5pro developers");
+
+  gst_type_mark_as_plugin_api (GST_TYPE_RED5PRO_STREAM_MANAGER, GstPluginAPIFlags (0));
+  gst_type_mark_as_plugin_api (GST_TYPE_RED5PRO_SIGNALING, GstPluginAPIFlags (0));
+}

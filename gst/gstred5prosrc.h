@@ -1,0 +1,19 @@
+/* red5prosrc: the element. Owns properties, the URI handler, the stable "video" and
+ * "audio" source pads, state changes, and the worker thread its attempts run on. */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_RED5PRO_SRC (gst_red5pro_src_get_type ())
+G_DECLARE_FINAL_TYPE (GstRed5ProSrc, gst_red5pro_src, GST, RED5PRO_SRC, GstBin)
+
+#define GST_TYPE_RED5PRO_STREAM_MANAGER (gst_red5pro_stream_manager_get_type ())
+GType gst_red5pro_stream_manager_get_type (void);
+#define GST_TYPE_RED5PRO_SIGNALING (gst_red5pro_signaling_get_type ())
+GType gst_red5pro_signaling_get_type (void);
+
+GST_ELEMENT_REGISTER_DECLARE (red5prosrc);
+
+G_END_DECLS

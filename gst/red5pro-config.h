@@ -1,0 +1,38 @@
+/* red5pro-config: a plain copy of the element's properties, taken under the object
+ * lock when an attempt starts, so that network code never reads properties directly. */
+#pragma once
+
+#include <glib.h>
+
+#include <string>
+#include <vector>
+
+namespace red5pro {
+
+enum class StreamManagerMode { NONE = 0, SM1 = 1, SM2 = 2 };
+enum class Signaling { WHEP = 0, WEBSOCKET = 1 };
+
+struct SubscriberConfig {
+  std::string host;                 /* edge/standalone host, or the Stream Manager's */
+  guint port = 0;                   /* 0 = protocol default (443 with TLS, 5080 without) */
+  std::string app = "live";
+  std::string stream_name;
+  bool tls = false;
+  StreamManagerMode stream_manager = StreamManagerMode::NONE;
+  std::string node_group = "default";
+  std::string region;
+  std::string sm_api_version = "4.0";
+  Signaling signaling = Signaling::WHEP;
+  std::string subscription_id;      /* never empty once an attempt starts */
+  std::string stun_server;
+  std::string turn_server;
+  bool decode = false;
+  bool data_channel = true;         /* WHEP signal=true: open the red5pro data channel */
+  std::vector<std::string> ice_addresses;
+  guint timeout_s = 10;
+
+  guint effective_port () const { return port ? port : (tls ? 443 : 5080); }
+  const char *http_scheme () const { return tls ? "https" : "http"; }
+};
+
+}  // namespace red5pro

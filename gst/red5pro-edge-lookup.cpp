@@ -1,0 +1,200 @@
+/* red5pro-edge-lookup: Stream Manager 1.x / 2.0 edge lookup (protocol notes, section 2). */
+#include "red5pro-edge-lookup.h"
+#include "red5pro-url.h"
+
+#include <json-glib/json-glib.h>
+
+GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
+#define GST_CAT_DEFAULT red5prosrc_debug
+
+namespace red5pro {
+
+namespace {
+
+using Kind = LookupOutcome::Kind;
+
+/* Parses body as JSON; returns the root node (owned by *parser) or nullptr. */
+JsonNode *
+parse_json (JsonParser *parser, const std::string &body)
+{
+  if (body.empty ())
+    return nullptr;
+  if (!json_parser_load_from_data (parser, body.data (), gssize (body.size ()), nullptr))
+    return nullptr;
+  return json_parser_get_root (parser);
+}
+
+std::string
+string_member (JsonObject *obj, const char *name)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+  if (!node || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return {};
+  return json_node_get_string (node);
+}
+
+/* A failure status: the SM's errorMessage when it sent one. */
+LookupOutcome
+failure_outcome (guint status, JsonNode *root)
+{
+  LookupOutcome out;
+  out.http_status = status;
+  std::string message;
+  if (root && JSON_NODE_HOLDS_OBJECT (root))
+    message = string_member (json_node_get_object (root), "errorMessage");
+  if (status >= 400 && status < 500) {
+    out.kind = Kind::NOT_FOUND;
+    out.reason = message.empty () ? "no edge serves the stream" : message;
+  } else {
+    out.kind = Kind::SERVER_ERROR;
+    out.reason = "Stream Manager answered HTTP " + std::to_string (status) +
+        (message.empty () ? "" : ": " + message);
+  }
+  return out;
+}
+
+LookupOutcome
+edge_outcome (guint status, Edge edge)
+{
+  LookupOutcome out;
+  out.http_status = status;
+  if (!host_is_valid (edge.address)) {
+    out.kind = Kind::BAD_RESPONSE;
+    out.reason = "Stream Manager returned an unusable serverAddress";
+    return out;
+  }
+  out.kind = Kind::OK;
+  out.edge = std::move (edge);
+  return out;
+}
+
+LookupOutcome
+bad_response (guint status, const char *why)
+{
+  LookupOutcome out;
+  out.kind = Kind::BAD_RESPONSE;
+  out.http_status = status;
+  out.reason = why;
+  return out;
+}
+
+}  // namespace
+
+std::string
+edge_lookup_url (const SubscriberConfig &cfg)
+{
+  if (cfg.stream_manager == StreamManagerMode::SM2) {
+    return build_url (cfg.http_scheme (), cfg.host, cfg.effective_port (),
+        { "as", "v1", "streams", "stream", cfg.node_group, "subscribe", cfg.app,
+          cfg.stream_name });
+  }
+  QueryPairs query { { "action", "subscribe" } };
+  if (!cfg.region.empty ())
+    query.emplace_back ("region", cfg.region);
+  return build_url (cfg.http_scheme (), cfg.host, cfg.effective_port (),
+      { "streammanager", "api", cfg.sm_api_version, "event", cfg.app, cfg.stream_name },
+      query);
+}
+
+LookupOutcome
+parse_sm1_lookup (guint status, const std::string &body)
+{
+  JsonParser *parser = json_parser_new ();
+  JsonNode *root = parse_json (parser, body);
+  LookupOutcome out;
+  if (status < 200 || status >= 300) {
+    out = failure_outcome (status, root);
+  } else if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
+    out = bad_response (status, "Stream Manager answer is not a JSON object");
+  } else {
+    JsonObject *obj = json_node_get_object (root);
+    Edge edge;
+    edge.address = string_member (obj, "serverAddress");
+    edge.app = string_member (obj, "scope");
+    if (!edge.app.empty () && edge.app.front () == '/')
+      edge.app.erase (0, 1);
+    edge.region = string_member (obj, "region");
+    if (edge.address.empty ())
+      out = bad_response (status, "Stream Manager answer has no serverAddress");
+    else
+      out = edge_outcome (status, std::move (edge));
+  }
+  g_object_unref (parser);
+  return out;
+}
+
+LookupOutcome
+parse_sm2_lookup (guint status, const std::string &body)
+{
+  JsonParser *parser = json_parser_new ();
+  JsonNode *root = parse_json (parser, body);
+  LookupOutcome out;
+  if (status < 200 || status >= 300) {
+    out = failure_outcome (status, root);
+  } else if (!root || !JSON_NODE_HOLDS_ARRAY (root)) {
+    out = bad_response (status, "Stream Manager 2.0 answer is not a JSON array");
+  } else {
+    /* best first: the first entry with an address, preferring nodes in service */
+    JsonArray *arr = json_node_get_array (root);
+    JsonObject *chosen = nullptr;
+    for (guint pass = 0; pass < 2 && !chosen; pass++) {
+      for (guint i = 0; i < json_array_get_length (arr); i++) {
+        JsonNode *n = json_array_get_element (arr, i);
+        if (!JSON_NODE_HOLDS_OBJECT (n))
+          continue;
+        JsonObject *o = json_node_get_object (n);
+        if (string_member (o, "serverAddress").empty ())
+          continue;
+        std::string state = string_member (o, "nodeState");
+        if (pass == 0 && !state.empty () && state != "INSERVICE")
+          continue;
+        chosen = o;
+        break;
+      }
+    }
+    if (!chosen) {
+      out.kind = Kind::NOT_FOUND;
+      out.http_status = status;
+      out.reason = "Stream Manager has no edge serving the stream yet";
+    } else {
+      Edge edge;
+      edge.address = string_member (chosen, "serverAddress");
+      std::string guid = string_member (chosen, "streamGuid");
+      auto slash = guid.rfind ('/');
+      if (slash != std::string::npos)
+        edge.app = guid.substr (0, slash);
+      edge.region = string_member (chosen, "subGroup");
+      out = edge_outcome (status, std::move (edge));
+    }
+  }
+  g_object_unref (parser);
+  return out;
+}
+
+void
+lookup_edge (Worker &worker, const SubscriberConfig &cfg, GCancellable *cancellable,
+    std::function<void (const LookupOutcome &)> done)
+{
+  std::string url = edge_lookup_url (cfg);
+  GST_INFO ("Stream Manager lookup: GET %s", url.c_str ());
+  SoupMessage *msg = soup_message_new ("GET", url.c_str ());
+  if (!msg) {
+    done (bad_response (0, "invalid Stream Manager URL"));
+    return;
+  }
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept",
+      "application/json");
+  bool sm2 = cfg.stream_manager == StreamManagerMode::SM2;
+  worker.send (msg, cancellable, [done, sm2] (const HttpResult &r) {
+    if (r.status == 0) {
+      LookupOutcome out;
+      out.kind = Kind::UNREACHABLE;
+      out.reason = "Stream Manager unreachable: " + r.error;
+      done (out);
+      return;
+    }
+    done (sm2 ? parse_sm2_lookup (r.status, r.body) : parse_sm1_lookup (r.status, r.body));
+  });
+}
+
+}  // namespace red5pro

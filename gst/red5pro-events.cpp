@@ -1,0 +1,35 @@
+/* red5pro-events: builds and posts "red5pro-event" ELEMENT messages. */
+#include "red5pro-events.h"
+
+GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
+#define GST_CAT_DEFAULT red5prosrc_debug
+
+namespace red5pro {
+
+GstStructure *
+event_new (const char *type, const char *firstfield, ...)
+{
+  GstStructure *s = gst_structure_new (EVENT_STRUCTURE, "type", G_TYPE_STRING, type, NULL);
+  if (firstfield) {
+    va_list args;
+    va_start (args, firstfield);
+    gst_structure_set_valist (s, firstfield, args);
+    va_end (args);
+  }
+  return s;
+}
+
+GstStructure *
+event_new (const char *type)
+{
+  return gst_structure_new (EVENT_STRUCTURE, "type", G_TYPE_STRING, type, NULL);
+}
+
+void
+event_post (GstElement *src, GstStructure *event)
+{
+  GST_INFO_OBJECT (src, "event %" GST_PTR_FORMAT, event);
+  gst_element_post_message (src, gst_message_new_element (GST_OBJECT (src), event));
+}
+
+}  // namespace red5pro

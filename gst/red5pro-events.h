@@ -1,0 +1,58 @@
+/* red5pro-events: subscriber event names (Red5 Pro SDK names, plus our lifecycle ones)
+ * and how they reach the application: ELEMENT messages named "red5pro-event". */
+#pragma once
+
+#include <gst/gst.h>
+
+namespace red5pro {
+namespace event {
+
+/* Common subscriber events (SDK names) */
+constexpr const char *CONNECT_SUCCESS = "Connect.Success";
+constexpr const char *CONNECT_FAILURE = "Connect.Failure";
+constexpr const char *SUBSCRIBE_START = "Subscribe.Start";
+constexpr const char *SUBSCRIBE_STOP = "Subscribe.Stop";
+constexpr const char *SUBSCRIBE_FAIL = "Subscribe.Fail";
+constexpr const char *SUBSCRIBE_INVALID_NAME = "Subscribe.InvalidName";
+constexpr const char *SUBSCRIBE_METADATA = "Subscribe.Metadata";
+constexpr const char *SUBSCRIBE_STATUS = "Subscribe.Status";
+constexpr const char *SUBSCRIBE_SEND_INVOKE = "Subscribe.Send.Invoke";
+constexpr const char *SUBSCRIBE_PLAY_UNPUBLISH = "Subscribe.Play.Unpublish";
+constexpr const char *SUBSCRIBE_CONNECTION_CLOSED = "Subscribe.Connection.Closed";
+
+/* WebRTC events (SDK names) */
+constexpr const char *PEER_CONNECTION_AVAILABLE = "WebRTC.PeerConnection.Available";
+constexpr const char *OFFER_START = "WebRTC.Offer.Start";
+constexpr const char *OFFER_END = "WebRTC.Offer.End";
+constexpr const char *ANSWER_START = "WebRTC.Answer.Start";
+constexpr const char *ANSWER_END = "WebRTC.Answer.End";
+constexpr const char *CANDIDATE_START = "WebRTC.Candidate.Start";
+constexpr const char *CANDIDATE_END = "WebRTC.Candidate.End";
+constexpr const char *ICE_TRICKLE_COMPLETE = "WebRTC.IceTrickle.Complete";
+constexpr const char *DATA_CHANNEL_AVAILABLE = "WebRTC.DataChannel.Available";
+constexpr const char *DATA_CHANNEL_OPEN = "WebRTC.DataChannel.Open";
+constexpr const char *DATA_CHANNEL_CLOSE = "WebRTC.DataChannel.Close";
+constexpr const char *DATA_CHANNEL_ERROR = "WebRTC.DataChannel.Error";
+constexpr const char *DATA_CHANNEL_MESSAGE = "WebRTC.DataChannel.Message";
+constexpr const char *PEER_CONNECTION_ON_TRACK = "WebRTC.PeerConnection.OnTrack";
+constexpr const char *ADD_STREAM = "WebRTC.Add.Stream";
+
+/* gst-red5pro's own lifecycle events */
+constexpr const char *EDGE_RESOLVED = "Red5Pro.Edge.Resolved";
+
+}  // namespace event
+
+/* Name of the structure of every event message. */
+constexpr const char *EVENT_STRUCTURE = "red5pro-event";
+
+/* A new event structure: name "red5pro-event", field "type" = type, then the
+ * NULL-terminated field list as in gst_structure_new(). */
+GstStructure *event_new (const char *type, const char *firstfield, ...) G_GNUC_NULL_TERMINATED;
+
+/* An event with no field but "type". */
+GstStructure *event_new (const char *type);
+
+/* Posts the event (takes ownership) as an ELEMENT message from src. */
+void event_post (GstElement *src, GstStructure *event);
+
+}  // namespace red5pro

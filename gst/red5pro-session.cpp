@@ -1,0 +1,872 @@
+/* red5pro-session: one subscription attempt (lookup, webrtcbin, WHEP, output chains). */
+#include "red5pro-session.h"
+#include "red5pro-events.h"
+
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/nice/nice.h>
+#include <nice/agent.h>
+
+GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
+#define GST_CAT_DEFAULT red5prosrc_debug
+
+namespace red5pro {
+
+namespace {
+
+/* What we offer to receive. Red5 Pro's own offers use these codecs; payload types only
+ * matter for standard WHEP servers, which answer with ours. */
+const char *VIDEO_CAPS =
+    "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000;"
+    "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
+    "packetization-mode=(string)1,profile-level-id=(string)42e01f,"
+    "level-asymmetry-allowed=(string)1";
+const char *AUDIO_CAPS =
+    "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
+    "encoding-params=(string)2";
+
+std::string
+sdp_text (GstWebRTCSessionDescription *desc)
+{
+  char *text = gst_sdp_message_as_text (desc->sdp);
+  std::string s (text);
+  g_free (text);
+  return s;
+}
+
+GstWebRTCSessionDescription *
+description_from_text (GstWebRTCSDPType type, const std::string &text)
+{
+  GstSDPMessage *sdp = nullptr;
+  gst_sdp_message_new (&sdp);
+  if (gst_sdp_message_parse_buffer (reinterpret_cast<const guint8 *> (text.data ()),
+          guint (text.size ()), sdp) != GST_SDP_OK) {
+    gst_sdp_message_free (sdp);
+    return nullptr;
+  }
+  return gst_webrtc_session_description_new (type, sdp);
+}
+
+/* The error a webrtcbin promise reply carries, if any. */
+std::string
+promise_error (GstPromise *promise)
+{
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
+    return "no reply";
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GError *err = nullptr;
+  if (reply && gst_structure_has_field (reply, "error")) {
+    gst_structure_get (reply, "error", G_TYPE_ERROR, &err, NULL);
+    std::string s = err ? err->message : "unknown error";
+    g_clear_error (&err);
+    return s;
+  }
+  return {};
+}
+
+struct PromiseData {
+  std::weak_ptr<Session> session;
+  std::function<void (Session &, GstPromise *)> fn;
+  Worker *worker;
+};
+
+}  // namespace
+
+const char *
+failure_kind_name (Failure::Kind kind)
+{
+  switch (kind) {
+    case Failure::Kind::NOT_FOUND: return "not-found";
+    case Failure::Kind::UNAUTHORIZED: return "unauthorized";
+    case Failure::Kind::UNREACHABLE: return "unreachable";
+    case Failure::Kind::REFUSED: return "refused";
+    case Failure::Kind::PROTOCOL: return "protocol-error";
+    case Failure::Kind::CONNECTION_CLOSED: return "connection-closed";
+    case Failure::Kind::INTERNAL: return "internal-error";
+  }
+  return "unknown";
+}
+
+Session::Session (GstElement *element, Worker &worker, SubscriberConfig cfg,
+    SessionListener *listener, guint attempt)
+  : element_ (element), worker_ (worker), cfg_ (std::move (cfg)), listener_ (listener),
+    attempt_ (attempt), cancellable_ (g_cancellable_new ())
+{
+}
+
+Session::~Session ()
+{
+  g_object_unref (cancellable_);
+  if (local_offer_)
+    gst_webrtc_session_description_free (local_offer_);
+  for (auto *ch : channels_)
+    g_object_unref (ch);
+  if (bin_)
+    gst_object_unref (bin_);
+}
+
+/* ---- marshalling ---------------------------------------------------------------- */
+
+gpointer
+Session::weak_ref_data ()
+{
+  return new std::weak_ptr<Session> (shared_from_this ());
+}
+
+void
+Session::free_weak_ref_data (gpointer data, GClosure *)
+{
+  delete static_cast<std::weak_ptr<Session> *> (data);
+}
+
+std::shared_ptr<Session>
+Session::from_data (gpointer data)
+{
+  return static_cast<std::weak_ptr<Session> *> (data)->lock ();
+}
+
+template <typename F>
+void
+Session::on_worker (F fn)
+{
+  std::weak_ptr<Session> weak = shared_from_this ();
+  worker_.post ([weak, fn] () {
+    auto self = weak.lock ();
+    if (self && !self->stopped_)
+      fn (*self);
+  });
+}
+
+/* A promise whose reply is handled on the worker, if the session still runs. */
+static GstPromise *
+promise_on_worker (Session &session, Worker &worker,
+    std::function<void (Session &, GstPromise *)> fn)
+{
+  auto *pd = new PromiseData { session.shared_from_this (), std::move (fn), &worker };
+  return gst_promise_new_with_change_func (
+      [] (GstPromise *promise, gpointer data) {
+        auto *pd = static_cast<PromiseData *> (data);
+        gst_promise_ref (promise);
+        auto weak = pd->session;
+        auto fn = pd->fn;
+        pd->worker->post ([weak, fn, promise] () {
+          auto self = weak.lock ();
+          if (self)
+            fn (*self, promise);
+          gst_promise_unref (promise);
+        });
+      },
+      pd, [] (gpointer data) { delete static_cast<PromiseData *> (data); });
+}
+
+void
+Session::post (GstStructure *event)
+{
+  gst_structure_set (event, "attempt", G_TYPE_UINT, attempt_, NULL);
+  event_post (element_, event);
+}
+
+void
+Session::fail (Failure::Kind kind, std::string reason, guint http_status)
+{
+  if (failed_ || stopped_)
+    return;
+  failed_ = true;
+  GST_WARNING_OBJECT (element_, "attempt %u failed (%s): %s", attempt_,
+      failure_kind_name (kind), reason.c_str ());
+  post (event_new (event::SUBSCRIBE_FAIL, "reason", G_TYPE_STRING, failure_kind_name (kind),
+      "message", G_TYPE_STRING, reason.c_str (), "edge", G_TYPE_STRING, edge_.c_str (),
+      "http-status", G_TYPE_UINT, http_status, NULL));
+  Failure f;
+  f.kind = kind;
+  f.http_status = http_status;
+  f.reason = std::move (reason);
+  f.edge = edge_;
+  listener_->session_failed (*this, f);
+}
+
+/* ---- the attempt, step by step ---------------------------------------------------- */
+
+void
+Session::start ()
+{
+  GST_INFO_OBJECT (element_, "attempt %u: subscribing to %s", attempt_,
+      cfg_.stream_name.c_str ());
+  if (cfg_.stream_manager == StreamManagerMode::NONE) {
+    edge_ = cfg_.host;
+    app_ = cfg_.app;
+    create_peer ();
+    return;
+  }
+  std::weak_ptr<Session> weak = shared_from_this ();
+  lookup_edge (worker_, cfg_, cancellable_, [weak] (const LookupOutcome &o) {
+    auto self = weak.lock ();
+    if (self && !self->stopped_)
+      self->on_lookup (o);
+  });
+}
+
+void
+Session::on_lookup (const LookupOutcome &o)
+{
+  using K = LookupOutcome::Kind;
+  if (o.kind != K::OK) {
+    post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING, o.reason.c_str (),
+        "http-status", G_TYPE_UINT, o.http_status, "stream-name", G_TYPE_STRING,
+        cfg_.stream_name.c_str (), NULL));
+    switch (o.kind) {
+      case K::NOT_FOUND:
+        fail (Failure::Kind::NOT_FOUND, o.reason, o.http_status);
+        break;
+      case K::UNREACHABLE:
+        fail (Failure::Kind::UNREACHABLE, o.reason);
+        break;
+      case K::SERVER_ERROR:
+        fail (Failure::Kind::REFUSED, o.reason, o.http_status);
+        break;
+      default:
+        fail (Failure::Kind::PROTOCOL, o.reason, o.http_status);
+        break;
+    }
+    return;
+  }
+  edge_ = o.edge.address;
+  app_ = o.edge.app.empty () ? cfg_.app : o.edge.app;
+  post (event_new (event::EDGE_RESOLVED, "edge", G_TYPE_STRING, edge_.c_str (),
+      "app", G_TYPE_STRING, app_.c_str (), "region", G_TYPE_STRING, o.edge.region.c_str (),
+      NULL));
+  create_peer ();
+}
+
+void
+Session::create_peer ()
+{
+  char *name = g_strdup_printf ("attempt-%u", attempt_);
+  bin_ = GST_BIN (gst_object_ref_sink (gst_bin_new (name)));
+  g_free (name);
+  webrtc_ = gst_element_factory_make ("webrtcbin", nullptr);
+  if (!webrtc_) {
+    fail (Failure::Kind::INTERNAL, "the webrtcbin element is missing (gst-plugins-bad)");
+    return;
+  }
+  g_object_set (webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
+  if (!cfg_.stun_server.empty ())
+    g_object_set (webrtc_, "stun-server", cfg_.stun_server.c_str (), NULL);
+  if (!cfg_.turn_server.empty ())
+    g_object_set (webrtc_, "turn-server", cfg_.turn_server.c_str (), NULL);
+  gst_bin_add (bin_, webrtc_);
+
+  if (!cfg_.ice_addresses.empty ()) {
+    /* Host candidates only on these addresses (libnice gathers on all interfaces
+     * otherwise). The agent is libnice's, behind GstWebRTCNice. */
+    GstWebRTCICE *ice = nullptr;
+    g_object_get (webrtc_, "ice-agent", &ice, NULL);
+    NiceAgent *agent = nullptr;
+    if (ice && GST_IS_WEBRTC_NICE (ice))
+      g_object_get (ice, "agent", &agent, NULL);
+    for (const auto &addr : cfg_.ice_addresses) {
+      NiceAddress na;
+      nice_address_init (&na);
+      if (agent && nice_address_set_from_string (&na, addr.c_str ()))
+        nice_agent_add_local_address (agent, &na);
+      else
+        GST_WARNING_OBJECT (element_, "ignoring ICE address '%s'", addr.c_str ());
+    }
+    g_clear_object (&agent);
+    gst_clear_object (&ice);
+  }
+
+  GstWebRTCRTPTransceiver *trans = nullptr;
+  GstCaps *caps = gst_caps_from_string (VIDEO_CAPS);
+  g_signal_emit_by_name (webrtc_, "add-transceiver",
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
+  gst_caps_unref (caps);
+  gst_clear_object (&trans);
+  caps = gst_caps_from_string (AUDIO_CAPS);
+  g_signal_emit_by_name (webrtc_, "add-transceiver",
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
+  gst_caps_unref (caps);
+  gst_clear_object (&trans);
+
+  auto connect = [this] (const char *signal, GCallback cb) {
+    g_signal_connect_data (webrtc_, signal, cb, weak_ref_data (),
+        free_weak_ref_data, GConnectFlags (0));
+  };
+  connect ("on-ice-candidate", G_CALLBACK (on_ice_candidate_cb));
+  connect ("notify::ice-gathering-state", G_CALLBACK (on_gathering_state_cb));
+  connect ("notify::connection-state", G_CALLBACK (on_connection_state_cb));
+  connect ("pad-added", G_CALLBACK (on_pad_added_cb));
+  connect ("on-data-channel", G_CALLBACK (on_data_channel_cb));
+
+  gst_bin_add (GST_BIN (element_), GST_ELEMENT (bin_));
+  if (!gst_element_sync_state_with_parent (GST_ELEMENT (bin_))) {
+    fail (Failure::Kind::INTERNAL, "could not start webrtcbin");
+    return;
+  }
+  post (event_new (event::PEER_CONNECTION_AVAILABLE));
+
+  if (cfg_.data_channel) {
+    GstWebRTCDataChannel *channel = nullptr;
+    g_signal_emit_by_name (webrtc_, "create-data-channel", "red5pro", NULL, &channel);
+    if (channel)
+      watch_data_channel (channel, false);
+    else
+      GST_WARNING_OBJECT (element_, "could not create the red5pro data channel");
+  }
+
+  GstPromise *promise = promise_on_worker (*this, worker_, [] (Session &s, GstPromise *p) {
+    if (s.stopped_)
+      return;
+    std::string err = promise_error (p);
+    GstWebRTCSessionDescription *offer = nullptr;
+    const GstStructure *reply = gst_promise_get_reply (p);
+    if (err.empty () && reply)
+      gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL);
+    if (!offer) {
+      s.fail (Failure::Kind::INTERNAL, "webrtcbin could not create an offer: " + err);
+      return;
+    }
+    s.on_offer_created (offer);
+  });
+  g_signal_emit_by_name (webrtc_, "create-offer", NULL, promise);
+  gst_promise_unref (promise);
+}
+
+void
+Session::on_offer_created (GstWebRTCSessionDescription *offer)
+{
+  /* Not applied locally yet: Red5 Pro answers a POST with its own offer, and webrtcbin
+   * cannot take a remote offer while it holds a local one (no rollback in 1.22). */
+  local_offer_ = offer;
+  whep_ = std::make_shared<WhepClient> (worker_, whep_endpoint_url (cfg_, edge_, app_),
+      cancellable_);
+  GST_INFO_OBJECT (element_, "WHEP POST %s", whep_->endpoint ().c_str ());
+  std::weak_ptr<Session> weak = shared_from_this ();
+  whep_->post_offer (sdp_text (offer), [weak] (const WhepOutcome &r) {
+    auto self = weak.lock ();
+    if (self && !self->stopped_)
+      self->on_post_response (r);
+  });
+}
+
+void
+Session::on_post_response (const WhepOutcome &r)
+{
+  using K = WhepOutcome::Kind;
+  if (r.kind != K::OK) {
+    const char *why = r.kind == K::UNAUTHORIZED ? "unauthorized" : r.reason.c_str ();
+    post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING, why,
+        "message", G_TYPE_STRING, r.reason.c_str (), "http-status", G_TYPE_UINT,
+        r.http_status, "edge", G_TYPE_STRING, edge_.c_str (), NULL));
+    switch (r.kind) {
+      case K::NOT_FOUND:
+        post (event_new (event::SUBSCRIBE_INVALID_NAME, "stream-name", G_TYPE_STRING,
+            cfg_.stream_name.c_str (), "edge", G_TYPE_STRING, edge_.c_str (),
+            "http-status", G_TYPE_UINT, r.http_status, NULL));
+        fail (Failure::Kind::NOT_FOUND, r.reason, r.http_status);
+        break;
+      case K::UNAUTHORIZED:
+        fail (Failure::Kind::UNAUTHORIZED, r.reason, r.http_status);
+        break;
+      case K::UNREACHABLE:
+        fail (Failure::Kind::UNREACHABLE, r.reason);
+        break;
+      default:
+        fail (Failure::Kind::REFUSED, r.reason, r.http_status);
+        break;
+    }
+    return;
+  }
+  post (event_new (event::CONNECT_SUCCESS, "edge", G_TYPE_STRING, edge_.c_str (),
+      "http-status", G_TYPE_UINT, r.http_status, NULL));
+  switch (classify_sdp (r.body)) {
+    case SdpKind::OFFER:
+      apply_server_offer (r.body);
+      break;
+    case SdpKind::ANSWER:
+      apply_server_answer (r.body);
+      break;
+    case SdpKind::INVALID:
+      fail (Failure::Kind::PROTOCOL, "the WHEP response carries no usable SDP", r.http_status);
+      break;
+  }
+}
+
+/* Red5 Pro flavour: the server's offer, our answer by PATCH. */
+void
+Session::apply_server_offer (const std::string &sdp)
+{
+  GST_INFO_OBJECT (element_, "the edge answered with its own offer (Red5 Pro WHEP)");
+  GstWebRTCSessionDescription *offer = description_from_text (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+  if (!offer) {
+    fail (Failure::Kind::PROTOCOL, "the server's offer does not parse");
+    return;
+  }
+  post (event_new (event::OFFER_START));
+  GstPromise *promise = promise_on_worker (*this, worker_, [] (Session &s, GstPromise *p) {
+    if (s.stopped_)
+      return;
+    std::string err = promise_error (p);
+    if (!err.empty ()) {
+      s.fail (Failure::Kind::PROTOCOL, "could not apply the server's offer: " + err);
+      return;
+    }
+    s.on_remote_offer_set ();
+  });
+  g_signal_emit_by_name (webrtc_, "set-remote-description", offer, promise);
+  gst_promise_unref (promise);
+  gst_webrtc_session_description_free (offer);
+}
+
+void
+Session::on_remote_offer_set ()
+{
+  post (event_new (event::OFFER_END));
+  post (event_new (event::ANSWER_START));
+  GstPromise *promise = promise_on_worker (*this, worker_, [] (Session &s, GstPromise *p) {
+    if (s.stopped_)
+      return;
+    std::string err = promise_error (p);
+    GstWebRTCSessionDescription *answer = nullptr;
+    const GstStructure *reply = gst_promise_get_reply (p);
+    if (err.empty () && reply)
+      gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
+    if (!answer) {
+      s.fail (Failure::Kind::PROTOCOL, "webrtcbin could not answer the server's offer: " + err);
+      return;
+    }
+    s.on_answer_created (answer);
+  });
+  g_signal_emit_by_name (webrtc_, "create-answer", NULL, promise);
+  gst_promise_unref (promise);
+}
+
+void
+Session::on_answer_created (GstWebRTCSessionDescription *answer)
+{
+  g_signal_emit_by_name (webrtc_, "set-local-description", answer, NULL);
+  std::string text = sdp_text (answer);
+  gst_webrtc_session_description_free (answer);
+  std::weak_ptr<Session> weak = shared_from_this ();
+  whep_->patch_answer (text, [weak] (const WhepOutcome &r) {
+    auto self = weak.lock ();
+    if (!self || self->stopped_)
+      return;
+    if (r.kind != WhepOutcome::Kind::OK) {
+      self->fail (r.kind == WhepOutcome::Kind::NOT_FOUND ? Failure::Kind::NOT_FOUND
+                                                         : Failure::Kind::REFUSED,
+          "the edge refused our answer: " + r.reason, r.http_status);
+      return;
+    }
+    self->post (event_new (event::ANSWER_END));
+    self->answer_done_ = true;
+    self->maybe_send_candidates ();
+  });
+}
+
+/* Standard WHEP: the server answered our offer. */
+void
+Session::apply_server_answer (const std::string &sdp)
+{
+  GST_INFO_OBJECT (element_, "the edge answered our offer (standard WHEP)");
+  GstWebRTCSessionDescription *answer =
+      description_from_text (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+  if (!answer) {
+    fail (Failure::Kind::PROTOCOL, "the server's answer does not parse");
+    return;
+  }
+  g_signal_emit_by_name (webrtc_, "set-local-description", local_offer_, NULL);
+  GstPromise *promise = promise_on_worker (*this, worker_, [] (Session &s, GstPromise *p) {
+    if (s.stopped_)
+      return;
+    std::string err = promise_error (p);
+    if (!err.empty ()) {
+      s.fail (Failure::Kind::PROTOCOL, "could not apply the server's answer: " + err);
+      return;
+    }
+    s.answer_done_ = true;
+    s.maybe_send_candidates ();
+  });
+  g_signal_emit_by_name (webrtc_, "set-remote-description", answer, promise);
+  gst_promise_unref (promise);
+  gst_webrtc_session_description_free (answer);
+}
+
+void
+Session::on_ice_candidate (guint mline, const std::string &candidate)
+{
+  IceCandidate c;
+  c.mline = mline;
+  c.candidate = candidate;
+  local_candidates_.push_back (std::move (c));
+}
+
+void
+Session::on_gathering_complete ()
+{
+  if (gathering_complete_)
+    return;
+  gathering_complete_ = true;
+  post (event_new (event::ICE_TRICKLE_COMPLETE, "candidates", G_TYPE_UINT,
+      guint (local_candidates_.size ()), NULL));
+  maybe_send_candidates ();
+}
+
+/* Once the local description is in place and gathering is over, one trickle PATCH with
+ * all our candidates. Servers that do not trickle may refuse it: that is not fatal. */
+void
+Session::maybe_send_candidates ()
+{
+  if (!gathering_complete_ || !answer_done_ || candidates_sent_ || !whep_ ||
+      whep_->resource ().empty ())
+    return;
+  candidates_sent_ = true;
+
+  GstWebRTCSessionDescription *local = nullptr;
+  g_object_get (webrtc_, "local-description", &local, NULL);
+  if (!local)
+    return;
+  std::string ufrag, pwd;
+  const GstSDPMessage *sdp = local->sdp;
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    const char *u = gst_sdp_media_get_attribute_val (m, "ice-ufrag");
+    const char *p = gst_sdp_media_get_attribute_val (m, "ice-pwd");
+    if (u && p) {
+      ufrag = u;
+      pwd = p;
+      break;
+    }
+  }
+  std::vector<IceCandidate> cands = local_candidates_;
+  for (auto &c : cands) {
+    const GstSDPMedia *m = c.mline < gst_sdp_message_medias_len (sdp) ?
+        gst_sdp_message_get_media (sdp, c.mline) : nullptr;
+    const char *mid = m ? gst_sdp_media_get_attribute_val (m, "mid") : nullptr;
+    c.mid = mid ? mid : std::to_string (c.mline);
+  }
+  gst_webrtc_session_description_free (local);
+  if (cands.empty ())
+    return;
+  IceCandidate end = cands.front ();
+  end.candidate.clear ();
+  cands.push_back (end);
+
+  post (event_new (event::CANDIDATE_START));
+  std::weak_ptr<Session> weak = shared_from_this ();
+  whep_->patch_candidates (build_sdpfrag (ufrag, pwd, cands), [weak] (const WhepOutcome &r) {
+    auto self = weak.lock ();
+    if (!self || self->stopped_)
+      return;
+    if (r.kind != WhepOutcome::Kind::OK) {
+      GST_WARNING_OBJECT (self->element_, "trickle PATCH refused (%s); relying on "
+          "candidates in the SDP and peer-reflexive ones", r.reason.c_str ());
+      return;
+    }
+    /* the answer may carry the server's candidates */
+    guint n = 0;
+    GstWebRTCSessionDescription *remote = nullptr;
+    g_object_get (self->webrtc_, "remote-description", &remote, NULL);
+    for (const auto &c : parse_sdpfrag (r.body)) {
+      guint mline = 0;   /* bundled: the first m-line unless the mid says otherwise */
+      for (guint i = 0; remote && i < gst_sdp_message_medias_len (remote->sdp); i++) {
+        const char *mid = gst_sdp_media_get_attribute_val (
+            gst_sdp_message_get_media (remote->sdp, i), "mid");
+        if (mid && c.mid == mid)
+          mline = i;
+      }
+      g_signal_emit_by_name (self->webrtc_, "add-ice-candidate", mline, c.candidate.c_str ());
+      n++;
+    }
+    if (remote)
+      gst_webrtc_session_description_free (remote);
+    self->post (event_new (event::CANDIDATE_END, "server-candidates", G_TYPE_UINT, n, NULL));
+  });
+}
+
+void
+Session::on_connection_state (GstWebRTCPeerConnectionState state)
+{
+  GST_INFO_OBJECT (element_, "attempt %u: peer connection %d", attempt_, int (state));
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ||
+      state == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED) {
+    post (event_new (event::SUBSCRIBE_CONNECTION_CLOSED, "edge", G_TYPE_STRING, edge_.c_str (),
+        NULL));
+    fail (Failure::Kind::CONNECTION_CLOSED,
+        state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ? "peer connection failed"
+                                                         : "peer connection closed");
+  }
+}
+
+void
+Session::watch_data_channel (GstWebRTCDataChannel *channel, bool remote)
+{
+  channels_.push_back (channel);   /* takes the caller's reference */
+  auto connect = [&] (const char *signal, GCallback cb) {
+    g_signal_connect_data (channel, signal, cb, weak_ref_data (), free_weak_ref_data,
+        GConnectFlags (0));
+  };
+  connect ("on-open", G_CALLBACK (on_dc_open_cb));
+  connect ("on-close", G_CALLBACK (on_dc_close_cb));
+  connect ("on-error", G_CALLBACK (on_dc_error_cb));
+  connect ("on-message-string", G_CALLBACK (on_dc_message_cb));
+  if (remote) {
+    char *label = nullptr;
+    g_object_get (channel, "label", &label, NULL);
+    post (event_new (event::DATA_CHANNEL_AVAILABLE, "label", G_TYPE_STRING, label, NULL));
+    g_free (label);
+  }
+}
+
+void
+Session::child_error (const std::string &message)
+{
+  fail (Failure::Kind::CONNECTION_CLOSED, message);
+}
+
+bool
+Session::owns (GstObject *object) const
+{
+  return bin_ && object && gst_object_has_as_ancestor (object, GST_OBJECT (bin_));
+}
+
+/* ---- output chains (streaming thread) --------------------------------------------- */
+
+GstElement *
+Session::make_chain_element (GstElementFactoryListType type, GstCaps *caps,
+    GstPadDirection direction, GstRank min_rank)
+{
+  GList *all = gst_element_factory_list_get_elements (type, min_rank);
+  GList *matching = gst_element_factory_list_filter (all, caps, direction, FALSE);
+  matching = g_list_sort (matching, gst_plugin_feature_rank_compare_func);
+  GstElement *el = nullptr;
+  for (GList *l = matching; l && !el; l = l->next)
+    el = gst_element_factory_create (GST_ELEMENT_FACTORY (l->data), nullptr);
+  gst_plugin_feature_list_free (matching);
+  gst_plugin_feature_list_free (all);
+  return el;
+}
+
+/* The caps an element's always-src template produces. */
+static GstCaps *
+src_template_caps (GstElement *el)
+{
+  GstPad *pad = gst_element_get_static_pad (el, "src");
+  GstCaps *caps = pad ? gst_pad_get_pad_template_caps (pad) : gst_caps_new_any ();
+  gst_clear_object (&pad);
+  return caps;
+}
+
+void
+Session::on_pad_added (GstPad *pad)
+{
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  std::lock_guard<std::mutex> guard (pads_lock_);
+  if (stopped_)
+    return;
+
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  if (!caps)
+    caps = gst_pad_query_caps (pad, nullptr);
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  const char *media = s ? gst_structure_get_string (s, "media") : nullptr;
+  const char *encoding = s ? gst_structure_get_string (s, "encoding-name") : nullptr;
+  bool video = g_strcmp0 (media, "video") == 0;
+  bool audio = g_strcmp0 (media, "audio") == 0;
+  const char *kind = video ? "video" : audio ? "audio" : "other";
+  GST_INFO_OBJECT (element_, "webrtcbin pad %s: %" GST_PTR_FORMAT, GST_PAD_NAME (pad), caps);
+  post (event_new (event::PEER_CONNECTION_ON_TRACK, "kind", G_TYPE_STRING, kind,
+      "encoding-name", G_TYPE_STRING, encoding ? encoding : "", NULL));
+
+  bool wanted = (video && !have_video_) || (audio && !have_audio_);
+  std::vector<GstElement *> chain;
+  if (wanted) {
+    GstElement *depay = make_chain_element (GST_ELEMENT_FACTORY_TYPE_DEPAYLOADER, caps,
+        GST_PAD_SINK, GST_RANK_MARGINAL);
+    if (depay) {
+      chain.push_back (depay);
+      GstCaps *out = src_template_caps (depay);
+      GstElement *parse = make_chain_element (GST_ELEMENT_FACTORY_TYPE_PARSER, out,
+          GST_PAD_SINK, GST_RANK_NONE);
+      if (parse) {
+        chain.push_back (parse);
+        gst_caps_unref (out);
+        out = src_template_caps (parse);
+      }
+      if (cfg_.decode) {
+        GstElement *dec = make_chain_element (GST_ELEMENT_FACTORY_TYPE_DECODER, out,
+            GST_PAD_SINK, GST_RANK_MARGINAL);
+        if (dec) {
+          chain.push_back (dec);
+        } else {
+          GST_ELEMENT_WARNING (element_, CORE, MISSING_PLUGIN,
+              ("No decoder for %s %s; install the plugin that decodes it", kind, encoding),
+              ("caps %" GST_PTR_FORMAT, out));
+          for (auto *el : chain)
+            gst_object_unref (gst_object_ref_sink (el));
+          chain.clear ();
+        }
+      }
+      gst_caps_unref (out);
+    } else {
+      GST_ELEMENT_WARNING (element_, CORE, MISSING_PLUGIN,
+          ("No RTP depayloader for %s %s", kind, encoding), ("caps %" GST_PTR_FORMAT, caps));
+    }
+  }
+  gst_caps_unref (caps);
+
+  if (chain.empty ()) {
+    /* a stream we do not expose: swallow it so that webrtcbin is not not-linked */
+    GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
+    g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+    chain.push_back (sink);
+  }
+  for (auto *el : chain)
+    gst_bin_add (bin_, el);
+  GstPad *sinkpad = gst_element_get_static_pad (chain.front (), "sink");
+  gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+  for (size_t i = 1; i < chain.size (); i++)
+    gst_element_link (chain[i - 1], chain[i]);
+  for (auto it = chain.rbegin (); it != chain.rend (); ++it)
+    gst_element_sync_state_with_parent (*it);
+  if (!wanted || GST_OBJECT_FLAG_IS_SET (chain.back (), GST_ELEMENT_FLAG_SINK))
+    return;
+
+  GstPad *tail = gst_element_get_static_pad (chain.back (), "src");
+  GstPad *ghost = gst_ghost_pad_new (kind, tail);
+  gst_object_unref (tail);
+  gst_pad_set_active (ghost, TRUE);
+  gst_element_add_pad (GST_ELEMENT (bin_), ghost);
+  (video ? have_video_ : have_audio_) = true;
+  listener_->session_pad_added (*this, ghost);
+  post (event_new (event::ADD_STREAM, "kind", G_TYPE_STRING, kind, NULL));
+  if (!started_) {
+    started_ = true;
+    post (event_new (event::SUBSCRIBE_START, "edge", G_TYPE_STRING, edge_.c_str (),
+        "stream-name", G_TYPE_STRING, cfg_.stream_name.c_str (), NULL));
+  }
+}
+
+/* ---- teardown -------------------------------------------------------------------- */
+
+void
+Session::stop ()
+{
+  if (stopped_.exchange (true))
+    return;
+  g_cancellable_cancel (cancellable_);
+  if (whep_)
+    whep_->remove ();
+  for (auto *ch : channels_) {
+    for (gpointer fn : { (gpointer) on_dc_open_cb, (gpointer) on_dc_close_cb,
+             (gpointer) on_dc_error_cb, (gpointer) on_dc_message_cb })
+      g_signal_handlers_disconnect_matched (ch, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr, fn,
+          nullptr);
+  }
+  if (bin_) {
+    {
+      /* wait for a pad-added that is building a chain; later ones see stopped_ */
+      std::lock_guard<std::mutex> guard (pads_lock_);
+    }
+    gst_element_set_locked_state (GST_ELEMENT (bin_), TRUE);
+    gst_element_set_state (GST_ELEMENT (bin_), GST_STATE_NULL);
+    if (GST_OBJECT_PARENT (bin_) == GST_OBJECT (element_))
+      gst_bin_remove (GST_BIN (element_), GST_ELEMENT (bin_));
+  }
+  post (event_new (event::SUBSCRIBE_STOP, "edge", G_TYPE_STRING, edge_.c_str (), NULL));
+  GST_INFO_OBJECT (element_, "attempt %u stopped", attempt_);
+}
+
+/* ---- C callbacks ----------------------------------------------------------------- */
+
+void
+Session::on_ice_candidate_cb (GstElement *, guint mline, gchar *cand, gpointer data)
+{
+  if (auto self = from_data (data)) {
+    std::string c (cand ? cand : "");
+    self->on_worker ([mline, c] (Session &s) { s.on_ice_candidate (mline, c); });
+  }
+}
+
+void
+Session::on_gathering_state_cb (GObject *obj, GParamSpec *, gpointer data)
+{
+  GstWebRTCICEGatheringState state;
+  g_object_get (obj, "ice-gathering-state", &state, NULL);
+  if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    return;
+  if (auto self = from_data (data))
+    self->on_worker ([] (Session &s) { s.on_gathering_complete (); });
+}
+
+void
+Session::on_connection_state_cb (GObject *obj, GParamSpec *, gpointer data)
+{
+  GstWebRTCPeerConnectionState state;
+  g_object_get (obj, "connection-state", &state, NULL);
+  if (auto self = from_data (data))
+    self->on_worker ([state] (Session &s) { s.on_connection_state (state); });
+}
+
+void
+Session::on_pad_added_cb (GstElement *, GstPad *pad, gpointer data)
+{
+  if (auto self = from_data (data))
+    self->on_pad_added (pad);
+}
+
+void
+Session::on_data_channel_cb (GstElement *, GstWebRTCDataChannel *ch, gpointer data)
+{
+  if (auto self = from_data (data)) {
+    g_object_ref (ch);
+    self->on_worker ([ch] (Session &s) { s.watch_data_channel (ch, true); });
+  }
+}
+
+static std::string
+channel_label (GstWebRTCDataChannel *ch)
+{
+  char *label = nullptr;
+  g_object_get (ch, "label", &label, NULL);
+  std::string s (label ? label : "");
+  g_free (label);
+  return s;
+}
+
+void
+Session::on_dc_open_cb (GstWebRTCDataChannel *ch, gpointer data)
+{
+  if (auto self = from_data (data))
+    self->post (event_new (event::DATA_CHANNEL_OPEN, "label", G_TYPE_STRING,
+        channel_label (ch).c_str (), NULL));
+}
+
+void
+Session::on_dc_close_cb (GstWebRTCDataChannel *ch, gpointer data)
+{
+  auto self = from_data (data);
+  if (self && !self->stopped_)
+    self->post (event_new (event::DATA_CHANNEL_CLOSE, "label", G_TYPE_STRING,
+        channel_label (ch).c_str (), NULL));
+}
+
+void
+Session::on_dc_error_cb (GstWebRTCDataChannel *ch, GError *err, gpointer data)
+{
+  if (auto self = from_data (data))
+    self->post (event_new (event::DATA_CHANNEL_ERROR, "label", G_TYPE_STRING,
+        channel_label (ch).c_str (), "message", G_TYPE_STRING, err ? err->message : "",
+        NULL));
+}
+
+void
+Session::on_dc_message_cb (GstWebRTCDataChannel *ch, gchar *str, gpointer data)
+{
+  if (auto self = from_data (data))
+    self->post (event_new (event::DATA_CHANNEL_MESSAGE, "label", G_TYPE_STRING,
+        channel_label (ch).c_str (), "message", G_TYPE_STRING, str ? str : "", NULL));
+}
+
+}  // namespace red5pro

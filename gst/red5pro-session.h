@@ -1,0 +1,144 @@
+/* red5pro-session: one subscription attempt, created and destroyed whole: edge lookup,
+ * a webrtcbin in its own bin, WHEP signaling, the depayload/parse(/decode) chains behind
+ * webrtcbin's pads, and the events of that attempt. All logic runs on the worker thread,
+ * except pad-added, which builds a chain on webrtcbin's streaming thread. */
+#pragma once
+
+#include "red5pro-config.h"
+#include "red5pro-edge-lookup.h"
+#include "red5pro-whep.h"
+#include "red5pro-worker.h"
+
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace red5pro {
+
+class Session;
+
+/* Why an attempt failed; the element decides what that means (error, later retry). */
+struct Failure {
+  enum class Kind {
+    NOT_FOUND,          /* stream unknown or not available (yet) */
+    UNAUTHORIZED,       /* 401/403, rejected credentials */
+    UNREACHABLE,        /* Stream Manager or edge did not answer */
+    REFUSED,            /* an HTTP error that is none of the above */
+    PROTOCOL,           /* an answer we cannot use (bad JSON, bad SDP, negotiation failed) */
+    CONNECTION_CLOSED,  /* the peer connection failed or closed */
+    INTERNAL,           /* a missing element or the like */
+  };
+  Kind kind = Kind::INTERNAL;
+  guint http_status = 0;
+  std::string reason;
+  std::string edge;     /* where it happened, when known */
+};
+
+const char *failure_kind_name (Failure::Kind kind);
+
+class SessionListener {
+public:
+  virtual ~SessionListener () = default;
+  /* A media pad (name "video" or "audio") appeared on the session's bin. Streaming thread. */
+  virtual void session_pad_added (Session &session, GstPad *pad) = 0;
+  /* The attempt failed and will do nothing more. Worker thread. */
+  virtual void session_failed (Session &session, const Failure &failure) = 0;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+  Session (GstElement *element, Worker &worker, SubscriberConfig cfg,
+      SessionListener *listener, guint attempt);
+  ~Session ();
+
+  /* Worker thread: look up the edge (if a Stream Manager is used) and subscribe. */
+  void start ();
+  /* Worker thread: DELETE the WHEP resource, tear webrtcbin and the chains down, remove
+   * the bin from the element. Idempotent. */
+  void stop ();
+
+  /* True when err came from an element inside this attempt's bin. Any thread. */
+  bool owns (GstObject *object) const;
+  /* Worker thread: a child of the bin posted an error. */
+  void child_error (const std::string &message);
+
+  guint attempt () const { return attempt_; }
+  const std::string &edge () const { return edge_; }
+  GstBin *bin () const { return bin_; }
+
+private:
+  /* signalling steps, in order */
+  void on_lookup (const LookupOutcome &outcome);
+  void create_peer ();
+  void on_offer_created (GstWebRTCSessionDescription *offer);
+  void on_post_response (const WhepOutcome &r);
+  void apply_server_offer (const std::string &sdp);
+  void on_remote_offer_set ();
+  void on_answer_created (GstWebRTCSessionDescription *answer);
+  void apply_server_answer (const std::string &sdp);
+  void on_ice_candidate (guint mline, const std::string &candidate);
+  void on_gathering_complete ();
+  void maybe_send_candidates ();
+  void on_connection_state (GstWebRTCPeerConnectionState state);
+  void watch_data_channel (GstWebRTCDataChannel *channel, bool remote);
+
+  /* streaming thread */
+  void on_pad_added (GstPad *pad);
+  GstElement *make_chain_element (GstElementFactoryListType type, GstCaps *caps,
+      GstPadDirection direction, GstRank min_rank);
+
+  void fail (Failure::Kind kind, std::string reason, guint http_status = 0);
+  void post (GstStructure *event);
+
+  /* Marshalling webrtcbin's callbacks onto the worker, guarded by a weak reference. */
+  gpointer weak_ref_data ();
+  static void free_weak_ref_data (gpointer data, GClosure * = nullptr);
+  static std::shared_ptr<Session> from_data (gpointer data);
+  template <typename F> void on_worker (F fn);
+
+  /* webrtcbin / data channel callbacks (C) */
+  static void on_negotiation_needed_cb (GstElement *, gpointer) {}
+  static void on_ice_candidate_cb (GstElement *, guint mline, gchar *cand, gpointer data);
+  static void on_gathering_state_cb (GObject *obj, GParamSpec *, gpointer data);
+  static void on_connection_state_cb (GObject *obj, GParamSpec *, gpointer data);
+  static void on_pad_added_cb (GstElement *, GstPad *pad, gpointer data);
+  static void on_data_channel_cb (GstElement *, GstWebRTCDataChannel *ch, gpointer data);
+  static void on_dc_open_cb (GstWebRTCDataChannel *ch, gpointer data);
+  static void on_dc_close_cb (GstWebRTCDataChannel *ch, gpointer data);
+  static void on_dc_error_cb (GstWebRTCDataChannel *ch, GError *err, gpointer data);
+  static void on_dc_message_cb (GstWebRTCDataChannel *ch, gchar *str, gpointer data);
+
+  GstElement *element_;            /* red5prosrc, not owned: it outlives its sessions */
+  Worker &worker_;
+  const SubscriberConfig cfg_;
+  SessionListener *listener_;
+  const guint attempt_;
+
+  GCancellable *cancellable_;
+  GstBin *bin_ = nullptr;           /* owned; child of element_ while running */
+  GstElement *webrtc_ = nullptr;    /* owned by bin_ */
+  std::shared_ptr<WhepClient> whep_;
+  GstWebRTCSessionDescription *local_offer_ = nullptr;
+  std::vector<GstWebRTCDataChannel *> channels_;   /* refs, worker thread */
+
+  std::string edge_;
+  std::string app_;
+  std::vector<IceCandidate> local_candidates_;
+  bool gathering_complete_ = false;
+  bool answer_done_ = false;       /* both descriptions applied (and the answer PATCHed) */
+  bool candidates_sent_ = false;
+  bool failed_ = false;
+  std::atomic<bool> stopped_ { false };
+
+  std::mutex pads_lock_;           /* streaming thread vs. stop */
+  bool have_video_ = false;
+  bool have_audio_ = false;
+  bool started_ = false;
+};
+
+}  // namespace red5pro

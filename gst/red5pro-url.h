@@ -1,0 +1,24 @@
+/* red5pro-url: building the HTTP/WebSocket URLs we send (percent-encoded path segments
+ * and query pairs, through GUri) and checking host names that servers hand us. */
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace red5pro {
+
+using QueryPairs = std::vector<std::pair<std::string, std::string>>;
+
+/* scheme://host:port/seg1/seg2...?k=v&...; segments and query pairs are escaped here.
+ * A trailing empty segment yields a trailing slash. */
+std::string build_url (const char *scheme, const std::string &host, unsigned port,
+    const std::vector<std::string> &segments, const QueryPairs &query = {});
+
+/* True for an IP literal or a DNS name: no scheme, path, port, userinfo or spaces. */
+bool host_is_valid (const std::string &host);
+
+/* Resolves a Location header against the URL of the request that returned it. */
+std::string resolve_url (const std::string &base, const std::string &ref);
+
+}  // namespace red5pro

@@ -1,0 +1,222 @@
+/* red5pro-whep: WHEP over libsoup, SDP inspection and sdpfrags over gstsdp. */
+#include "red5pro-whep.h"
+#include "red5pro-url.h"
+
+#include <gst/sdp/sdp.h>
+
+#include <algorithm>
+#include <cstring>
+
+GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
+#define GST_CAT_DEFAULT red5prosrc_debug
+
+namespace red5pro {
+
+SdpKind
+classify_sdp (const std::string &sdp)
+{
+  GstSDPMessage *msg = nullptr;
+  gst_sdp_message_new (&msg);
+  SdpKind kind = SdpKind::INVALID;
+  if (gst_sdp_message_parse_buffer (reinterpret_cast<const guint8 *> (sdp.data ()),
+          guint (sdp.size ()), msg) == GST_SDP_OK && gst_sdp_message_medias_len (msg) > 0) {
+    const char *setup = gst_sdp_message_get_attribute_val (msg, "setup");
+    for (guint i = 0; !setup && i < gst_sdp_message_medias_len (msg); i++)
+      setup = gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (msg, i), "setup");
+    if (setup && g_str_equal (setup, "actpass"))
+      kind = SdpKind::OFFER;
+    else if (setup && (g_str_equal (setup, "active") || g_str_equal (setup, "passive")))
+      kind = SdpKind::ANSWER;
+  }
+  gst_sdp_message_free (msg);
+  return kind;
+}
+
+std::string
+build_sdpfrag (const std::string &ufrag, const std::string &pwd,
+    const std::vector<IceCandidate> &candidates)
+{
+  /* One media section per mid, carrying that mid's credentials and candidates. */
+  std::vector<std::string> mids;
+  for (const auto &c : candidates) {
+    if (std::find (mids.begin (), mids.end (), c.mid) == mids.end ())
+      mids.push_back (c.mid);
+  }
+  std::string frag;
+  for (const auto &mid : mids) {
+    GstSDPMedia *media = nullptr;
+    gst_sdp_media_new (&media);
+    gst_sdp_media_set_media (media, "audio");
+    gst_sdp_media_set_port_info (media, 9, 1);
+    gst_sdp_media_set_proto (media, "RTP/AVP");
+    gst_sdp_media_add_format (media, "0");
+    gst_sdp_media_add_attribute (media, "ice-ufrag", ufrag.c_str ());
+    gst_sdp_media_add_attribute (media, "ice-pwd", pwd.c_str ());
+    gst_sdp_media_add_attribute (media, "mid", mid.c_str ());
+    bool ended = false;
+    for (const auto &c : candidates) {
+      if (c.mid != mid)
+        continue;
+      if (c.candidate.empty ()) {
+        ended = true;
+        continue;
+      }
+      const char *value = c.candidate.c_str ();
+      if (g_str_has_prefix (value, "candidate:"))
+        value += strlen ("candidate:");
+      gst_sdp_media_add_attribute (media, "candidate", value);
+    }
+    if (ended)
+      gst_sdp_media_add_attribute (media, "end-of-candidates", nullptr);
+    char *text = gst_sdp_media_as_text (media);
+    frag += text;
+    g_free (text);
+    gst_sdp_media_free (media);
+  }
+  return frag;
+}
+
+std::vector<IceCandidate>
+parse_sdpfrag (const std::string &frag)
+{
+  std::vector<IceCandidate> out;
+  GstSDPMessage *msg = nullptr;
+  gst_sdp_message_new (&msg);
+  if (gst_sdp_message_parse_buffer (reinterpret_cast<const guint8 *> (frag.data ()),
+          guint (frag.size ()), msg) == GST_SDP_OK) {
+    for (guint i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+      const GstSDPMedia *media = gst_sdp_message_get_media (msg, i);
+      const char *mid = gst_sdp_media_get_attribute_val (media, "mid");
+      for (guint a = 0; a < gst_sdp_media_attributes_len (media); a++) {
+        const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, a);
+        if (!attr->key || !g_str_equal (attr->key, "candidate") || !attr->value)
+          continue;
+        IceCandidate c;
+        c.mline = G_MAXUINT;
+        c.mid = mid ? mid : "";
+        c.candidate = std::string ("candidate:") + attr->value;
+        out.push_back (std::move (c));
+      }
+    }
+  }
+  gst_sdp_message_free (msg);
+  return out;
+}
+
+std::string
+whep_endpoint_url (const SubscriberConfig &cfg, const std::string &edge_host,
+    const std::string &app)
+{
+  QueryPairs query {
+    { "requestId", cfg.subscription_id },
+    { "signal", cfg.data_channel ? "true" : "false" },
+  };
+  return build_url (cfg.http_scheme (), edge_host, cfg.effective_port (),
+      { app, "whep", "endpoint", cfg.stream_name }, query);
+}
+
+WhepClient::WhepClient (Worker &worker, std::string endpoint, GCancellable *cancellable)
+  : worker_ (worker), endpoint_ (std::move (endpoint)),
+    cancellable_ (cancellable ? G_CANCELLABLE (g_object_ref (cancellable)) : nullptr)
+{
+}
+
+WhepClient::~WhepClient ()
+{
+  g_clear_object (&cancellable_);
+}
+
+void
+WhepClient::request (const char *method, const std::string &url, const char *content_type,
+    const std::string &body, bool cancellable, Done done)
+{
+  SoupMessage *msg = soup_message_new (method, url.c_str ());
+  if (!msg) {
+    WhepOutcome out;
+    out.kind = WhepOutcome::Kind::BAD_RESPONSE;
+    out.reason = std::string ("invalid WHEP URL for ") + method;
+    done (out);
+    return;
+  }
+  if (content_type) {
+    GBytes *bytes = g_bytes_new (body.data (), body.size ());
+    soup_message_set_request_body_from_bytes (msg, content_type, bytes);
+    g_bytes_unref (bytes);
+  }
+  GST_DEBUG ("WHEP %s %s (%zu bytes)", method, url.c_str (), body.size ());
+  std::string m (method);
+  worker_.send (msg, cancellable ? cancellable_ : nullptr,
+      [done, m] (const HttpResult &r) {
+        WhepOutcome out;
+        out.http_status = r.status;
+        out.body = r.body;
+        out.location = r.location;
+        using K = WhepOutcome::Kind;
+        if (r.status == 0) {
+          out.kind = K::UNREACHABLE;
+          out.reason = "WHEP " + m + " failed: " + r.error;
+        } else if (r.status >= 200 && r.status < 300) {
+          out.kind = K::OK;
+        } else {
+          if (r.status == 404 || r.status == 409)
+            out.kind = K::NOT_FOUND;
+          else if (r.status == 401 || r.status == 403)
+            out.kind = K::UNAUTHORIZED;
+          else
+            out.kind = K::REFUSED;
+          std::string text = r.body.substr (0, 200);
+          out.reason = "WHEP " + m + " answered HTTP " + std::to_string (r.status) +
+              (text.empty () ? "" : ": " + text);
+        }
+        done (out);
+      });
+}
+
+void
+WhepClient::post_offer (const std::string &sdp, Done done)
+{
+  auto self = shared_from_this ();
+  request ("POST", endpoint_, "application/sdp", sdp, true,
+      [self, done] (const WhepOutcome &r) {
+        if (r.kind == WhepOutcome::Kind::OK) {
+          /* The session resource: Location resolved against the endpoint, or, when the
+           * server sends none, the endpoint with /endpoint/ replaced by /resource/. */
+          if (!r.location.empty ()) {
+            self->resource_ = resolve_url (self->endpoint_, r.location);
+          } else {
+            self->resource_ = self->endpoint_;
+            auto pos = self->resource_.find ("/endpoint/");
+            if (pos != std::string::npos)
+              self->resource_.replace (pos, strlen ("/endpoint/"), "/resource/");
+          }
+          GST_INFO ("WHEP resource: %s", self->resource_.c_str ());
+        }
+        done (r);
+      });
+}
+
+void
+WhepClient::patch_answer (const std::string &sdp, Done done)
+{
+  request ("PATCH", resource_, "application/sdp", sdp, true, std::move (done));
+}
+
+void
+WhepClient::patch_candidates (const std::string &frag, Done done)
+{
+  request ("PATCH", resource_, "application/trickle-ice-sdpfrag", frag, true, std::move (done));
+}
+
+void
+WhepClient::remove ()
+{
+  if (resource_.empty ())
+    return;
+  GST_INFO ("WHEP DELETE %s", resource_.c_str ());
+  request ("DELETE", resource_, nullptr, {}, false, [] (const WhepOutcome &r) {
+    GST_DEBUG ("WHEP DELETE done: %u %s", r.http_status, r.reason.c_str ());
+  });
+  resource_.clear ();
+}
+
+}  // namespace red5pro

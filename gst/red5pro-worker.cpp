@@ -1,0 +1,207 @@
+/* red5pro-worker: the element's network thread, its main context and HTTP session. */
+#include "red5pro-worker.h"
+
+GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
+#define GST_CAT_DEFAULT red5prosrc_debug
+
+namespace red5pro {
+
+namespace {
+
+struct Closure {
+  std::function<void ()> fn;
+};
+
+gboolean
+run_closure (gpointer data)
+{
+  static_cast<Closure *> (data)->fn ();
+  return G_SOURCE_REMOVE;
+}
+
+void
+free_closure (gpointer data)
+{
+  delete static_cast<Closure *> (data);
+}
+
+}  // namespace
+
+struct Worker::Request {
+  Worker *worker;
+  SoupMessage *msg;
+  HttpCallback cb;
+};
+
+Worker::Worker (const char *name) : name_ (name) {}
+
+Worker::~Worker ()
+{
+  stop (0);
+}
+
+void
+Worker::start (guint timeout_s)
+{
+  std::lock_guard<std::mutex> guard (start_lock_);
+  if (thread_)
+    return;
+  timeout_s_ = timeout_s;
+  stopping_ = false;
+  pending_ = 0;
+  context_ = g_main_context_new ();
+  thread_ = g_thread_new (name_.c_str (), thread_main, this);
+}
+
+gpointer
+Worker::thread_main (gpointer data)
+{
+  auto *self = static_cast<Worker *> (data);
+  g_main_context_push_thread_default (self->context_);
+  /* libsoup 3: a session belongs to the thread-default context it is created in. */
+  self->session_ = soup_session_new_with_options ("timeout", self->timeout_s_,
+      "idle-timeout", 30u, "user-agent", "gst-red5pro/" PACKAGE_VERSION " ", NULL);
+  for (;;) {
+    g_main_context_iteration (self->context_, TRUE);
+    if (!self->stopping_)
+      continue;
+    if (self->pending_ == 0)
+      break;
+    if (g_get_monotonic_time () >= self->deadline_) {
+      GST_DEBUG ("aborting %d request(s) still in flight", self->pending_);
+      soup_session_abort (self->session_);
+      /* the aborted requests complete (cancelled) on the next iterations */
+      self->deadline_ = G_MAXINT64;
+    }
+  }
+  soup_session_abort (self->session_);
+  g_clear_object (&self->session_);
+  /* dispatch whatever is left (callbacks for aborted requests, closures' destroy) */
+  while (g_main_context_iteration (self->context_, FALSE)) {
+  }
+  g_main_context_pop_thread_default (self->context_);
+  return nullptr;
+}
+
+bool
+Worker::on_worker_thread () const
+{
+  return context_ && g_main_context_is_owner (context_);
+}
+
+void
+Worker::post (std::function<void ()> fn)
+{
+  GMainContext *ctx = context_;
+  if (!ctx)
+    return;
+  GSource *src = g_idle_source_new ();
+  g_source_set_priority (src, G_PRIORITY_DEFAULT);
+  g_source_set_callback (src, run_closure, new Closure { std::move (fn) }, free_closure);
+  g_source_attach (src, ctx);
+  g_source_unref (src);
+}
+
+void
+Worker::call (std::function<void ()> fn)
+{
+  g_return_if_fail (!on_worker_thread ());
+  if (!thread_)
+    return;
+  std::mutex lock;
+  std::condition_variable cond;
+  bool done = false;
+  post ([&] {
+    fn ();
+    std::lock_guard<std::mutex> g (lock);
+    done = true;
+    cond.notify_one ();
+  });
+  std::unique_lock<std::mutex> g (lock);
+  cond.wait (g, [&] { return done; });
+}
+
+guint
+Worker::add_timeout (guint ms, std::function<void ()> fn)
+{
+  if (!context_)
+    return 0;
+  GSource *src = g_timeout_source_new (ms);
+  g_source_set_callback (src, run_closure, new Closure { std::move (fn) }, free_closure);
+  guint id = g_source_attach (src, context_);
+  g_source_unref (src);
+  return id;
+}
+
+void
+Worker::remove_timeout (guint id)
+{
+  if (!id || !context_)
+    return;
+  GSource *src = g_main_context_find_source_by_id (context_, id);
+  if (src)
+    g_source_destroy (src);
+}
+
+void
+Worker::send (SoupMessage *msg, GCancellable *cancellable, HttpCallback cb)
+{
+  g_assert (on_worker_thread ());
+  pending_++;
+  auto *req = new Request { this, msg, std::move (cb) };
+  soup_session_send_and_read_async (session_, msg, G_PRIORITY_DEFAULT, cancellable,
+      on_sent, req);
+}
+
+void
+Worker::on_sent (GObject *source, GAsyncResult *res, gpointer data)
+{
+  auto *req = static_cast<Request *> (data);
+  HttpResult result;
+  GError *err = nullptr;
+  GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &err);
+  if (err) {
+    result.error = err->message;
+    result.cancelled = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_error_free (err);
+  } else {
+    result.status = soup_message_get_status (req->msg);
+    gsize size = 0;
+    const char *p = static_cast<const char *> (g_bytes_get_data (body, &size));
+    if (p)
+      result.body.assign (p, size);
+    g_bytes_unref (body);
+    SoupMessageHeaders *hdrs = soup_message_get_response_headers (req->msg);
+    const char *ct = soup_message_headers_get_content_type (hdrs, nullptr);
+    if (ct)
+      result.content_type = ct;
+    const char *loc = soup_message_headers_get_one (hdrs, "Location");
+    if (loc)
+      result.location = loc;
+  }
+  req->worker->pending_--;
+  req->cb (result);
+  g_object_unref (req->msg);
+  delete req;
+}
+
+void
+Worker::stop (guint drain_ms)
+{
+  std::lock_guard<std::mutex> guard (start_lock_);
+  if (!thread_)
+    return;
+  gint64 deadline = g_get_monotonic_time () + gint64 (drain_ms) * 1000;
+  post ([this, deadline] {
+    stopping_ = true;
+    deadline_ = deadline;
+  });
+  /* wakes the loop at the deadline even when nothing else happens */
+  add_timeout (drain_ms + 1, [] {});
+  g_thread_join (thread_);
+  thread_ = nullptr;
+  g_main_context_unref (context_);
+  context_ = nullptr;
+}
+
+}  // namespace red5pro

@@ -1,0 +1,71 @@
+/* red5pro-worker: the element's own network thread. Owns one GMainContext, the
+ * thread iterating it, and the SoupSession all HTTP goes through; counts requests in
+ * flight so that stopping can give a teardown DELETE a bounded chance to leave. */
+#pragma once
+
+#include <gst/gst.h>
+#include <libsoup/soup.h>
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace red5pro {
+
+/* One HTTP exchange's outcome. status is 0 when no response arrived (error set). */
+struct HttpResult {
+  guint status = 0;
+  std::string body;
+  std::string content_type;
+  std::string location;          /* Location header, as sent */
+  std::string error;             /* transport error, empty when a response arrived */
+  bool cancelled = false;
+};
+
+using HttpCallback = std::function<void (const HttpResult &)>;
+
+class Worker {
+public:
+  explicit Worker (const char *name);
+  ~Worker ();
+  Worker (const Worker &) = delete;
+  Worker &operator= (const Worker &) = delete;
+
+  /* Starts the thread and creates the SoupSession on it (timeout_s: I/O timeout). */
+  void start (guint timeout_s);
+  /* Lets requests in flight finish for up to drain_ms, aborts the rest, joins the thread. */
+  void stop (guint drain_ms);
+
+  GMainContext *context () const { return context_; }
+  bool on_worker_thread () const;
+
+  /* Runs fn on the worker thread, asynchronously (safe from any thread). */
+  void post (std::function<void ()> fn);
+  /* Runs fn on the worker thread and waits for it (never call from the worker). */
+  void call (std::function<void ()> fn);
+  /* One-shot timer on the worker context; returns the source id (0 if not started). */
+  guint add_timeout (guint ms, std::function<void ()> fn);
+  void remove_timeout (guint id);
+
+  /* Sends msg (takes ownership) on the worker; cb runs on the worker. Worker thread only. */
+  void send (SoupMessage *msg, GCancellable *cancellable, HttpCallback cb);
+
+private:
+  static gpointer thread_main (gpointer data);
+  struct Request;
+  static void on_sent (GObject *source, GAsyncResult *res, gpointer data);
+
+  std::string name_;
+  GMainContext *context_ = nullptr;
+  GThread *thread_ = nullptr;
+  SoupSession *session_ = nullptr;   /* created and used on the worker thread only */
+  guint timeout_s_ = 10;
+  int pending_ = 0;                  /* worker thread only */
+  bool stopping_ = false;            /* worker thread only */
+  gint64 deadline_ = 0;              /* worker thread only */
+  std::mutex start_lock_;
+};
+
+}  // namespace red5pro
