@@ -21,7 +21,7 @@
 #include <mutex>
 #include <sstream>
 
-GST_DEBUG_CATEGORY (red5prosrc_debug);
+GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
 #define GST_CAT_DEFAULT red5prosrc_debug
 
 using namespace red5pro;
@@ -104,7 +104,7 @@ G_DEFINE_TYPE_WITH_CODE (GstRed5ProSrc, gst_red5pro_src, GST_TYPE_BIN,
     G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER, gst_red5pro_src_uri_handler_init));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (red5prosrc, "red5prosrc", GST_RANK_NONE,
     GST_TYPE_RED5PRO_SRC,
-    GST_DEBUG_CATEGORY_INIT (red5prosrc_debug, "red5prosrc", 0, "Red5 Pro subscriber"));
+    red5pro::debug_init ());
 
 GType
 gst_red5pro_stream_manager_get_type (void)

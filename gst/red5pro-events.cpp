@@ -1,10 +1,20 @@
 /* red5pro-events: builds and posts "red5pro-event" ELEMENT messages. */
 #include "red5pro-events.h"
 
-GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
+GST_DEBUG_CATEGORY (red5prosrc_debug);
 #define GST_CAT_DEFAULT red5prosrc_debug
 
 namespace red5pro {
+
+void
+debug_init ()
+{
+  static gsize done = 0;
+  if (g_once_init_enter (&done)) {
+    GST_DEBUG_CATEGORY_INIT (red5prosrc_debug, "red5prosrc", 0, "Red5 Pro subscriber");
+    g_once_init_leave (&done, 1);
+  }
+}
 
 GstStructure *
 event_new (const char *type, const char *firstfield, ...)

@@ -55,4 +55,7 @@ GstStructure *event_new (const char *type);
 /* Posts the event (takes ownership) as an ELEMENT message from src. */
 void event_post (GstElement *src, GstStructure *event);
 
+/* Registers the "red5prosrc" debug category the protocol code logs to. Idempotent. */
+void debug_init ();
+
 }  // namespace red5pro

@@ -38,7 +38,7 @@ description_from_text (GstWebRTCSDPType type, const std::string &text)
 {
   GstSDPMessage *sdp = nullptr;
   gst_sdp_message_new (&sdp);
-  if (gst_sdp_message_parse_buffer (reinterpret_cast<const guint8 *> (text.data ()),
+  if (text.empty () || gst_sdp_message_parse_buffer (reinterpret_cast<const guint8 *> (text.data ()),
           guint (text.size ()), sdp) != GST_SDP_OK) {
     gst_sdp_message_free (sdp);
     return nullptr;

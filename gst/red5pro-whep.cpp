@@ -18,7 +18,7 @@ classify_sdp (const std::string &sdp)
   GstSDPMessage *msg = nullptr;
   gst_sdp_message_new (&msg);
   SdpKind kind = SdpKind::INVALID;
-  if (gst_sdp_message_parse_buffer (reinterpret_cast<const guint8 *> (sdp.data ()),
+  if (!sdp.empty () && gst_sdp_message_parse_buffer (reinterpret_cast<const guint8 *> (sdp.data ()),
           guint (sdp.size ()), msg) == GST_SDP_OK && gst_sdp_message_medias_len (msg) > 0) {
     const char *setup = gst_sdp_message_get_attribute_val (msg, "setup");
     for (guint i = 0; !setup && i < gst_sdp_message_medias_len (msg); i++)
@@ -82,7 +82,7 @@ parse_sdpfrag (const std::string &frag)
   std::vector<IceCandidate> out;
   GstSDPMessage *msg = nullptr;
   gst_sdp_message_new (&msg);
-  if (gst_sdp_message_parse_buffer (reinterpret_cast<const guint8 *> (frag.data ()),
+  if (!frag.empty () && gst_sdp_message_parse_buffer (reinterpret_cast<const guint8 *> (frag.data ()),
           guint (frag.size ()), msg) == GST_SDP_OK) {
     for (guint i = 0; i < gst_sdp_message_medias_len (msg); i++) {
       const GstSDPMedia *media = gst_sdp_message_get_media (msg, i);

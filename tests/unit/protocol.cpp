@@ -1,0 +1,179 @@
+/* Unit tests for the protocol code: Stream Manager answers, WHEP SDP handling, URLs.
+ * Pure functions, no network: what the element does with each server shape. */
+#include <gst/check/gstcheck.h>
+
+#include "red5pro-edge-lookup.h"
+#include "red5pro-events.h"
+#include "red5pro-url.h"
+#include "red5pro-whep.h"
+
+/* compares a std::string result (kept alive) with the expected text */
+#define assert_string(actual, expected) \
+  G_STMT_START { \
+    std::string actual_ = (actual); \
+    fail_unless_equals_string (actual_.c_str (), expected); \
+  } G_STMT_END
+
+using namespace red5pro;
+using K = LookupOutcome::Kind;
+
+GST_START_TEST (test_sm1_answer_gives_edge_and_app_without_slash)
+{
+  auto o = parse_sm1_lookup (200,
+      R"({"name":"stream1","scope":"/live","serverAddress":"10.0.0.5","region":"us-east"})");
+  fail_unless (o.kind == K::OK);
+  fail_unless_equals_string (o.edge.address.c_str (), "10.0.0.5");
+  fail_unless_equals_string (o.edge.app.c_str (), "live");
+  fail_unless_equals_string (o.edge.region.c_str (), "us-east");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_sm1_404_is_not_found_with_the_sm_message)
+{
+  auto o = parse_sm1_lookup (404, R"({"errorMessage":"Did not find stream","timestamp":1})");
+  fail_unless (o.kind == K::NOT_FOUND);
+  fail_unless_equals_int (o.http_status, 404);
+  fail_unless_equals_string (o.reason.c_str (), "Did not find stream");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_sm1_garbage_is_a_bad_response_not_a_crash)
+{
+  for (const char *body : { "", "{", "[]", "null", "{\"serverAddress\":42}",
+           "{\"serverAddress\":\"\"}", "\xff\xfe\x00garbage" }) {
+    auto o = parse_sm1_lookup (200, body);
+    fail_unless (o.kind == K::BAD_RESPONSE, "body %s", body);
+  }
+  /* an error page that is not JSON is still a plain failure */
+  auto o = parse_sm1_lookup (503, "<html>down</html>");
+  fail_unless (o.kind == K::SERVER_ERROR);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_sm1_server_address_with_path_or_userinfo_is_rejected)
+{
+  for (const char *addr : { "10.0.0.5/evil", "user@10.0.0.5", "a b", "http://x",
+           "10.0.0.5:5080", "" }) {
+    std::string body = std::string (R"({"scope":"live","serverAddress":")") + addr + "\"}";
+    auto o = parse_sm1_lookup (200, body);
+    fail_unless (o.kind == K::BAD_RESPONSE, "address %s accepted", addr);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_sm2_array_picks_first_in_service_node)
+{
+  auto o = parse_sm2_lookup (200, R"([
+      {"streamGuid":"live/stream1","serverAddress":"10.0.0.9","nodeRole":"edge","nodeState":"DRAINING"},
+      {"streamGuid":"live/stream1","serverAddress":"10.0.0.5","nodeRole":"edge","nodeState":"INSERVICE","subGroup":"us-east"}])");
+  fail_unless (o.kind == K::OK);
+  fail_unless_equals_string (o.edge.address.c_str (), "10.0.0.5");
+  fail_unless_equals_string (o.edge.app.c_str (), "live");
+  fail_unless_equals_string (o.edge.region.c_str (), "us-east");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_sm2_empty_array_means_not_there_yet)
+{
+  fail_unless (parse_sm2_lookup (200, "[]").kind == K::NOT_FOUND);
+  fail_unless (parse_sm2_lookup (404, R"({"errorMessage":"x"})").kind == K::NOT_FOUND);
+  fail_unless (parse_sm2_lookup (500, "").kind == K::SERVER_ERROR);
+  fail_unless (parse_sm2_lookup (200, "{}").kind == K::BAD_RESPONSE);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_lookup_urls_follow_both_sm_generations)
+{
+  SubscriberConfig cfg;
+  cfg.host = "sm.example.com";
+  cfg.stream_name = "my stream/1";
+  cfg.stream_manager = StreamManagerMode::SM1;
+  cfg.region = "us-east";
+  assert_string (edge_lookup_url (cfg),
+      "http://sm.example.com:5080/streammanager/api/4.0/event/live/my%20stream%2F1"
+      "?action=subscribe&region=us-east");
+  cfg.stream_manager = StreamManagerMode::SM2;
+  cfg.tls = true;
+  cfg.node_group = "group a";
+  assert_string (edge_lookup_url (cfg),
+      "https://sm.example.com:443/as/v1/streams/stream/group%20a/subscribe/live/my%20stream%2F1");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_whep_endpoint_url_carries_request_id_and_signal)
+{
+  SubscriberConfig cfg;
+  cfg.port = 8080;
+  cfg.stream_name = "stream1";
+  cfg.subscription_id = "subscriber-12ab";
+  assert_string (whep_endpoint_url (cfg, "10.0.0.5", "live"),
+      "http://10.0.0.5:8080/live/whep/endpoint/stream1?requestId=subscriber-12ab&signal=true");
+}
+GST_END_TEST;
+
+static const char *OFFER =
+    "v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=setup:actpass\r\na=mid:0\r\n"
+    "a=rtpmap:96 VP8/90000\r\na=sendonly\r\n";
+
+GST_START_TEST (test_sdp_setup_attribute_tells_offer_from_answer)
+{
+  fail_unless (classify_sdp (OFFER) == SdpKind::OFFER);
+  std::string answer (OFFER);
+  answer.replace (answer.find ("actpass"), 7, "passive");
+  fail_unless (classify_sdp (answer) == SdpKind::ANSWER);
+  fail_unless (classify_sdp ("") == SdpKind::INVALID);
+  fail_unless (classify_sdp ("<html>hello</html>") == SdpKind::INVALID);
+  fail_unless (classify_sdp ("v=0\r\ns=-\r\n") == SdpKind::INVALID);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_sdpfrag_round_trips_candidates)
+{
+  std::vector<IceCandidate> cands (2);
+  cands[0].mid = "0";
+  cands[0].candidate = "candidate:1 1 UDP 2015363327 127.0.0.1 40000 typ host";
+  cands[1].mid = "0";   /* end of candidates */
+  std::string frag = build_sdpfrag ("ufrag1", "pwd1", cands);
+  fail_unless (frag.find ("a=ice-ufrag:ufrag1") != std::string::npos, "%s", frag.c_str ());
+  fail_unless (frag.find ("a=mid:0") != std::string::npos);
+  fail_unless (frag.find ("a=end-of-candidates") != std::string::npos);
+  auto back = parse_sdpfrag (frag);
+  fail_unless_equals_int (back.size (), 1);
+  fail_unless_equals_string (back[0].candidate.c_str (), cands[0].candidate.c_str ());
+  fail_unless_equals_string (back[0].mid.c_str (), "0");
+  fail_unless (parse_sdpfrag ("garbage\x01\x02").empty ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_relative_location_resolves_against_endpoint)
+{
+  assert_string (resolve_url ("http://10.0.0.5:5080/live/whep/endpoint/s?x=1",
+      "/live/whep/resource/abc"), "http://10.0.0.5:5080/live/whep/resource/abc");
+  assert_string (resolve_url ("http://10.0.0.5:5080/live/whep/endpoint/s",
+      "https://other/r/1"), "https://other/r/1");
+}
+GST_END_TEST;
+
+static Suite *
+protocol_suite (void)
+{
+  debug_init ();
+  Suite *s = suite_create ("red5pro-protocol");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_sm1_answer_gives_edge_and_app_without_slash);
+  tcase_add_test (tc, test_sm1_404_is_not_found_with_the_sm_message);
+  tcase_add_test (tc, test_sm1_garbage_is_a_bad_response_not_a_crash);
+  tcase_add_test (tc, test_sm1_server_address_with_path_or_userinfo_is_rejected);
+  tcase_add_test (tc, test_sm2_array_picks_first_in_service_node);
+  tcase_add_test (tc, test_sm2_empty_array_means_not_there_yet);
+  tcase_add_test (tc, test_lookup_urls_follow_both_sm_generations);
+  tcase_add_test (tc, test_whep_endpoint_url_carries_request_id_and_signal);
+  tcase_add_test (tc, test_sdp_setup_attribute_tells_offer_from_answer);
+  tcase_add_test (tc, test_sdpfrag_round_trips_candidates);
+  tcase_add_test (tc, test_relative_location_resolves_against_endpoint);
+  return s;
+}
+
+GST_CHECK_MAIN (protocol);
