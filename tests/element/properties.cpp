@@ -1,0 +1,285 @@
+/* Element tests without a cluster: properties, the URI handler, refusing to start with
+ * missing settings, and clear errors when the server is dead or silent. */
+#include <gst/check/gstcheck.h>
+#include <libsoup/soup.h>
+
+#include <string>
+#include <vector>
+
+/* Runs the pipeline until ERROR (returned, owned) or timeout_s, collecting the types of
+ * red5pro-event messages. */
+static GstMessage *
+run_until_error (GstElement *pipeline, guint timeout_s, std::vector<std::string> *events)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *error = nullptr;
+  gint64 deadline = g_get_monotonic_time () + gint64 (timeout_s) * G_USEC_PER_SEC;
+  while (!error && g_get_monotonic_time () < deadline) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 100 * GST_MSECOND);
+    if (!msg)
+      continue;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      error = msg;
+      continue;
+    }
+    const GstStructure *s = gst_message_get_structure (msg);
+    if (events && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+        gst_structure_has_name (s, "red5pro-event"))
+      events->emplace_back (gst_structure_get_string (s, "type"));
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  return error;
+}
+
+static bool
+has (const std::vector<std::string> &events, const char *type)
+{
+  for (const auto &e : events)
+    if (e == type)
+      return true;
+  return false;
+}
+
+GST_START_TEST (test_defaults_match_the_documentation)
+{
+  GstElement *src = gst_element_factory_make ("red5prosrc", nullptr);
+  fail_unless (src != nullptr);
+  gchar *app = nullptr, *group = nullptr, *version = nullptr, *host = nullptr;
+  guint port = 1, timeout = 0;
+  gboolean tls = TRUE, decode = TRUE, dc = FALSE;
+  gint sm = -1, signaling = -1;
+  g_object_get (src, "app", &app, "node-group", &group, "sm-api-version", &version,
+      "host", &host, "port", &port, "tls", &tls, "decode", &decode, "data-channel", &dc,
+      "stream-manager", &sm, "signaling", &signaling, "timeout", &timeout, NULL);
+  fail_unless_equals_string (app, "live");
+  fail_unless_equals_string (group, "default");
+  fail_unless_equals_string (version, "4.0");
+  fail_unless (host == nullptr);
+  fail_unless_equals_int (port, 0);
+  fail_unless (!tls && !decode && dc);
+  fail_unless_equals_int (sm, 0);
+  fail_unless_equals_int (signaling, 0);
+  fail_unless_equals_int (timeout, 10);
+  g_free (app);
+  g_free (group);
+  g_free (version);
+  gst_object_unref (src);
+}
+GST_END_TEST;
+
+static void
+check_refuses_ready (const char *props, const char *expected_property)
+{
+  gchar *desc = g_strdup_printf ("red5prosrc %s ! fakesink", props);
+  GstElement *pipeline = gst_parse_launch (desc, nullptr);
+  g_free (desc);
+  fail_unless (pipeline != nullptr);
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  GstMessage *msg = run_until_error (pipeline, 5, nullptr);
+  fail_unless (msg != nullptr, "no error message");
+  GError *err = nullptr;
+  gst_message_parse_error (msg, &err, nullptr);
+  fail_unless (strstr (err->message, expected_property) != nullptr, "message: %s",
+      err->message);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS));
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+GST_START_TEST (test_missing_stream_name_refuses_ready_naming_it)
+{
+  check_refuses_ready ("host=127.0.0.1", "stream-name");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_missing_host_refuses_ready_naming_it)
+{
+  check_refuses_ready ("stream-name=stream1", "'host'");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_uri_sets_server_stream_and_properties)
+{
+  GError *err = nullptr;
+  GstElement *src = gst_element_make_from_uri (GST_URI_SRC,
+      "red5pros://sm.example.com:8443/live/stream1?stream-manager=sm2&node-group=eu&decode=true",
+      nullptr, &err);
+  fail_unless (src != nullptr, "%s", err ? err->message : "");
+  gchar *host = nullptr, *app = nullptr, *stream = nullptr, *group = nullptr;
+  guint port = 0;
+  gboolean tls = FALSE, decode = FALSE;
+  gint sm = 0;
+  g_object_get (src, "host", &host, "port", &port, "app", &app, "stream-name", &stream,
+      "tls", &tls, "stream-manager", &sm, "node-group", &group, "decode", &decode, NULL);
+  fail_unless_equals_string (host, "sm.example.com");
+  fail_unless_equals_int (port, 8443);
+  fail_unless_equals_string (app, "live");
+  fail_unless_equals_string (stream, "stream1");
+  fail_unless_equals_string (group, "eu");
+  fail_unless (tls && decode);
+  fail_unless_equals_int (sm, 2);
+  gchar *uri = gst_uri_handler_get_uri (GST_URI_HANDLER (src));
+  fail_unless_equals_string (uri, "red5pros://sm.example.com:8443/live/stream1?stream-manager=sm2");
+  g_free (uri);
+  g_free (host);
+  g_free (app);
+  g_free (stream);
+  g_free (group);
+  gst_object_unref (src);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_uri_with_unknown_parameter_or_no_stream_is_rejected)
+{
+  GstElement *src = gst_element_factory_make ("red5prosrc", nullptr);
+  for (const char *uri : { "red5pro://host/live/s?bogus=1", "red5pro://host/live",
+           "red5pro:///live/s", "red5pro://host/live/s?stream-manager=sm9" }) {
+    GError *err = nullptr;
+    gboolean ok = gst_uri_handler_set_uri (GST_URI_HANDLER (src), uri, &err);
+    if (g_str_has_suffix (uri, "sm9")) {
+      /* the parameter exists; an invalid enum nick is reported by GStreamer itself */
+      g_clear_error (&err);
+      continue;
+    }
+    fail_unless (!ok, "accepted %s", uri);
+    fail_unless (err != nullptr);
+    g_error_free (err);
+  }
+  gst_object_unref (src);
+}
+GST_END_TEST;
+
+/* A port nothing listens on: bind, read the port, close. */
+static guint
+dead_port ()
+{
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, nullptr);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  g_socket_bind (sock, addr, TRUE, nullptr);
+  GSocketAddress *bound = g_socket_get_local_address (sock, nullptr);
+  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_socket_close (sock, nullptr);
+  g_object_unref (sock);
+  return port;
+}
+
+GST_START_TEST (test_dead_stream_manager_gives_connect_failure_and_error)
+{
+  gchar *desc = g_strdup_printf ("red5prosrc host=127.0.0.1 port=%u stream-manager=sm2 "
+      "stream-name=stream1 ! fakesink", dead_port ());
+  GstElement *pipeline = gst_parse_launch (desc, nullptr);
+  g_free (desc);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  std::vector<std::string> events;
+  GstMessage *msg = run_until_error (pipeline, 20, &events);
+  fail_unless (msg != nullptr, "no error");
+  GError *err = nullptr;
+  gst_message_parse_error (msg, &err, nullptr);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ),
+      "%s", err->message);
+  fail_unless (strstr (err->message, "127.0.0.1") != nullptr, "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  fail_unless (has (events, "Connect.Failure"));
+  fail_unless (has (events, "Subscribe.Fail"));
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (pipeline);
+}
+GST_END_TEST;
+
+/* A server that accepts the request and never answers. */
+static void
+never_answer (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer)
+{
+  soup_server_message_pause (msg);
+}
+
+struct SilentServer {
+  GMainContext *ctx = g_main_context_new ();
+  GMainLoop *loop = g_main_loop_new (ctx, FALSE);
+  SoupServer *server = nullptr;
+  guint port = 0;
+  GThread *thread = nullptr;
+};
+
+static gboolean
+silent_server_listen (gpointer data)
+{
+  auto *ss = static_cast<SilentServer *> (data);
+  ss->server = soup_server_new (nullptr, nullptr);
+  soup_server_add_handler (ss->server, nullptr, never_answer, nullptr, nullptr);
+  soup_server_listen_local (ss->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, nullptr);
+  GSList *uris = soup_server_get_uris (ss->server);
+  g_atomic_int_set (&ss->port, g_uri_get_port (static_cast<GUri *> (uris->data)));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+silent_server_main (gpointer data)
+{
+  auto *ss = static_cast<SilentServer *> (data);
+  g_main_context_push_thread_default (ss->ctx);
+  g_main_context_invoke (ss->ctx, silent_server_listen, ss);
+  g_main_loop_run (ss->loop);
+  g_clear_object (&ss->server);
+  g_main_context_pop_thread_default (ss->ctx);
+  return nullptr;
+}
+
+GST_START_TEST (test_silent_server_times_out_with_an_error)
+{
+  SilentServer ss;
+  ss.thread = g_thread_new ("silent-server", silent_server_main, &ss);
+  while (!g_atomic_int_get (&ss.port))
+    g_usleep (1000);
+
+  gchar *desc = g_strdup_printf ("red5prosrc host=127.0.0.1 port=%u stream-name=stream1 "
+      "timeout=1 ! fakesink", ss.port);
+  GstElement *pipeline = gst_parse_launch (desc, nullptr);
+  g_free (desc);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  std::vector<std::string> events;
+  GstMessage *msg = run_until_error (pipeline, 20, &events);
+  fail_unless (msg != nullptr, "no error after the timeout");
+  gst_message_unref (msg);
+  fail_unless (has (events, "Connect.Failure"));
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (pipeline);
+
+  g_main_loop_quit (ss.loop);
+  g_thread_join (ss.thread);
+  g_main_loop_unref (ss.loop);
+  g_main_context_unref (ss.ctx);
+}
+GST_END_TEST;
+
+static Suite *
+properties_suite (void)
+{
+  Suite *s = suite_create ("red5prosrc-element");
+  TCase *tc = tcase_create ("general");
+  tcase_set_timeout (tc, 60);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_defaults_match_the_documentation);
+  tcase_add_test (tc, test_missing_stream_name_refuses_ready_naming_it);
+  tcase_add_test (tc, test_missing_host_refuses_ready_naming_it);
+  tcase_add_test (tc, test_uri_sets_server_stream_and_properties);
+  tcase_add_test (tc, test_uri_with_unknown_parameter_or_no_stream_is_rejected);
+  tcase_add_test (tc, test_dead_stream_manager_gives_connect_failure_and_error);
+  tcase_add_test (tc, test_silent_server_times_out_with_an_error);
+  return s;
+}
+
+GST_CHECK_MAIN (properties);
