@@ -14,12 +14,15 @@
 #include "gstred5prosrc.h"
 #include "red5pro-config.h"
 #include "red5pro-events.h"
+#include "red5pro-retry.h"
 #include "red5pro-session.h"
 #include "red5pro-worker.h"
 
 #include <memory>
 #include <mutex>
 #include <sstream>
+
+#include <gst/video/video.h>
 
 GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
 #define GST_CAT_DEFAULT red5prosrc_debug
@@ -45,6 +48,12 @@ enum {
   PROP_DATA_CHANNEL,
   PROP_ICE_ADDRESSES,
   PROP_TIMEOUT,
+  PROP_RETRY_TIMEOUT,
+  PROP_MAX_RETRIES,
+  PROP_RETRY_BACKOFF_MAX,
+  PROP_RETRY_ON_AUTH_FAILURE,
+  PROP_INACTIVITY_TIMEOUT,
+  PROP_STATS,
 };
 
 #define DEFAULT_PORT 0
@@ -57,6 +66,11 @@ enum {
 #define DEFAULT_DECODE FALSE
 #define DEFAULT_DATA_CHANNEL TRUE
 #define DEFAULT_TIMEOUT 10
+#define DEFAULT_RETRY_TIMEOUT 1000
+#define DEFAULT_MAX_RETRIES -1
+#define DEFAULT_RETRY_BACKOFF_MAX 0
+#define DEFAULT_RETRY_ON_AUTH_FAILURE FALSE
+#define DEFAULT_INACTIVITY_TIMEOUT 2000
 
 /* How long stopping waits for the WHEP DELETE to reach the edge. */
 #define TEARDOWN_DRAIN_MS 2000
@@ -71,23 +85,68 @@ static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio",
 
 namespace {
 
-struct SrcListener : SessionListener {
+/* One of our source pads. It outlives every attempt: attempts' pads are put behind it
+ * and its probe makes downstream see one stream across rebuilds. */
+struct OutputPad {
+  GstPad *pad = nullptr;             /* our ghost pad */
+  bool video = false;
+  bool sent_stream_start = false;    /* streaming thread from here on */
+  bool have_segment = false;
+  GstSegment segment;
+  GstCaps *caps = nullptr;
+  std::atomic<bool> need_keyframe { false };
+  std::atomic<bool> allow_eos { false };
+  std::atomic<guint64> dropped { 0 };        /* delta frames dropped after a rebuild */
+  std::atomic<gint64> *last_output = nullptr;
+};
+
+struct Host : RetryController::Host {
+  GstRed5ProSrc *src = nullptr;
+  void start_attempt () override;
+  void stop_attempt () override;
+  gint64 last_media_time () override;
+  void give_up (const Failure &failure, bool retried) override;
+  void post_event (GstStructure *event) override;
+  void changed () override;
+};
+
+struct Listener : SessionListener {
   GstRed5ProSrc *src = nullptr;
   void session_pad_added (Session &session, GstPad *pad) override;
+  void session_media_started (Session &session) override;
   void session_failed (Session &session, const Failure &failure) override;
+};
+
+/* Counters behind the "stats" property. */
+struct Stats {
+  guint attempts = 0;
+  guint connections = 0;             /* attempts that delivered media */
+  std::string edge;
+  gint64 subscribed_since = 0;       /* monotonic us, 0 when not subscribed */
+  guint64 packets_done = 0;          /* from attempts already torn down */
+  guint64 bytes_done = 0;
+  std::atomic<gint64> last_frame_time { 0 };  /* real time us of the last output buffer */
+  std::shared_ptr<Session> current;  /* for its packet counters */
+  std::string state = "idle";        /* copied from the retry controller */
+  guint retries = 0;
+  std::string last_failure;
 };
 
 /* Everything C++ the element owns. */
 struct State {
   SubscriberConfig props;                  /* GST_OBJECT_LOCK */
+  RetryPolicy policy;                      /* GST_OBJECT_LOCK */
   Worker worker { "red5prosrc" };
-  SrcListener listener;
+  Host host;
+  Listener listener;
+  RetryController retry { worker, host };  /* worker thread */
   std::shared_ptr<Session> session;        /* worker thread */
-  guint attempts = 0;                      /* worker thread */
   bool running = false;                    /* worker thread: between start and stop */
+  std::mutex stats_lock;
+  Stats stats;                             /* stats_lock, but for the atomics */
   std::mutex pads_lock;
-  GstPad *video = nullptr;                 /* our ghost pads, pads_lock */
-  GstPad *audio = nullptr;
+  OutputPad video;                         /* pads_lock for .pad and .caps */
+  OutputPad audio;
 };
 
 }  // namespace
@@ -96,6 +155,9 @@ struct _GstRed5ProSrc {
   GstBin parent;
   State *state;
 };
+
+static GParamSpec *stats_pspec;
+
 
 static void gst_red5pro_src_uri_handler_init (gpointer iface, gpointer data);
 
@@ -144,38 +206,107 @@ gst_red5pro_signaling_get_type (void)
 
 /* ---- pads ------------------------------------------------------------------------ */
 
-/* Streaming thread: point our "video"/"audio" pad at the attempt's pad, creating ours
+/* Downstream sees one stream: the first stream-start, then only changes of caps and
+ * segment; never the flushes or EOS of a dying attempt; encoded video resumes at a key
+ * frame after a rebuild. */
+static GstPadProbeReturn
+output_probe (GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  auto *out = static_cast<OutputPad *> (data);
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    if (out->need_keyframe.load ()) {
+      if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+        out->dropped++;
+        return GST_PAD_PROBE_DROP;
+      }
+      out->need_keyframe = false;
+    }
+    *out->last_output = g_get_real_time ();
+    return GST_PAD_PROBE_OK;
+  }
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      if (out->sent_stream_start)
+        return GST_PAD_PROBE_DROP;
+      out->sent_stream_start = true;
+      return GST_PAD_PROBE_OK;
+    case GST_EVENT_FLUSH_START:
+    case GST_EVENT_FLUSH_STOP:
+      return GST_PAD_PROBE_DROP;
+    case GST_EVENT_EOS:
+      return out->allow_eos.load () ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+    case GST_EVENT_SEGMENT: {
+      const GstSegment *seg = nullptr;
+      gst_event_parse_segment (event, &seg);
+      if (out->have_segment && gst_segment_is_equal (&out->segment, seg))
+        return GST_PAD_PROBE_DROP;
+      gst_segment_copy_into (seg, &out->segment);
+      out->have_segment = true;
+      return GST_PAD_PROBE_OK;
+    }
+    case GST_EVENT_CAPS: {
+      GstCaps *caps = nullptr;
+      gst_event_parse_caps (event, &caps);
+      if (out->caps && gst_caps_is_equal (out->caps, caps))
+        return GST_PAD_PROBE_DROP;
+      gst_caps_replace (&out->caps, caps);
+      return GST_PAD_PROBE_OK;
+    }
+    default:
+      return GST_PAD_PROBE_OK;
+  }
+}
+
+/* Streaming thread: put the attempt's pad behind our "video"/"audio" pad, creating ours
  * the first time. Ours stay for the element's whole PAUSED/PLAYING life. */
 void
-SrcListener::session_pad_added (Session &, GstPad *pad)
+Listener::session_pad_added (Session &, GstPad *pad)
 {
   State *st = src->state;
   bool video = g_str_equal (GST_PAD_NAME (pad), "video");
   std::lock_guard<std::mutex> guard (st->pads_lock);
-  GstPad *&ours = video ? st->video : st->audio;
-  if (ours) {
-    gst_ghost_pad_set_target (GST_GHOST_PAD (ours), pad);
+  OutputPad &out = video ? st->video : st->audio;
+  if (out.pad) {
+    GST_INFO_OBJECT (src, "attempt's %s pad now behind ours", GST_PAD_NAME (pad));
+    out.need_keyframe = video;
+    gst_ghost_pad_set_target (GST_GHOST_PAD (out.pad), pad);
+    if (video)
+      gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (
+          GST_CLOCK_TIME_NONE, TRUE, 0));
     return;
   }
   GstPadTemplate *templ = gst_static_pad_template_get (video ? &video_template : &audio_template);
-  ours = gst_ghost_pad_new_from_template (GST_PAD_NAME (pad), pad, templ);
+  out.pad = gst_ghost_pad_new_from_template (GST_PAD_NAME (pad), pad, templ);
   gst_object_unref (templ);
-  gst_pad_set_active (ours, TRUE);
-  gst_element_add_pad (GST_ELEMENT (src), ours);
+  out.video = video;
+  out.last_output = &st->stats.last_frame_time;
+  gst_pad_add_probe (out.pad, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
+          GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH),
+      output_probe, &out, nullptr);
+  gst_pad_set_active (out.pad, TRUE);
+  gst_element_add_pad (GST_ELEMENT (src), out.pad);
   GST_INFO_OBJECT (src, "exposed pad %s", GST_PAD_NAME (pad));
 }
 
+/* PAUSED→READY: our pads go, like any sometimes pads. */
 static void
 release_pads (GstRed5ProSrc *self)
 {
   State *st = self->state;
   std::lock_guard<std::mutex> guard (st->pads_lock);
-  for (GstPad **p : { &st->video, &st->audio }) {
-    if (!*p)
-      continue;
-    gst_pad_set_active (*p, FALSE);
-    gst_element_remove_pad (GST_ELEMENT (self), *p);
-    *p = nullptr;
+  for (OutputPad *out : { &st->video, &st->audio }) {
+    if (out->pad) {
+      gst_pad_set_active (out->pad, FALSE);
+      gst_element_remove_pad (GST_ELEMENT (self), out->pad);
+    }
+    out->pad = nullptr;
+    gst_clear_caps (&out->caps);
+    out->sent_stream_start = false;
+    out->have_segment = false;
+    out->need_keyframe = false;
+    out->allow_eos = false;
   }
 }
 
@@ -184,9 +315,30 @@ untarget_pads (GstRed5ProSrc *self)
 {
   State *st = self->state;
   std::lock_guard<std::mutex> guard (st->pads_lock);
-  for (GstPad *p : { st->video, st->audio }) {
-    if (p)
-      gst_ghost_pad_set_target (GST_GHOST_PAD (p), nullptr);
+  for (OutputPad *out : { &st->video, &st->audio }) {
+    if (out->pad)
+      gst_ghost_pad_set_target (GST_GHOST_PAD (out->pad), nullptr);
+  }
+}
+
+/* Retries exhausted: downstream (a muxer, say) gets EOS and can finish its file. */
+static void
+push_eos (GstRed5ProSrc *self)
+{
+  State *st = self->state;
+  std::vector<GstPad *> pads;
+  {
+    std::lock_guard<std::mutex> guard (st->pads_lock);
+    for (OutputPad *out : { &st->video, &st->audio }) {
+      if (out->pad) {
+        out->allow_eos = true;
+        pads.push_back (GST_PAD (gst_object_ref (out->pad)));
+      }
+    }
+  }
+  for (GstPad *pad : pads) {
+    gst_pad_push_event (pad, gst_event_new_eos ());
+    gst_object_unref (pad);
   }
 }
 
@@ -200,85 +352,184 @@ make_subscription_id ()
   return buf;
 }
 
-static void
-stop_attempt (GstRed5ProSrc *self)
+void
+Host::stop_attempt ()
 {
-  State *st = self->state;
+  State *st = src->state;
   if (!st->session)
     return;
-  untarget_pads (self);
+  untarget_pads (src);
   auto session = std::move (st->session);
   session->stop ();
+  std::lock_guard<std::mutex> guard (st->stats_lock);
+  st->stats.packets_done += session->packets ();
+  st->stats.bytes_done += session->bytes ();
+  st->stats.subscribed_since = 0;
+  st->stats.current.reset ();
 }
 
-static void
-start_attempt (GstRed5ProSrc *self)
+void
+Host::start_attempt ()
 {
-  State *st = self->state;
-  if (!st->running)
-    return;
-  stop_attempt (self);
-  GST_OBJECT_LOCK (self);
+  State *st = src->state;
+  stop_attempt ();
+  GST_OBJECT_LOCK (src);
   SubscriberConfig cfg = st->props;
-  GST_OBJECT_UNLOCK (self);
+  GST_OBJECT_UNLOCK (src);
   if (cfg.subscription_id.empty ())
     cfg.subscription_id = make_subscription_id ();
-  st->attempts++;
-  st->session = std::make_shared<Session> (GST_ELEMENT (self), st->worker, cfg,
-      &st->listener, st->attempts);
+  guint n;
+  {
+    std::lock_guard<std::mutex> guard (st->stats_lock);
+    n = ++st->stats.attempts;
+    st->stats.edge.clear ();
+  }
+  st->session = std::make_shared<Session> (GST_ELEMENT (src), st->worker, cfg,
+      &st->listener, n);
+  {
+    std::lock_guard<std::mutex> guard (st->stats_lock);
+    st->stats.current = st->session;
+  }
   st->session->start ();
 }
 
-/* Worker thread. Without retry (a later stage) every failure is an error the
- * application sees; the attempt is torn down once its callback has returned. */
+gint64
+Host::last_media_time ()
+{
+  auto &session = src->state->session;
+  return session ? session->last_media_time () : 0;
+}
+
 void
-SrcListener::session_failed (Session &session, const Failure &f)
+Host::post_event (GstStructure *event)
+{
+  event_post (GST_ELEMENT (src), event);
+}
+
+void
+Host::changed ()
+{
+  State *st = src->state;
+  {
+    std::lock_guard<std::mutex> guard (st->stats_lock);
+    st->stats.state = RetryController::state_name (st->retry.state ());
+    st->stats.retries = st->retry.retries ();
+    st->stats.last_failure = st->retry.last_failure ();
+  }
+  g_object_notify_by_pspec (G_OBJECT (src), stats_pspec);
+}
+
+/* The end: retry is off, the failure is not one to retry, or retries are exhausted. */
+void
+Host::give_up (const Failure &f, bool retried)
 {
   GstRed5ProSrc *self = src;
   GST_OBJECT_LOCK (self);
   std::string stream = self->state->props.stream_name;
   std::string host = f.edge.empty () ? self->state->props.host : f.edge;
   GST_OBJECT_UNLOCK (self);
-  const char *detail = f.reason.c_str ();
+  std::string detail = f.reason;
+  if (retried)
+    detail += " (retries exhausted)";
+  push_eos (self);
+  const char *d = detail.c_str ();
   switch (f.kind) {
     case Failure::Kind::NOT_FOUND:
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          ("Stream '%s' was not found on %s", stream.c_str (), host.c_str ()), ("%s", detail));
+          ("Stream '%s' was not found on %s", stream.c_str (), host.c_str ()), ("%s", d));
       break;
     case Failure::Kind::UNAUTHORIZED:
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
           ("Not authorized to subscribe to '%s' on %s", stream.c_str (), host.c_str ()),
-          ("%s", detail));
+          ("%s", d));
       break;
     case Failure::Kind::UNREACHABLE:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("Could not reach %s", host.c_str ()), ("%s", detail));
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not reach %s", host.c_str ()),
+          ("%s", d));
       break;
     case Failure::Kind::REFUSED:
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("%s refused the subscription to '%s'", host.c_str (), stream.c_str ()),
-          ("%s", detail));
+          ("%s refused the subscription to '%s'", host.c_str (), stream.c_str ()), ("%s", d));
       break;
     case Failure::Kind::PROTOCOL:
       GST_ELEMENT_ERROR (self, RESOURCE, READ,
           ("Unexpected answer from %s while subscribing to '%s'", host.c_str (),
-              stream.c_str ()), ("%s", detail));
+              stream.c_str ()), ("%s", d));
       break;
     case Failure::Kind::CONNECTION_CLOSED:
+    case Failure::Kind::INACTIVE:
+      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Lost the connection to %s", host.c_str ()),
+          ("%s", d));
+      break;
+    case Failure::Kind::UNPUBLISHED:
       GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("Lost the connection to %s", host.c_str ()), ("%s", detail));
+          ("Stream '%s' was unpublished", stream.c_str ()), ("%s", d));
       break;
     case Failure::Kind::INTERNAL:
       GST_ELEMENT_ERROR (self, CORE, FAILED, ("Could not subscribe to '%s'", stream.c_str ()),
-          ("%s", detail));
+          ("%s", d));
       break;
   }
-  std::weak_ptr<Session> failed = session.shared_from_this ();
-  self->state->worker.post ([self, failed] () {
-    if (auto s = failed.lock (); s && s == self->state->session)
-      stop_attempt (self);
+}
+
+void
+Listener::session_media_started (Session &session)
+{
+  std::weak_ptr<Session> started = session.shared_from_this ();
+  GstRed5ProSrc *self = src;
+  self->state->worker.post ([self, started] () {
+    State *st = self->state;
+    auto s = started.lock ();
+    if (!s || s != st->session)
+      return;
+    {
+      std::lock_guard<std::mutex> guard (st->stats_lock);
+      st->stats.connections++;
+      st->stats.edge = s->edge ();
+      st->stats.subscribed_since = g_get_monotonic_time ();
+    }
+    st->retry.media_started ();
   });
 }
+
+/* Worker thread, from inside the session: hand over once its callback has returned. */
+void
+Listener::session_failed (Session &session, const Failure &f)
+{
+  std::weak_ptr<Session> failed = session.shared_from_this ();
+  GstRed5ProSrc *self = src;
+  self->state->worker.post ([self, failed, f] () {
+    auto s = failed.lock ();
+    if (s && s == self->state->session)
+      self->state->retry.attempt_failed (f);
+  });
+}
+
+static GstStructure *
+build_stats (GstRed5ProSrc *self)
+{
+  State *st = self->state;
+  std::lock_guard<std::mutex> guard (st->stats_lock);
+  const Stats &s = st->stats;
+  gint64 now = g_get_monotonic_time ();
+  guint64 packets = s.packets_done + (s.current ? s.current->packets () : 0);
+  guint64 bytes = s.bytes_done + (s.current ? s.current->bytes () : 0);
+  return gst_structure_new ("red5pro-stats",
+      "state", G_TYPE_STRING, s.state.c_str (),
+      "attempts", G_TYPE_UINT, s.attempts,
+      "connections", G_TYPE_UINT, s.connections,
+      "retries", G_TYPE_UINT, s.retries,
+      "edge", G_TYPE_STRING, s.edge.c_str (),
+      "connected-ms", G_TYPE_UINT64,
+          guint64 (s.subscribed_since ? (now - s.subscribed_since) / 1000 : 0),
+      "last-frame-time", G_TYPE_INT64, s.last_frame_time.load (),
+      "last-failure", G_TYPE_STRING, s.last_failure.c_str (),
+      "packets-received", G_TYPE_UINT64, packets,
+      "bytes-received", G_TYPE_UINT64, bytes,
+      "frames-dropped", G_TYPE_UINT64, st->video.dropped.load () + st->audio.dropped.load (),
+      NULL);
+}
+
 
 /* ---- GstBin / GstElement ----------------------------------------------------------- */
 
@@ -356,7 +607,7 @@ gst_red5pro_src_change_state (GstElement *element, GstStateChange transition)
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       st->worker.call ([self] () {
         self->state->running = false;
-        stop_attempt (self);
+        self->state->retry.stop ();
       });
       break;
     default:
@@ -374,10 +625,15 @@ gst_red5pro_src_change_state (GstElement *element, GstStateChange transition)
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
       st->worker.post ([self] () {
-        if (self->state->running)
+        State *st = self->state;
+        if (st->running)
           return;
-        self->state->running = true;
-        start_attempt (self);
+        st->running = true;
+        GST_OBJECT_LOCK (self);
+        RetryPolicy policy = st->policy;
+        policy.connect_timeout_ms = st->props.timeout_s * 2000;
+        GST_OBJECT_UNLOCK (self);
+        st->retry.start (policy);
       });
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
@@ -408,6 +664,7 @@ gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *valu
   auto *self = GST_RED5PRO_SRC (object);
   GST_OBJECT_LOCK (self);
   SubscriberConfig &p = self->state->props;
+  RetryPolicy &r = self->state->policy;
   switch (prop_id) {
     case PROP_HOST: set_string (p.host, value); break;
     case PROP_PORT: p.port = g_value_get_uint (value); break;
@@ -439,6 +696,11 @@ gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *valu
       break;
     }
     case PROP_TIMEOUT: p.timeout_s = g_value_get_uint (value); break;
+    case PROP_RETRY_TIMEOUT: r.retry_timeout_ms = g_value_get_uint (value); break;
+    case PROP_MAX_RETRIES: r.max_retries = g_value_get_int (value); break;
+    case PROP_RETRY_BACKOFF_MAX: r.backoff_max_ms = g_value_get_uint (value); break;
+    case PROP_RETRY_ON_AUTH_FAILURE: r.retry_on_auth_failure = g_value_get_boolean (value); break;
+    case PROP_INACTIVITY_TIMEOUT: r.inactivity_timeout_ms = g_value_get_uint (value); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -459,6 +721,7 @@ gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
   auto *self = GST_RED5PRO_SRC (object);
   GST_OBJECT_LOCK (self);
   const SubscriberConfig &p = self->state->props;
+  const RetryPolicy &r = self->state->policy;
   switch (prop_id) {
     case PROP_HOST: g_value_set_string (value, or_null (p.host)); break;
     case PROP_PORT: g_value_set_uint (value, p.port); break;
@@ -483,6 +746,15 @@ gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     }
     case PROP_TIMEOUT: g_value_set_uint (value, p.timeout_s); break;
+    case PROP_RETRY_TIMEOUT: g_value_set_uint (value, r.retry_timeout_ms); break;
+    case PROP_MAX_RETRIES: g_value_set_int (value, r.max_retries); break;
+    case PROP_RETRY_BACKOFF_MAX: g_value_set_uint (value, r.backoff_max_ms); break;
+    case PROP_RETRY_ON_AUTH_FAILURE: g_value_set_boolean (value, r.retry_on_auth_failure); break;
+    case PROP_INACTIVITY_TIMEOUT: g_value_set_uint (value, r.inactivity_timeout_ms); break;
+    case PROP_STATS:
+      GST_OBJECT_UNLOCK (self);
+      g_value_take_boxed (value, build_stats (self));
+      return;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -618,6 +890,7 @@ gst_red5pro_src_init (GstRed5ProSrc *self)
 {
   self->state = new State ();
   self->state->listener.src = self;
+  self->state->host.src = self;
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
   gst_bin_set_suppressed_flags (GST_BIN (self),
       GstElementFlags (GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK));
@@ -696,8 +969,39 @@ gst_red5pro_src_class_init (GstRed5ProSrcClass *klass)
           "(empty = all interfaces)", nullptr, flags));
   g_object_class_install_property (gobject_class, PROP_TIMEOUT,
       g_param_spec_uint ("timeout", "Timeout",
-          "Network timeout in seconds for Stream Manager and signaling requests",
+          "Network timeout in seconds for each Stream Manager and signaling request; an "
+          "attempt without media after twice this long has failed",
           1, 3600, DEFAULT_TIMEOUT, flags));
+
+  g_object_class_install_property (gobject_class, PROP_RETRY_TIMEOUT,
+      g_param_spec_uint ("retry-timeout", "Retry timeout",
+          "Milliseconds to wait after a failure (lost or failed connection, unpublish, "
+          "inactivity) before a new edge lookup and connect (0 = no retry: failures are "
+          "errors)", 0, G_MAXUINT, DEFAULT_RETRY_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_MAX_RETRIES,
+      g_param_spec_int ("max-retries", "Max retries",
+          "Consecutive retries without receiving media before giving up with EOS and an "
+          "error (-1 = retry forever)", -1, G_MAXINT, DEFAULT_MAX_RETRIES, flags));
+  g_object_class_install_property (gobject_class, PROP_RETRY_BACKOFF_MAX,
+      g_param_spec_uint ("retry-backoff-max", "Retry backoff maximum",
+          "Double the retry delay after each consecutive failure, up to this many "
+          "milliseconds (0 = always wait retry-timeout)", 0, G_MAXUINT,
+          DEFAULT_RETRY_BACKOFF_MAX, flags));
+  g_object_class_install_property (gobject_class, PROP_RETRY_ON_AUTH_FAILURE,
+      g_param_spec_boolean ("retry-on-auth-failure", "Retry on authentication failure",
+          "Also retry when the server rejects the credentials (otherwise that is an error)",
+          DEFAULT_RETRY_ON_AUTH_FAILURE, flags));
+  g_object_class_install_property (gobject_class, PROP_INACTIVITY_TIMEOUT,
+      g_param_spec_uint ("inactivity-timeout", "Inactivity timeout",
+          "Milliseconds without RTP while subscribed after which the connection counts as "
+          "lost (0 = never)", 0, G_MAXUINT, DEFAULT_INACTIVITY_TIMEOUT, flags));
+  stats_pspec = g_param_spec_boxed ("stats", "Statistics",
+      "Subscriber statistics: state, attempts, connections, retries, edge, connected-ms, "
+      "last-frame-time (real time, us), last-failure, packets-received, bytes-received, "
+      "frames-dropped (delta frames dropped until a key frame after a rebuild); "
+      "notify::stats fires on every state change",
+      GST_TYPE_STRUCTURE, GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_STATS, stats_pspec);
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);

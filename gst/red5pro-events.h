@@ -39,6 +39,8 @@ constexpr const char *ADD_STREAM = "WebRTC.Add.Stream";
 
 /* gst-red5pro's own lifecycle events */
 constexpr const char *EDGE_RESOLVED = "Red5Pro.Edge.Resolved";
+constexpr const char *RETRY_SCHEDULED = "Red5Pro.Retry.Scheduled";
+constexpr const char *RETRY_GAVE_UP = "Red5Pro.Retry.GaveUp";
 
 }  // namespace event
 

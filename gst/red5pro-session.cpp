@@ -81,6 +81,8 @@ failure_kind_name (Failure::Kind kind)
     case Failure::Kind::REFUSED: return "refused";
     case Failure::Kind::PROTOCOL: return "protocol-error";
     case Failure::Kind::CONNECTION_CLOSED: return "connection-closed";
+    case Failure::Kind::UNPUBLISHED: return "unpublished";
+    case Failure::Kind::INACTIVE: return "inactivity";
     case Failure::Kind::INTERNAL: return "internal-error";
   }
   return "unknown";
@@ -678,12 +680,22 @@ Session::on_pad_added (GstPad *pad)
   post (event_new (event::PEER_CONNECTION_ON_TRACK, "kind", G_TYPE_STRING, kind,
       "encoding-name", G_TYPE_STRING, encoding ? encoding : "", NULL));
 
+  /* every RTP packet: the watchdog's heartbeat and the stats' counters */
+  gst_pad_add_probe (pad, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
+          GST_PAD_PROBE_TYPE_BUFFER_LIST), on_rtp_cb, weak_ref_data (),
+      [] (gpointer d) { free_weak_ref_data (d); });
+
   bool wanted = (video && !have_video_) || (audio && !have_audio_);
   std::vector<GstElement *> chain;
   if (wanted) {
     GstElement *depay = make_chain_element (GST_ELEMENT_FACTORY_TYPE_DEPAYLOADER, caps,
         GST_PAD_SINK, GST_RANK_MARGINAL);
     if (depay) {
+      /* a new attempt starts mid-stream: ask for a key frame and drop until it comes */
+      for (const char *prop : { "request-keyframe", "wait-for-keyframe" }) {
+        if (g_object_class_find_property (G_OBJECT_GET_CLASS (depay), prop))
+          g_object_set (depay, prop, TRUE, NULL);
+      }
       chain.push_back (depay);
       GstCaps *out = src_template_caps (depay);
       GstElement *parse = make_chain_element (GST_ELEMENT_FACTORY_TYPE_PARSER, out,
@@ -746,6 +758,28 @@ Session::on_pad_added (GstPad *pad)
     post (event_new (event::SUBSCRIBE_START, "edge", G_TYPE_STRING, edge_.c_str (),
         "stream-name", G_TYPE_STRING, cfg_.stream_name.c_str (), NULL));
   }
+}
+
+GstPadProbeReturn
+Session::on_rtp_cb (GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  auto self = from_data (data);
+  if (!self)
+    return GST_PAD_PROBE_OK;
+  guint64 size = 0, n = 1;
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    n = gst_buffer_list_length (list);
+    size = gst_buffer_list_calculate_size (list);
+  } else {
+    size = gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  }
+  self->packets_ += n;
+  self->bytes_ += size;
+  gint64 before = self->last_media_.exchange (g_get_monotonic_time ());
+  if (before == 0)
+    self->listener_->session_media_started (*self);
+  return GST_PAD_PROBE_OK;
 }
 
 /* ---- teardown -------------------------------------------------------------------- */

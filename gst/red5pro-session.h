@@ -31,6 +31,8 @@ struct Failure {
     REFUSED,            /* an HTTP error that is none of the above */
     PROTOCOL,           /* an answer we cannot use (bad JSON, bad SDP, negotiation failed) */
     CONNECTION_CLOSED,  /* the peer connection failed or closed */
+    UNPUBLISHED,        /* the publisher stopped (NetStream.Play.UnpublishNotify) */
+    INACTIVE,           /* no media for the inactivity timeout */
     INTERNAL,           /* a missing element or the like */
   };
   Kind kind = Kind::INTERNAL;
@@ -46,6 +48,8 @@ public:
   virtual ~SessionListener () = default;
   /* A media pad (name "video" or "audio") appeared on the session's bin. Streaming thread. */
   virtual void session_pad_added (Session &session, GstPad *pad) = 0;
+  /* The first RTP packet of the attempt arrived. Streaming thread. */
+  virtual void session_media_started (Session &session) = 0;
   /* The attempt failed and will do nothing more. Worker thread. */
   virtual void session_failed (Session &session, const Failure &failure) = 0;
 };
@@ -68,6 +72,10 @@ public:
   void child_error (const std::string &message);
 
   guint attempt () const { return attempt_; }
+  /* Monotonic time (us) of the last RTP packet, 0 before the first. Any thread. */
+  gint64 last_media_time () const { return last_media_.load (); }
+  guint64 packets () const { return packets_.load (); }
+  guint64 bytes () const { return bytes_.load (); }
   const std::string &edge () const { return edge_; }
   GstBin *bin () const { return bin_; }
 
@@ -107,6 +115,7 @@ private:
   static void on_gathering_state_cb (GObject *obj, GParamSpec *, gpointer data);
   static void on_connection_state_cb (GObject *obj, GParamSpec *, gpointer data);
   static void on_pad_added_cb (GstElement *, GstPad *pad, gpointer data);
+  static GstPadProbeReturn on_rtp_cb (GstPad *, GstPadProbeInfo *info, gpointer data);
   static void on_data_channel_cb (GstElement *, GstWebRTCDataChannel *ch, gpointer data);
   static void on_dc_open_cb (GstWebRTCDataChannel *ch, gpointer data);
   static void on_dc_close_cb (GstWebRTCDataChannel *ch, gpointer data);
@@ -134,6 +143,10 @@ private:
   bool candidates_sent_ = false;
   bool failed_ = false;
   std::atomic<bool> stopped_ { false };
+
+  std::atomic<gint64> last_media_ { 0 };
+  std::atomic<guint64> packets_ { 0 };
+  std::atomic<guint64> bytes_ { 0 };
 
   std::mutex pads_lock_;           /* streaming thread vs. stop */
   bool have_video_ = false;

@@ -172,10 +172,10 @@ dead_port ()
   return port;
 }
 
-GST_START_TEST (test_dead_stream_manager_gives_connect_failure_and_error)
+GST_START_TEST (test_dead_stream_manager_without_retry_gives_connect_failure_and_error)
 {
   gchar *desc = g_strdup_printf ("red5prosrc host=127.0.0.1 port=%u stream-manager=sm2 "
-      "stream-name=stream1 ! fakesink", dead_port ());
+      "stream-name=stream1 retry-timeout=0 ! fakesink", dead_port ());
   GstElement *pipeline = gst_parse_launch (desc, nullptr);
   g_free (desc);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
@@ -193,6 +193,39 @@ GST_START_TEST (test_dead_stream_manager_gives_connect_failure_and_error)
   fail_unless (has (events, "Subscribe.Fail"));
   fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
       GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (pipeline);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_max_retries_against_dead_cluster_gives_up_with_an_error)
+{
+  gchar *desc = g_strdup_printf ("red5prosrc name=src host=127.0.0.1 port=%u "
+      "stream-manager=sm1 stream-name=stream1 retry-timeout=50 max-retries=2 ! fakesink",
+      dead_port ());
+  GstElement *pipeline = gst_parse_launch (desc, nullptr);
+  g_free (desc);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  std::vector<std::string> events;
+  GstMessage *msg = run_until_error (pipeline, 30, &events);
+  fail_unless (msg != nullptr, "no error");
+  gst_message_unref (msg);
+  guint scheduled = 0;
+  for (const auto &e : events)
+    scheduled += e == "Red5Pro.Retry.Scheduled";
+  fail_unless_equals_int (scheduled, 2);
+  fail_unless (events.back () == "Red5Pro.Retry.GaveUp" || has (events, "Red5Pro.Retry.GaveUp"));
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  GstStructure *stats = nullptr;
+  g_object_get (src, "stats", &stats, NULL);
+  guint attempts = 0, retries = 0;
+  gst_structure_get_uint (stats, "attempts", &attempts);
+  gst_structure_get_uint (stats, "retries", &retries);
+  fail_unless_equals_int (attempts, 3);
+  fail_unless_equals_int (retries, 2);
+  fail_unless_equals_string (gst_structure_get_string (stats, "state"), "gave-up");
+  gst_structure_free (stats);
+  gst_object_unref (src);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
 }
 GST_END_TEST;
@@ -245,7 +278,7 @@ GST_START_TEST (test_silent_server_times_out_with_an_error)
     g_usleep (1000);
 
   gchar *desc = g_strdup_printf ("red5prosrc host=127.0.0.1 port=%u stream-name=stream1 "
-      "timeout=1 ! fakesink", ss.port);
+      "timeout=1 retry-timeout=0 ! fakesink", ss.port);
   GstElement *pipeline = gst_parse_launch (desc, nullptr);
   g_free (desc);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
@@ -277,7 +310,8 @@ properties_suite (void)
   tcase_add_test (tc, test_missing_host_refuses_ready_naming_it);
   tcase_add_test (tc, test_uri_sets_server_stream_and_properties);
   tcase_add_test (tc, test_uri_with_unknown_parameter_or_no_stream_is_rejected);
-  tcase_add_test (tc, test_dead_stream_manager_gives_connect_failure_and_error);
+  tcase_add_test (tc, test_dead_stream_manager_without_retry_gives_connect_failure_and_error);
+  tcase_add_test (tc, test_max_retries_against_dead_cluster_gives_up_with_an_error);
   tcase_add_test (tc, test_silent_server_times_out_with_an_error);
   return s;
 }
