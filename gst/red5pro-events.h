@@ -19,6 +19,11 @@ constexpr const char *SUBSCRIBE_STATUS = "Subscribe.Status";
 constexpr const char *SUBSCRIBE_SEND_INVOKE = "Subscribe.Send.Invoke";
 constexpr const char *SUBSCRIBE_PLAY_UNPUBLISH = "Subscribe.Play.Unpublish";
 constexpr const char *SUBSCRIBE_CONNECTION_CLOSED = "Subscribe.Connection.Closed";
+constexpr const char *SUBSCRIBE_PUBLISHER_CONGESTION = "Subscribe.Publisher.NetworkCongestion";
+constexpr const char *SUBSCRIBE_PUBLISHER_RECOVERY = "Subscribe.Publisher.NetworkRecovery";
+constexpr const char *SUBSCRIBE_ORIENTATION_CHANGE = "Subscribe.Orientation.Change";
+constexpr const char *SUBSCRIBE_DIMENSIONS_CHANGE = "Subscribe.VideoDimensions.Change";
+constexpr const char *SUBSCRIBE_STREAMING_MODE_CHANGE = "Subscribe.StreamingMode.Change";
 
 /* WebRTC events (SDK names) */
 constexpr const char *PEER_CONNECTION_AVAILABLE = "WebRTC.PeerConnection.Available";

@@ -619,6 +619,110 @@ Session::watch_data_channel (GstWebRTCDataChannel *channel, bool remote)
   }
 }
 
+/* Sections 3, 4 and 12 of the protocol notes: what each server message means to us. */
+void
+Session::handle_server_message (const ServerMessage &m, bool data_channel)
+{
+  using K = ServerMessage::Kind;
+  switch (m.kind) {
+    case K::STATUS:
+      if (m.is_status (status::UNPUBLISH_NOTIFY)) {
+        post (event_new (event::SUBSCRIBE_PLAY_UNPUBLISH, "stream-name", G_TYPE_STRING,
+            cfg_.stream_name.c_str (), "edge", G_TYPE_STRING, edge_.c_str (), NULL));
+        if (data_channel)   /* on the data channel it also means the connection is over */
+          post (event_new (event::SUBSCRIBE_CONNECTION_CLOSED, "edge", G_TYPE_STRING,
+              edge_.c_str (), NULL));
+        fail (Failure::Kind::UNPUBLISHED, "the publisher unpublished the stream");
+      } else if (m.is_status (status::CONNECT_CLOSED)) {
+        post (event_new (event::SUBSCRIBE_CONNECTION_CLOSED, "edge", G_TYPE_STRING,
+            edge_.c_str (), NULL));
+        fail (Failure::Kind::CONNECTION_CLOSED, "the server closed the connection");
+      } else if (m.is_status (status::STREAM_NOT_FOUND)) {
+        post (event_new (event::SUBSCRIBE_INVALID_NAME, "stream-name", G_TYPE_STRING,
+            cfg_.stream_name.c_str (), "edge", G_TYPE_STRING, edge_.c_str (), NULL));
+        fail (Failure::Kind::NOT_FOUND, "the server does not have the stream");
+      } else if (m.is_status (status::DATA_CHANNEL_AVAILABLE)) {
+        post (event_new (event::DATA_CHANNEL_AVAILABLE, "label", G_TYPE_STRING,
+            m.description.empty () ? "red5pro" : m.description.c_str (), NULL));
+      } else {
+        post (event_new (event::SUBSCRIBE_STATUS, "code", G_TYPE_STRING, m.code.c_str (),
+            "message", G_TYPE_STRING, m.message.c_str (), "description", G_TYPE_STRING,
+            m.description.c_str (), NULL));
+      }
+      break;
+    case K::ERROR:
+      post (event_new (event::SUBSCRIBE_FAIL, "reason", G_TYPE_STRING, "server-error",
+          "message", G_TYPE_STRING, m.message.c_str (), "edge", G_TYPE_STRING,
+          edge_.c_str (), NULL));
+      break;
+    case K::METADATA:
+      handle_metadata (m.data);
+      break;
+    case K::SEND: {
+      const char *type = m.method == "onPublisherNetworkCongestion" ?
+          event::SUBSCRIBE_PUBLISHER_CONGESTION :
+          m.method == "onPublisherNetworkRecovery" ? event::SUBSCRIBE_PUBLISHER_RECOVERY :
+          event::SUBSCRIBE_SEND_INVOKE;
+      post (event_new (type, "method", G_TYPE_STRING, m.method.c_str (), "sender",
+          G_TYPE_STRING, m.sender.c_str (), "data", GST_TYPE_STRUCTURE, m.data, NULL));
+      break;
+    }
+    default:
+      GST_DEBUG_OBJECT (element_, "ignoring a server message we do not know (%d)",
+          int (m.kind));
+      break;
+  }
+}
+
+void
+Session::handle_metadata (const GstStructure *md)
+{
+  if (!md)
+    return;
+  post (event_new (event::SUBSCRIBE_METADATA, "metadata", GST_TYPE_STRUCTURE, md, NULL));
+  /* values may come as numbers or strings */
+  auto number = [md] (const char *field) -> gint64 {
+    const GValue *v = gst_structure_get_value (md, field);
+    if (!v)
+      return -1;
+    if (G_VALUE_HOLDS_INT64 (v))
+      return g_value_get_int64 (v);
+    if (G_VALUE_HOLDS_DOUBLE (v))
+      return gint64 (g_value_get_double (v));
+    if (G_VALUE_HOLDS_STRING (v) && g_value_get_string (v))
+      return g_ascii_strtoll (g_value_get_string (v), nullptr, 10);
+    return -1;
+  };
+  auto text = [md] (const char *field) -> std::string {
+    const GValue *v = gst_structure_get_value (md, field);
+    if (!v)
+      return {};
+    char *s = G_VALUE_HOLDS_STRING (v) ? g_value_dup_string (v) : gst_value_serialize (v);
+    std::string out (s ? s : "");
+    g_free (s);
+    return out;
+  };
+  std::string orientation = text ("orientation");
+  if (!orientation.empty () && orientation != orientation_) {
+    orientation_ = orientation;
+    post (event_new (event::SUBSCRIBE_ORIENTATION_CHANGE, "orientation", G_TYPE_STRING,
+        orientation.c_str (), NULL));
+  }
+  gint64 w = number ("width"), h = number ("height");
+  if (w > 0 && h > 0 && (w != width_ || h != height_)) {
+    width_ = w;
+    height_ = h;
+    post (event_new (event::SUBSCRIBE_DIMENSIONS_CHANGE, "width", G_TYPE_INT64, w,
+        "height", G_TYPE_INT64, h, NULL));
+  }
+  std::string mode = text ("streamingMode");
+  if (!mode.empty () && mode != streaming_mode_) {
+    streaming_mode_ = mode;
+    post (event_new (event::SUBSCRIBE_STREAMING_MODE_CHANGE, "streaming-mode",
+        G_TYPE_STRING, mode.c_str (), NULL));
+  }
+}
+
 void
 Session::child_error (const std::string &message)
 {
@@ -898,9 +1002,16 @@ Session::on_dc_error_cb (GstWebRTCDataChannel *ch, GError *err, gpointer data)
 void
 Session::on_dc_message_cb (GstWebRTCDataChannel *ch, gchar *str, gpointer data)
 {
-  if (auto self = from_data (data))
-    self->post (event_new (event::DATA_CHANNEL_MESSAGE, "label", G_TYPE_STRING,
-        channel_label (ch).c_str (), "message", G_TYPE_STRING, str ? str : "", NULL));
+  auto self = from_data (data);
+  if (!self || !str)
+    return;
+  std::string text (str);
+  self->post (event_new (event::DATA_CHANNEL_MESSAGE, "label", G_TYPE_STRING,
+      channel_label (ch).c_str (), "message", G_TYPE_STRING,
+      text.size () > 4096 ? "(too large)" : text.c_str (), NULL));
+  self->on_worker ([text] (Session &s) {
+    s.handle_server_message (parse_server_message (text), true);
+  });
 }
 
 }  // namespace red5pro

@@ -6,6 +6,7 @@
 
 #include "red5pro-config.h"
 #include "red5pro-edge-lookup.h"
+#include "red5pro-messages.h"
 #include "red5pro-whep.h"
 #include "red5pro-worker.h"
 
@@ -94,6 +95,9 @@ private:
   void maybe_send_candidates ();
   void on_connection_state (GstWebRTCPeerConnectionState state);
   void watch_data_channel (GstWebRTCDataChannel *channel, bool remote);
+  /* A server message from the data channel (or, later, the WebSocket). */
+  void handle_server_message (const ServerMessage &m, bool data_channel);
+  void handle_metadata (const GstStructure *metadata);
 
   /* streaming thread */
   void on_pad_added (GstPad *pad);
@@ -152,6 +156,12 @@ private:
   bool have_video_ = false;
   bool have_audio_ = false;
   bool started_ = false;
+
+  /* last metadata values, for the *.Change events (worker thread) */
+  std::string orientation_;
+  std::string streaming_mode_;
+  gint64 width_ = -1;
+  gint64 height_ = -1;
 };
 
 }  // namespace red5pro

@@ -1,0 +1,187 @@
+/* red5pro-messages: parsing Red5 Pro server messages with json-glib. */
+#include "red5pro-messages.h"
+
+#include <json-glib/json-glib.h>
+
+#include <cstring>
+
+namespace red5pro {
+
+ServerMessage &
+ServerMessage::operator= (ServerMessage &&o) noexcept
+{
+  if (this == &o)
+    return *this;
+  kind = o.kind;
+  code = std::move (o.code);
+  message = std::move (o.message);
+  description = std::move (o.description);
+  sdp = std::move (o.sdp);
+  candidate = std::move (o.candidate);
+  mid = std::move (o.mid);
+  mline = o.mline;
+  available = o.available;
+  method = std::move (o.method);
+  sender = std::move (o.sender);
+  if (data)
+    gst_structure_free (data);
+  data = o.data;
+  o.data = nullptr;
+  return *this;
+}
+
+ServerMessage::~ServerMessage ()
+{
+  if (data)
+    gst_structure_free (data);
+}
+
+namespace {
+
+JsonObject *
+object_member (JsonObject *obj, const char *name)
+{
+  if (!obj)
+    return nullptr;
+  JsonNode *n = json_object_get_member (obj, name);
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : nullptr;
+}
+
+/* A member as text: strings as they are, numbers and booleans printed. */
+std::string
+text_member (JsonObject *obj, const char *name)
+{
+  if (!obj)
+    return {};
+  JsonNode *n = json_object_get_member (obj, name);
+  if (!n || !JSON_NODE_HOLDS_VALUE (n))
+    return {};
+  GType t = json_node_get_value_type (n);
+  if (t == G_TYPE_STRING)
+    return json_node_get_string (n);
+  if (t == G_TYPE_INT64)
+    return std::to_string (json_node_get_int (n));
+  if (t == G_TYPE_DOUBLE)
+    return std::to_string (json_node_get_double (n));
+  if (t == G_TYPE_BOOLEAN)
+    return json_node_get_boolean (n) ? "true" : "false";
+  return {};
+}
+
+/* A JSON object as a GstStructure: scalars typed, nested values as JSON text. */
+GstStructure *
+structure_from_object (const char *name, JsonObject *obj)
+{
+  GstStructure *s = gst_structure_new_empty (name);
+  if (!obj)
+    return s;
+  JsonObjectIter it;
+  const char *key;
+  JsonNode *n;
+  json_object_iter_init (&it, obj);
+  while (json_object_iter_next (&it, &key, &n)) {
+    /* GstStructure field names must be valid: skip what is not */
+    if (!key || !g_ascii_isalpha (key[0]))
+      continue;
+    bool valid = true;
+    for (const char *c = key; *c; c++)
+      valid = valid && (g_ascii_isalnum (*c) || strchr ("-_+/:.", *c));
+    if (!valid)
+      continue;
+    if (JSON_NODE_HOLDS_VALUE (n)) {
+      GType t = json_node_get_value_type (n);
+      if (t == G_TYPE_STRING)
+        gst_structure_set (s, key, G_TYPE_STRING, json_node_get_string (n), NULL);
+      else if (t == G_TYPE_INT64)
+        gst_structure_set (s, key, G_TYPE_INT64, json_node_get_int (n), NULL);
+      else if (t == G_TYPE_DOUBLE)
+        gst_structure_set (s, key, G_TYPE_DOUBLE, json_node_get_double (n), NULL);
+      else if (t == G_TYPE_BOOLEAN)
+        gst_structure_set (s, key, G_TYPE_BOOLEAN, json_node_get_boolean (n), NULL);
+    } else if (!JSON_NODE_HOLDS_NULL (n)) {
+      char *json = json_to_string (n, FALSE);
+      gst_structure_set (s, key, G_TYPE_STRING, json, NULL);
+      g_free (json);
+    }
+  }
+  return s;
+}
+
+void
+parse_status_or_error (ServerMessage &m, JsonObject *obj)
+{
+  std::string type = text_member (obj, "type");
+  m.kind = type == "error" ? ServerMessage::Kind::ERROR : ServerMessage::Kind::STATUS;
+  m.code = text_member (obj, "code");
+  /* some servers put the code in "status" */
+  if (m.code.empty ())
+    m.code = text_member (obj, "status");
+  m.message = text_member (obj, "message");
+  m.description = text_member (obj, "description");
+  if (m.kind == ServerMessage::Kind::ERROR && m.message.empty ())
+    m.message = m.code;
+}
+
+}  // namespace
+
+ServerMessage
+parse_server_message (const std::string &text)
+{
+  ServerMessage m;
+  if (text.empty () || text.size () > MAX_MESSAGE_SIZE)
+    return m;
+  JsonParser *parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, text.data (), gssize (text.size ()), nullptr) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    g_object_unref (parser);
+    return m;
+  }
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  JsonObject *data = object_member (root, "data");
+  m.kind = ServerMessage::Kind::UNKNOWN;
+
+  if (json_object_has_member (root, "isAvailable")) {
+    JsonNode *n = json_object_get_member (root, "isAvailable");
+    m.kind = ServerMessage::Kind::AVAILABLE;
+    m.available = JSON_NODE_HOLDS_VALUE (n) &&
+        json_node_get_value_type (n) == G_TYPE_BOOLEAN && json_node_get_boolean (n);
+  } else if (JsonObject *send = object_member (root, "send")) {
+    m.kind = ServerMessage::Kind::SEND;
+    m.method = text_member (send, "method");
+    m.sender = text_member (root, "senderName");
+    m.data = structure_from_object ("red5pro-send", object_member (send, "data"));
+  } else if (text_member (root, "type") == "metadata") {
+    m.kind = ServerMessage::Kind::METADATA;
+    JsonObject *md = object_member (root, "metadata");
+    if (!md)
+      md = object_member (root, "data");
+    m.method = text_member (root, "method");
+    m.data = structure_from_object ("red5pro-metadata", md);
+  } else if (text_member (root, "type") == "error") {
+    parse_status_or_error (m, root);
+  } else if (data && object_member (data, "sdp")) {
+    JsonObject *sdp = object_member (data, "sdp");
+    if (text_member (sdp, "type") == "offer") {
+      m.kind = ServerMessage::Kind::OFFER;
+      m.sdp = text_member (sdp, "sdp");
+    }
+  } else if (data && object_member (data, "candidate")) {
+    JsonObject *c = object_member (data, "candidate");
+    m.kind = ServerMessage::Kind::CANDIDATE;
+    m.candidate = text_member (c, "candidate");
+    m.mid = text_member (c, "sdpMid");
+    std::string idx = text_member (c, "sdpMLineIndex");
+    m.mline = idx.empty () ? 0 : guint (g_ascii_strtoull (idx.c_str (), nullptr, 10));
+  } else if (data && (text_member (data, "type") == "status" ||
+                 text_member (data, "type") == "error")) {
+    parse_status_or_error (m, data);
+  } else if (data && text_member (data, "type") == "metadata") {
+    m.kind = ServerMessage::Kind::METADATA;
+    JsonObject *md = object_member (data, "metadata");
+    m.data = structure_from_object ("red5pro-metadata", md ? md : object_member (data, "data"));
+  }
+  g_object_unref (parser);
+  return m;
+}
+
+}  // namespace red5pro

@@ -1,0 +1,64 @@
+/* red5pro-messages: Red5 Pro's JSON server messages (protocol notes, sections 3, 4, 12),
+ * as they arrive on the signaling WebSocket or the "red5pro" data channel: parsed into
+ * one ServerMessage, never trusted, never fatal. */
+#pragma once
+
+#include <gst/gst.h>
+
+#include <string>
+
+namespace red5pro {
+
+struct ServerMessage {
+  enum class Kind {
+    STATUS,        /* {"data":{"type":"status","code":..,"message":..}} */
+    ERROR,         /* {"data":{"type":"error",...}} or {"type":"error",...} */
+    OFFER,         /* {"data":{"sdp":{"type":"offer","sdp":..}}} */
+    CANDIDATE,     /* {"data":{"candidate":{...}}}; empty candidate = end */
+    AVAILABLE,     /* {"isAvailable":true|false} */
+    METADATA,      /* {"type":"metadata",...} */
+    SEND,          /* {"send":{"method":..,"data":{..}},"senderName":..} */
+    UNKNOWN,       /* valid JSON we do not know */
+    INVALID,       /* not JSON, not an object, too large */
+  };
+  Kind kind = Kind::INVALID;
+  std::string code;         /* status code, e.g. NetStream.Play.UnpublishNotify */
+  std::string message;      /* status or error message */
+  std::string description;
+  std::string sdp;          /* OFFER */
+  std::string candidate;    /* CANDIDATE: "candidate:..." or empty at the end */
+  std::string mid;
+  guint mline = 0;
+  bool available = false;   /* AVAILABLE */
+  std::string method;       /* SEND */
+  std::string sender;
+  GstStructure *data = nullptr;   /* METADATA / SEND payload, owned */
+
+  ServerMessage () = default;
+  ServerMessage (const ServerMessage &) = delete;
+  ServerMessage &operator= (const ServerMessage &) = delete;
+  ServerMessage (ServerMessage &&o) noexcept { *this = std::move (o); }
+  ServerMessage &operator= (ServerMessage &&o) noexcept;
+  ~ServerMessage ();
+
+  bool is_status (const char *status_code) const { return code == status_code; }
+};
+
+/* Messages larger than this are refused unparsed. */
+constexpr gsize MAX_MESSAGE_SIZE = 256 * 1024;
+
+ServerMessage parse_server_message (const std::string &text);
+
+namespace status {
+constexpr const char *CONNECT_SUCCESS = "NetConnection.Connect.Success";
+constexpr const char *CONNECT_REJECTED = "NetConnection.Connect.Rejected";
+constexpr const char *CONNECT_FAILED = "NetConnection.Connect.Failed";
+constexpr const char *CONNECT_CLOSED = "NetConnection.Connect.Closed";
+constexpr const char *TRICKLE_COMPLETED = "NetConnection.ICE.TrickleCompleted";
+constexpr const char *TRICKLE_COMPLETED_OLD = "NetConnection.ICE.TricleCompleted";
+constexpr const char *DATA_CHANNEL_AVAILABLE = "NetConnection.DataChannel.Available";
+constexpr const char *UNPUBLISH_NOTIFY = "NetStream.Play.UnpublishNotify";
+constexpr const char *STREAM_NOT_FOUND = "NetStream.Play.StreamNotFound";
+}  // namespace status
+
+}  // namespace red5pro
