@@ -217,6 +217,8 @@ Session::on_lookup (const LookupOutcome &o)
         cfg_.stream_name.c_str (), NULL));
     switch (o.kind) {
       case K::NOT_FOUND:
+        post (event_new (event::SUBSCRIBE_INVALID_NAME, "stream-name", G_TYPE_STRING,
+            cfg_.stream_name.c_str (), "http-status", G_TYPE_UINT, o.http_status, NULL));
         fail (Failure::Kind::NOT_FOUND, o.reason, o.http_status);
         break;
       case K::UNREACHABLE:

@@ -1,0 +1,213 @@
+/* test-subscriber: a red5prosrc pipeline as tests use it: decoded (or encoded) video and
+ * audio into fakesinks, counting buffers, reading the cluster's frame counter off each
+ * video frame, and recording every red5pro-event and the first error. Header-only. */
+#pragma once
+
+#include "frame-counter.h"
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+class TestSubscriber {
+public:
+  /* props: red5prosrc properties, e.g. "host=127.0.0.1 port=1234 stream-name=stream1" */
+  explicit TestSubscriber (const std::string &props, bool decode = true)
+  {
+    std::string desc = "red5prosrc name=src ice-addresses=127.0.0.1 " + props +
+        (decode ? " decode=true src.video ! queue ! videoconvert ! video/x-raw,format=I420 "
+                  "! fakesink name=vsink sync=false async=false "
+                  "src.audio ! queue ! fakesink name=asink sync=false async=false"
+                : " decode=false src.video ! queue ! fakesink name=vsink sync=false async=false "
+                  "src.audio ! queue ! fakesink name=asink sync=false async=false");
+    GError *err = nullptr;
+    pipeline_ = gst_parse_launch (desc.c_str (), &err);
+    g_assert_no_error (err);
+    src_ = gst_bin_get_by_name (GST_BIN (pipeline_), "src");
+    decode_ = decode;
+    GstBus *bus = gst_element_get_bus (pipeline_);
+    gst_bus_set_sync_handler (bus, on_bus, this, nullptr);
+    gst_object_unref (bus);
+    probe ("vsink", true);
+    probe ("asink", false);
+  }
+
+  ~TestSubscriber ()
+  {
+    stop ();
+    GstBus *bus = gst_element_get_bus (pipeline_);
+    gst_bus_set_sync_handler (bus, nullptr, nullptr, nullptr);
+    gst_object_unref (bus);
+    gst_object_unref (src_);
+    gst_object_unref (pipeline_);
+    std::lock_guard<std::mutex> g (lock_);
+    for (auto *s : events_)
+      gst_structure_free (s);
+    if (error_)
+      g_error_free (error_);
+  }
+
+  GstStateChangeReturn play ()
+  {
+    started_ = g_get_monotonic_time ();
+    return gst_element_set_state (pipeline_, GST_STATE_PLAYING);
+  }
+  GstStateChangeReturn stop () { return gst_element_set_state (pipeline_, GST_STATE_NULL); }
+
+  GstElement *pipeline () const { return pipeline_; }
+  GstElement *src () const { return src_; }
+
+  guint64 video_frames () const { return video_frames_; }
+  guint64 audio_buffers () const { return audio_buffers_; }
+  /* frames whose counter could be read, and the last counter read */
+  guint64 counted_frames () const { return counted_frames_; }
+  guint32 last_counter () const { return last_counter_; }
+  gint64 first_frame_us () const { return first_frame_ ? first_frame_ - started_ : -1; }
+
+  /* Polls until cond() or the timeout; false on timeout or when an error arrived. */
+  template <typename F> bool wait (F cond, double timeout_s, bool stop_on_error = true)
+  {
+    gint64 deadline = g_get_monotonic_time () + gint64 (timeout_s * G_USEC_PER_SEC);
+    while (g_get_monotonic_time () < deadline) {
+      if (cond ())
+        return true;
+      if (stop_on_error && has_error ())
+        return false;
+      g_usleep (10000);
+    }
+    return cond ();
+  }
+  bool wait_video (guint64 n, double timeout_s)
+  {
+    return wait ([&] { return video_frames_ >= n; }, timeout_s);
+  }
+  bool wait_event (const char *type, double timeout_s, bool stop_on_error = true)
+  {
+    return wait ([&] { return count (type) > 0; }, timeout_s, stop_on_error);
+  }
+
+  guint count (const char *type)
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    return guint (std::count_if (events_.begin (), events_.end (), [type] (GstStructure *s) {
+      return g_strcmp0 (gst_structure_get_string (s, "type"), type) == 0;
+    }));
+  }
+  /* a copy of the last event of that type, or nullptr */
+  GstStructure *last_event (const char *type)
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    for (auto it = events_.rbegin (); it != events_.rend (); ++it) {
+      if (g_strcmp0 (gst_structure_get_string (*it, "type"), type) == 0)
+        return gst_structure_copy (*it);
+    }
+    return nullptr;
+  }
+  std::vector<std::string> event_types ()
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    std::vector<std::string> out;
+    for (auto *s : events_)
+      out.emplace_back (gst_structure_get_string (s, "type"));
+    return out;
+  }
+  bool has_error ()
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    return error_ != nullptr;
+  }
+  /* the first error's domain/code match, and its message */
+  bool error_matches (GQuark domain, gint code, std::string *message = nullptr)
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    if (!error_)
+      return false;
+    if (message)
+      *message = error_->message;
+    return g_error_matches (error_, domain, code);
+  }
+  GstStructure *stats ()
+  {
+    GstStructure *s = nullptr;
+    g_object_get (src_, "stats", &s, NULL);
+    return s;
+  }
+
+private:
+  static GstBusSyncReply on_bus (GstBus *, GstMessage *msg, gpointer data)
+  {
+    auto *self = static_cast<TestSubscriber *> (data);
+    const GstStructure *s = gst_message_get_structure (msg);
+    std::lock_guard<std::mutex> g (self->lock_);
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT && s &&
+        gst_structure_has_name (s, "red5pro-event")) {
+      self->events_.push_back (gst_structure_copy (s));
+    } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && !self->error_) {
+      gst_message_parse_error (msg, &self->error_, nullptr);
+      GST_INFO ("pipeline error: %s", self->error_->message);
+    }
+    return GST_BUS_DROP;
+  }
+
+  void probe (const char *sink, bool video)
+  {
+    GstElement *el = gst_bin_get_by_name (GST_BIN (pipeline_), sink);
+    GstPad *pad = gst_element_get_static_pad (el, "sink");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+        video ? on_video : on_audio, this, nullptr);
+    gst_object_unref (pad);
+    gst_object_unref (el);
+  }
+
+  static GstPadProbeReturn on_audio (GstPad *, GstPadProbeInfo *, gpointer data)
+  {
+    static_cast<TestSubscriber *> (data)->audio_buffers_++;
+    return GST_PAD_PROBE_OK;
+  }
+
+  static GstPadProbeReturn on_video (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+  {
+    auto *self = static_cast<TestSubscriber *> (data);
+    if (!self->first_frame_)
+      self->first_frame_ = g_get_monotonic_time ();
+    self->video_frames_++;
+    if (!self->decode_)
+      return GST_PAD_PROBE_OK;
+    GstCaps *caps = gst_pad_get_current_caps (pad);
+    GstVideoInfo vinfo;
+    if (caps && gst_video_info_from_caps (&vinfo, caps)) {
+      GstVideoFrame frame;
+      if (gst_video_frame_map (&frame, &vinfo, GST_PAD_PROBE_INFO_BUFFER (info), GST_MAP_READ)) {
+        uint32_t counter = 0;
+        if (GST_VIDEO_FRAME_WIDTH (&frame) >= 320 && GST_VIDEO_FRAME_HEIGHT (&frame) >= 16 &&
+            frame_counter_read (static_cast<const uint8_t *> (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0)),
+                GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), &counter)) {
+          self->counted_frames_++;
+          self->last_counter_ = counter;
+        }
+        gst_video_frame_unmap (&frame);
+      }
+    }
+    if (caps)
+      gst_caps_unref (caps);
+    return GST_PAD_PROBE_OK;
+  }
+
+  GstElement *pipeline_ = nullptr;
+  GstElement *src_ = nullptr;
+  bool decode_ = true;
+  std::mutex lock_;
+  std::vector<GstStructure *> events_;
+  GError *error_ = nullptr;
+  std::atomic<guint64> video_frames_ { 0 };
+  std::atomic<guint64> audio_buffers_ { 0 };
+  std::atomic<guint64> counted_frames_ { 0 };
+  std::atomic<guint32> last_counter_ { 0 };
+  std::atomic<gint64> first_frame_ { 0 };
+  gint64 started_ = 0;
+};
