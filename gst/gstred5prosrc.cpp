@@ -48,6 +48,8 @@ enum {
   PROP_DATA_CHANNEL,
   PROP_ICE_ADDRESSES,
   PROP_TIMEOUT,
+  PROP_USE_PROXY,
+  PROP_CONNECTION_PARAMS,
   PROP_RETRY_TIMEOUT,
   PROP_MAX_RETRIES,
   PROP_RETRY_BACKOFF_MAX,
@@ -66,6 +68,7 @@ enum {
 #define DEFAULT_DECODE FALSE
 #define DEFAULT_DATA_CHANNEL TRUE
 #define DEFAULT_TIMEOUT 10
+#define DEFAULT_USE_PROXY FALSE
 #define DEFAULT_RETRY_TIMEOUT 1000
 #define DEFAULT_MAX_RETRIES -1
 #define DEFAULT_RETRY_BACKOFF_MAX 0
@@ -193,7 +196,7 @@ gst_red5pro_signaling_get_type (void)
   static const GEnumValue values[] = {
     { int (Signaling::WHEP), "WHEP over HTTP (Red5 Pro's server-offer flavour or RFC 9725)",
       "whep" },
-    { int (Signaling::WEBSOCKET), "Red5 Pro WebSocket signaling (not available yet)",
+    { int (Signaling::WEBSOCKET), "Red5 Pro WebSocket signaling (the server offers)",
       "websocket" },
     { 0, nullptr, nullptr },
   };
@@ -562,6 +565,22 @@ gst_red5pro_src_handle_message (GstBin *bin, GstMessage *msg)
   GST_BIN_CLASS (parent_class)->handle_message (bin, msg);
 }
 
+/* EOS from the application (gst-launch-1.0 -e, a recorder stopping): send it out of
+ * our pads, so muxers finish their files; the attempt itself keeps running until the
+ * state change. */
+static gboolean
+gst_red5pro_src_send_event (GstElement *element, GstEvent *event)
+{
+  auto *self = GST_RED5PRO_SRC (element);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    GST_INFO_OBJECT (self, "EOS from the application");
+    gst_event_unref (event);
+    push_eos (self);
+    return TRUE;
+  }
+  return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+}
+
 static gboolean
 check_settings (GstRed5ProSrc *self)
 {
@@ -579,10 +598,16 @@ check_settings (GstRed5ProSrc *self)
          "when 'stream-manager' is set)"), (nullptr));
     return FALSE;
   }
-  if (cfg.signaling == Signaling::WEBSOCKET) {
+  if (cfg.use_proxy && cfg.stream_manager == StreamManagerMode::NONE) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("WebSocket signaling is not available in this version: use signaling=whep"),
-        (nullptr));
+        ("'use-proxy' needs a Stream Manager: set 'stream-manager' to sm1 or sm2"), (nullptr));
+    return FALSE;
+  }
+  if (cfg.use_proxy && cfg.stream_manager == StreamManagerMode::SM1 &&
+      cfg.signaling == Signaling::WHEP) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("The Stream Manager 1.x proxy carries WebSocket signaling only: set "
+         "signaling=websocket, or use-proxy=false"), (nullptr));
     return FALSE;
   }
   return TRUE;
@@ -696,6 +721,22 @@ gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *valu
       break;
     }
     case PROP_TIMEOUT: p.timeout_s = g_value_get_uint (value); break;
+    case PROP_USE_PROXY: p.use_proxy = g_value_get_boolean (value); break;
+    case PROP_CONNECTION_PARAMS: {
+      p.connection_params.clear ();
+      const GstStructure *params = gst_value_get_structure (value);
+      if (params) {
+        gst_structure_foreach (params, [] (GQuark field, const GValue *v, gpointer data) -> gboolean {
+          auto *out = static_cast<std::vector<std::pair<std::string, std::string>> *> (data);
+          gchar *text = G_VALUE_HOLDS_STRING (v) ? g_value_dup_string (v)
+                                                 : gst_value_serialize (v);
+          out->emplace_back (g_quark_to_string (field), text ? text : "");
+          g_free (text);
+          return TRUE;
+        }, &p.connection_params);
+      }
+      break;
+    }
     case PROP_RETRY_TIMEOUT: r.retry_timeout_ms = g_value_get_uint (value); break;
     case PROP_MAX_RETRIES: r.max_retries = g_value_get_int (value); break;
     case PROP_RETRY_BACKOFF_MAX: r.backoff_max_ms = g_value_get_uint (value); break;
@@ -746,6 +787,18 @@ gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     }
     case PROP_TIMEOUT: g_value_set_uint (value, p.timeout_s); break;
+    case PROP_USE_PROXY: g_value_set_boolean (value, p.use_proxy); break;
+    case PROP_CONNECTION_PARAMS: {
+      if (p.connection_params.empty ()) {
+        g_value_set_boxed (value, nullptr);
+        break;
+      }
+      GstStructure *params = gst_structure_new_empty ("params");
+      for (const auto &kv : p.connection_params)
+        gst_structure_set (params, kv.first.c_str (), G_TYPE_STRING, kv.second.c_str (), NULL);
+      g_value_take_boxed (value, params);
+      break;
+    }
     case PROP_RETRY_TIMEOUT: g_value_set_uint (value, r.retry_timeout_ms); break;
     case PROP_MAX_RETRIES: g_value_set_int (value, r.max_retries); break;
     case PROP_RETRY_BACKOFF_MAX: g_value_set_uint (value, r.backoff_max_ms); break;
@@ -907,6 +960,7 @@ gst_red5pro_src_class_init (GstRed5ProSrcClass *klass)
   gobject_class->get_property = gst_red5pro_src_get_property;
   gobject_class->finalize = gst_red5pro_src_finalize;
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_red5pro_src_change_state);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_red5pro_src_send_event);
   bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_red5pro_src_handle_message);
 
   auto flags = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
@@ -973,6 +1027,14 @@ gst_red5pro_src_class_init (GstRed5ProSrcClass *klass)
           "attempt without media after twice this long has failed",
           1, 3600, DEFAULT_TIMEOUT, flags));
 
+  g_object_class_install_property (gobject_class, PROP_USE_PROXY,
+      g_param_spec_boolean ("use-proxy", "Use proxy",
+          "Signal through the Stream Manager's proxy instead of directly with the edge "
+          "(SM 1.x: websocket only; SM 2.0: websocket and whep)", DEFAULT_USE_PROXY, flags));
+  g_object_class_install_property (gobject_class, PROP_CONNECTION_PARAMS,
+      g_param_spec_boxed ("connection-params", "Connection parameters",
+          "Connection parameters sent as URL query pairs with the signaling, e.g. "
+          "\"params,username=bob,password=secret,token=abc\"", GST_TYPE_STRUCTURE, flags));
   g_object_class_install_property (gobject_class, PROP_RETRY_TIMEOUT,
       g_param_spec_uint ("retry-timeout", "Retry timeout",
           "Milliseconds to wait after a failure (lost or failed connection, unpublish, "
@@ -1007,8 +1069,9 @@ gst_red5pro_src_class_init (GstRed5ProSrcClass *klass)
   gst_element_class_add_static_pad_template (element_class, &audio_template);
   gst_element_class_set_static_metadata (element_class, "Red5 Pro source",
       "Source/Network/WebRTC",
-      "Subscribes to a Red5 Pro live stream over WebRTC (WHEP), with Stream Manager "
-      "edge lookup; posts Red5 Pro subscriber events on the bus",
+      "Subscribes to a Red5 Pro live stream over WebRTC (WHEP or Red5 Pro WebSocket "
+      "signaling), with Stream Manager edge lookup and proxy, and fails over to a new "
+      "edge on its own; posts Red5 Pro subscriber events on the bus",
       "gst-red5pro developers");
 
   gst_type_mark_as_plugin_api (GST_TYPE_RED5PRO_STREAM_MANAGER, GstPluginAPIFlags (0));

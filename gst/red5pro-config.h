@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace red5pro {
@@ -23,6 +24,9 @@ struct SubscriberConfig {
   std::string region;
   std::string sm_api_version = "4.0";
   Signaling signaling = Signaling::WHEP;
+  bool use_proxy = false;           /* signal through the Stream Manager's proxy */
+  /* connection parameters (credentials, doNotSwitch...), sent as query pairs */
+  std::vector<std::pair<std::string, std::string>> connection_params;
   std::string subscription_id;      /* never empty once an attempt starts */
   std::string stun_server;
   std::string turn_server;

@@ -193,7 +193,9 @@ Session::start ()
 {
   GST_INFO_OBJECT (element_, "attempt %u: subscribing to %s", attempt_,
       cfg_.stream_name.c_str ());
-  if (cfg_.stream_manager == StreamManagerMode::NONE) {
+  /* no lookup: a standalone server, or the SM 2.0 proxy, which picks the edge itself */
+  if (cfg_.stream_manager == StreamManagerMode::NONE ||
+      (cfg_.use_proxy && cfg_.stream_manager == StreamManagerMode::SM2)) {
     edge_ = cfg_.host;
     app_ = cfg_.app;
     create_peer ();
@@ -308,6 +310,12 @@ Session::create_peer ()
   }
   post (event_new (event::PEER_CONNECTION_AVAILABLE));
 
+  if (cfg_.signaling == Signaling::WEBSOCKET) {
+    /* the server offers, with its data channel when we ask for one */
+    connect_websocket ();
+    return;
+  }
+
   if (cfg_.data_channel) {
     GstWebRTCDataChannel *channel = nullptr;
     g_signal_emit_by_name (webrtc_, "create-data-channel", "red5pro", NULL, &channel);
@@ -333,6 +341,78 @@ Session::create_peer ()
   });
   g_signal_emit_by_name (webrtc_, "create-offer", NULL, promise);
   gst_promise_unref (promise);
+}
+
+void
+Session::connect_websocket ()
+{
+  ws_ = std::make_shared<WebSocketClient> (worker_, websocket_url (cfg_, edge_, app_), cfg_,
+      cancellable_);
+  std::weak_ptr<Session> weak = shared_from_this ();
+  auto guard = [weak] (auto fn) {
+    return [weak, fn] (auto &&...args) {
+      auto self = weak.lock ();
+      if (self && !self->stopped_)
+        fn (*self, args...);
+    };
+  };
+  WebSocketClient::Handlers h;
+  h.connected = guard ([] (Session &s) {
+    s.post (event_new (event::CONNECT_SUCCESS, "edge", G_TYPE_STRING, s.edge_.c_str (), NULL));
+  });
+  h.offer = guard ([] (Session &s, const std::string &sdp) {
+    if (classify_sdp (sdp) != SdpKind::OFFER) {
+      s.fail (Failure::Kind::PROTOCOL, "the server's offer is not an SDP offer");
+      return;
+    }
+    s.apply_server_offer (sdp);
+  });
+  h.candidate = guard ([] (Session &s, const IceCandidate &c) {
+    if (c.candidate.empty ()) {
+      s.post (event_new (event::CANDIDATE_END));
+      return;
+    }
+    g_signal_emit_by_name (s.webrtc_, "add-ice-candidate", c.mline, c.candidate.c_str ());
+  });
+  h.message = guard ([] (Session &s, const ServerMessage &m) {
+    s.handle_server_message (m, false);
+  });
+  h.failed = guard ([] (Session &s, WebSocketClient::Failure f, const std::string &why) {
+    using F = WebSocketClient::Failure;
+    switch (f) {
+      case F::UNREACHABLE:
+        s.post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING, why.c_str (),
+            "edge", G_TYPE_STRING, s.edge_.c_str (), NULL));
+        s.fail (Failure::Kind::UNREACHABLE, why);
+        break;
+      case F::REJECTED:
+        s.post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING, "unauthorized",
+            "message", G_TYPE_STRING, why.c_str (), "edge", G_TYPE_STRING, s.edge_.c_str (),
+            NULL));
+        s.fail (Failure::Kind::UNAUTHORIZED, why);
+        break;
+      case F::UNAVAILABLE:
+        s.post (event_new (event::SUBSCRIBE_INVALID_NAME, "stream-name", G_TYPE_STRING,
+            s.cfg_.stream_name.c_str (), "edge", G_TYPE_STRING, s.edge_.c_str (), NULL));
+        s.fail (Failure::Kind::NOT_FOUND, why);
+        break;
+      case F::CLOSED:
+        s.post (event_new (event::SUBSCRIBE_CONNECTION_CLOSED, "edge", G_TYPE_STRING,
+            s.edge_.c_str (), NULL));
+        s.fail (Failure::Kind::CONNECTION_CLOSED, why);
+        break;
+    }
+  });
+  GST_INFO_OBJECT (element_, "WebSocket signaling via %s", ws_->url ().c_str ());
+  ws_->connect (std::move (h));
+}
+
+void
+Session::post_started ()
+{
+  if (!started_.exchange (true))
+    post (event_new (event::SUBSCRIBE_START, "edge", G_TYPE_STRING, edge_.c_str (),
+        "stream-name", G_TYPE_STRING, cfg_.stream_name.c_str (), NULL));
 }
 
 void
@@ -450,6 +530,17 @@ Session::on_answer_created (GstWebRTCSessionDescription *answer)
   g_signal_emit_by_name (webrtc_, "set-local-description", answer, NULL);
   std::string text = sdp_text (answer);
   gst_webrtc_session_description_free (answer);
+  if (ws_) {
+    ws_->send_answer (text);
+    post (event_new (event::ANSWER_END));
+    answer_done_ = true;
+    /* candidates gathered so far, then the rest as they come */
+    for (const auto &c : local_candidates_)
+      ws_->send_candidate (with_mid (c));
+    if (gathering_complete_)
+      send_end_of_candidates ();
+    return;
+  }
   std::weak_ptr<Session> weak = shared_from_this ();
   whep_->patch_answer (text, [weak] (const WhepOutcome &r) {
     auto self = weak.lock ();
@@ -501,7 +592,33 @@ Session::on_ice_candidate (guint mline, const std::string &candidate)
   IceCandidate c;
   c.mline = mline;
   c.candidate = candidate;
+  if (ws_ && answer_done_)
+    ws_->send_candidate (with_mid (c));
   local_candidates_.push_back (std::move (c));
+}
+
+/* The candidate's mid, from our local description. */
+IceCandidate
+Session::with_mid (IceCandidate c) const
+{
+  GstWebRTCSessionDescription *local = nullptr;
+  g_object_get (webrtc_, "local-description", &local, NULL);
+  const GstSDPMedia *m = local && c.mline < gst_sdp_message_medias_len (local->sdp) ?
+      gst_sdp_message_get_media (local->sdp, c.mline) : nullptr;
+  const char *mid = m ? gst_sdp_media_get_attribute_val (m, "mid") : nullptr;
+  c.mid = mid ? mid : std::to_string (c.mline);
+  if (local)
+    gst_webrtc_session_description_free (local);
+  return c;
+}
+
+void
+Session::send_end_of_candidates ()
+{
+  IceCandidate end;
+  end.mline = 0;
+  ws_->send_candidate (with_mid (end));
+  post (event_new (event::CANDIDATE_START));
 }
 
 void
@@ -512,6 +629,11 @@ Session::on_gathering_complete ()
   gathering_complete_ = true;
   post (event_new (event::ICE_TRICKLE_COMPLETE, "candidates", G_TYPE_UINT,
       guint (local_candidates_.size ()), NULL));
+  if (ws_) {
+    if (answer_done_)
+      send_end_of_candidates ();
+    return;
+  }
   maybe_send_candidates ();
 }
 
@@ -643,6 +765,8 @@ Session::handle_server_message (const ServerMessage &m, bool data_channel)
         post (event_new (event::SUBSCRIBE_INVALID_NAME, "stream-name", G_TYPE_STRING,
             cfg_.stream_name.c_str (), "edge", G_TYPE_STRING, edge_.c_str (), NULL));
         fail (Failure::Kind::NOT_FOUND, "the server does not have the stream");
+      } else if (m.message == cfg_.stream_name + " starting") {
+        post_started ();
       } else if (m.is_status (status::DATA_CHANNEL_AVAILABLE)) {
         post (event_new (event::DATA_CHANNEL_AVAILABLE, "label", G_TYPE_STRING,
             m.description.empty () ? "red5pro" : m.description.c_str (), NULL));
@@ -859,11 +983,7 @@ Session::on_pad_added (GstPad *pad)
   (video ? have_video_ : have_audio_) = true;
   listener_->session_pad_added (*this, ghost);
   post (event_new (event::ADD_STREAM, "kind", G_TYPE_STRING, kind, NULL));
-  if (!started_) {
-    started_ = true;
-    post (event_new (event::SUBSCRIBE_START, "edge", G_TYPE_STRING, edge_.c_str (),
-        "stream-name", G_TYPE_STRING, cfg_.stream_name.c_str (), NULL));
-  }
+  post_started ();
 }
 
 GstPadProbeReturn
@@ -898,6 +1018,8 @@ Session::stop ()
   g_cancellable_cancel (cancellable_);
   if (whep_)
     whep_->remove ();
+  if (ws_)
+    ws_->close ();
   for (auto *ch : channels_) {
     for (gpointer fn : { (gpointer) on_dc_open_cb, (gpointer) on_dc_close_cb,
              (gpointer) on_dc_error_cb, (gpointer) on_dc_message_cb })

@@ -7,6 +7,7 @@
 #include "red5pro-config.h"
 #include "red5pro-edge-lookup.h"
 #include "red5pro-messages.h"
+#include "red5pro-websocket.h"
 #include "red5pro-whep.h"
 #include "red5pro-worker.h"
 
@@ -85,6 +86,8 @@ private:
   void on_lookup (const LookupOutcome &outcome);
   void create_peer ();
   void on_offer_created (GstWebRTCSessionDescription *offer);
+  void connect_websocket ();
+  void post_started ();
   void on_post_response (const WhepOutcome &r);
   void apply_server_offer (const std::string &sdp);
   void on_remote_offer_set ();
@@ -92,6 +95,8 @@ private:
   void apply_server_answer (const std::string &sdp);
   void on_ice_candidate (guint mline, const std::string &candidate);
   void on_gathering_complete ();
+  IceCandidate with_mid (IceCandidate c) const;
+  void send_end_of_candidates ();
   void maybe_send_candidates ();
   void on_connection_state (GstWebRTCPeerConnectionState state);
   void watch_data_channel (GstWebRTCDataChannel *channel, bool remote);
@@ -136,6 +141,7 @@ private:
   GstBin *bin_ = nullptr;           /* owned; child of element_ while running */
   GstElement *webrtc_ = nullptr;    /* owned by bin_ */
   std::shared_ptr<WhepClient> whep_;
+  std::shared_ptr<WebSocketClient> ws_;
   GstWebRTCSessionDescription *local_offer_ = nullptr;
   std::vector<GstWebRTCDataChannel *> channels_;   /* refs, worker thread */
 
@@ -155,7 +161,7 @@ private:
   std::mutex pads_lock_;           /* streaming thread vs. stop */
   bool have_video_ = false;
   bool have_audio_ = false;
-  bool started_ = false;
+  std::atomic<bool> started_ { false };
 
   /* last metadata values, for the *.Change events (worker thread) */
   std::string orientation_;

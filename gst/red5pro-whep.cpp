@@ -111,6 +111,16 @@ whep_endpoint_url (const SubscriberConfig &cfg, const std::string &edge_host,
     { "requestId", cfg.subscription_id },
     { "signal", cfg.data_channel ? "true" : "false" },
   };
+  bool sm2_proxy = cfg.use_proxy && cfg.stream_manager == StreamManagerMode::SM2;
+  if (sm2_proxy)
+    query.emplace_back ("nodeGroup", cfg.node_group);
+  for (const auto &kv : cfg.connection_params)
+    query.push_back (kv);
+  if (sm2_proxy) {
+    /* the Stream Manager 2.0 proxy picks the edge */
+    return build_url (cfg.http_scheme (), cfg.host, cfg.effective_port (),
+        { "as", "v1", "proxy", "whep", app, cfg.stream_name }, query);
+  }
   return build_url (cfg.http_scheme (), edge_host, cfg.effective_port (),
       { app, "whep", "endpoint", cfg.stream_name }, query);
 }

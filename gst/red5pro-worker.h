@@ -39,6 +39,8 @@ public:
   void stop (guint drain_ms);
 
   GMainContext *context () const { return context_; }
+  /* The HTTP session; worker thread only. */
+  SoupSession *http () const { return session_; }
   bool on_worker_thread () const;
 
   /* Runs fn on the worker thread, asynchronously (safe from any thread). */

@@ -1,0 +1,304 @@
+/* red5pro-websocket: Red5 Pro WebSocket signaling over libsoup, messages via json-glib. */
+#include "red5pro-websocket.h"
+#include "red5pro-url.h"
+
+GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
+#define GST_CAT_DEFAULT red5prosrc_debug
+
+namespace red5pro {
+
+/* The SDK waits about a second after DataChannel.Available before switching. */
+static constexpr guint SWITCH_DELAY_MS = 1000;
+/* Larger frames are read and dropped by us, not fatal to the connection. */
+static constexpr guint64 MAX_FRAME = 16 * 1024 * 1024;
+
+std::string
+websocket_url (const SubscriberConfig &cfg, const std::string &edge, const std::string &app)
+{
+  const char *scheme = cfg.tls ? "wss" : "ws";
+  QueryPairs query { { "id", cfg.subscription_id } };
+  std::vector<std::string> path;
+  std::string host = edge;
+  if (cfg.use_proxy && cfg.stream_manager == StreamManagerMode::SM1) {
+    /* SM 1.x proxy: the SM host, app "streammanager", the edge named in the params */
+    host = cfg.host;
+    path = { "streammanager", "" };
+    query.emplace_back ("host", edge);
+    query.emplace_back ("app", app);
+  } else if (cfg.use_proxy && cfg.stream_manager == StreamManagerMode::SM2) {
+    host = cfg.host;
+    path = { "as", "v1", "proxy", "ws", "subscribe", app, cfg.stream_name };
+    query.emplace_back ("nodeGroup", cfg.node_group);
+  } else {
+    path = { app, "" };
+  }
+  for (const auto &kv : cfg.connection_params)
+    query.push_back (kv);
+  return build_url (scheme, host, cfg.effective_port (), path, query);
+}
+
+WebSocketClient::WebSocketClient (Worker &worker, std::string url,
+    const SubscriberConfig &cfg, GCancellable *cancellable)
+  : worker_ (worker), url_ (std::move (url)), stream_ (cfg.stream_name),
+    request_id_ (cfg.subscription_id), datachannel_ (cfg.data_channel),
+    switch_channel_ (cfg.data_channel),
+    cancellable_ (G_CANCELLABLE (g_object_ref (cancellable)))
+{
+  for (const auto &kv : cfg.connection_params) {
+    if (kv.first == "doNotSwitch" && kv.second == "true")
+      switch_channel_ = false;
+  }
+}
+
+WebSocketClient::~WebSocketClient ()
+{
+  worker_.remove_timeout (switch_timer_);
+  if (conn_) {
+    g_signal_handlers_disconnect_by_data (conn_, this);
+    if (soup_websocket_connection_get_state (conn_) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (conn_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+    g_object_unref (conn_);
+  }
+  g_object_unref (cancellable_);
+}
+
+void
+WebSocketClient::connect (Handlers handlers)
+{
+  handlers_ = std::move (handlers);
+  SoupMessage *msg = soup_message_new ("GET", url_.c_str ());
+  if (!msg) {
+    handlers_.failed (Failure::UNREACHABLE, "invalid WebSocket URL");
+    return;
+  }
+  GST_INFO ("WebSocket connect %s", url_.c_str ());
+  /* the callback holds a reference until the handshake ends */
+  auto *self_ref = new std::shared_ptr<WebSocketClient> (shared_from_this ());
+  soup_session_websocket_connect_async (worker_.http (), msg, nullptr, nullptr,
+      G_PRIORITY_DEFAULT, cancellable_, on_connected, self_ref);
+  g_object_unref (msg);
+}
+
+void
+WebSocketClient::on_connected (GObject *source, GAsyncResult *res, gpointer data)
+{
+  auto *ref = static_cast<std::shared_ptr<WebSocketClient> *> (data);
+  auto self = *ref;
+  delete ref;
+  GError *err = nullptr;
+  SoupWebsocketConnection *conn =
+      soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &err);
+  if (!conn) {
+    bool cancelled = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    std::string why = err ? err->message : "unknown error";
+    g_clear_error (&err);
+    if (!cancelled && !self->closing_)
+      self->handlers_.failed (Failure::UNREACHABLE, "WebSocket connection failed: " + why);
+    return;
+  }
+  self->conn_ = conn;
+  soup_websocket_connection_set_max_incoming_payload_size (conn, MAX_FRAME);
+  soup_websocket_connection_set_keepalive_interval (conn, 0);
+  g_signal_connect (conn, "message", G_CALLBACK (on_message), self.get ());
+  g_signal_connect (conn, "closed", G_CALLBACK (on_closed), self.get ());
+  GST_INFO ("WebSocket open");
+}
+
+void
+WebSocketClient::on_message (SoupWebsocketConnection *, gint type, GBytes *message,
+    gpointer data)
+{
+  auto *self = static_cast<WebSocketClient *> (data);
+  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    GST_DEBUG ("ignoring a binary WebSocket frame");
+    return;
+  }
+  gsize size = 0;
+  const char *p = static_cast<const char *> (g_bytes_get_data (message, &size));
+  std::string text (p ? p : "", size);
+  ServerMessage m = parse_server_message (text);
+  if (m.kind == ServerMessage::Kind::INVALID) {
+    GST_WARNING ("ignoring a WebSocket message that is not a JSON object (%zu bytes)", size);
+    return;
+  }
+  /* handlers may drop the last reference to us */
+  auto keep = self->shared_from_this ();
+  self->handle (std::move (m));
+}
+
+void
+WebSocketClient::handle (ServerMessage m)
+{
+  using K = ServerMessage::Kind;
+  if (m.kind == K::STATUS && m.is_status (status::CONNECT_SUCCESS)) {
+    handlers_.connected ();
+    JsonBuilder *b = json_builder_new ();
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "isAvailable");
+    json_builder_add_string_value (b, stream_.c_str ());
+    json_builder_end_object (b);
+    send (b);
+  } else if ((m.kind == K::STATUS || m.kind == K::ERROR) &&
+      (m.is_status (status::CONNECT_REJECTED) || m.is_status (status::CONNECT_FAILED))) {
+    closing_ = true;
+    handlers_.failed (m.is_status (status::CONNECT_REJECTED) ? Failure::REJECTED
+                                                             : Failure::CLOSED,
+        m.code + (m.message.empty () ? "" : ": " + m.message));
+  } else if (m.kind == K::AVAILABLE) {
+    if (!m.available) {
+      closing_ = true;
+      handlers_.failed (Failure::UNAVAILABLE, "the server says the stream is not available");
+      return;
+    }
+    JsonBuilder *b = json_builder_new ();
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "requestOffer");
+    json_builder_add_string_value (b, stream_.c_str ());
+    json_builder_set_member_name (b, "requestId");
+    json_builder_add_string_value (b, request_id_.c_str ());
+    json_builder_set_member_name (b, "transport");
+    json_builder_add_string_value (b, "udp");
+    json_builder_set_member_name (b, "datachannel");
+    json_builder_add_boolean_value (b, datachannel_);
+    json_builder_set_member_name (b, "doNotSwitch");
+    json_builder_add_boolean_value (b, !switch_channel_);
+    json_builder_end_object (b);
+    send (b);
+  } else if (m.kind == K::OFFER) {
+    handlers_.offer (m.sdp);
+  } else if (m.kind == K::CANDIDATE) {
+    IceCandidate c;
+    c.mline = m.mline;
+    c.mid = m.mid;
+    c.candidate = m.candidate;
+    handlers_.candidate (c);
+  } else if (m.kind == K::STATUS && (m.is_status (status::TRICKLE_COMPLETED) ||
+                 m.is_status (status::TRICKLE_COMPLETED_OLD))) {
+    if (!subscribed_) {
+      subscribed_ = true;
+      JsonBuilder *b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "subscribe");
+      json_builder_add_string_value (b, stream_.c_str ());
+      json_builder_set_member_name (b, "requestId");
+      json_builder_add_string_value (b, request_id_.c_str ());
+      json_builder_end_object (b);
+      send (b);
+    }
+  } else {
+    bool dc_ready = m.kind == K::STATUS && m.is_status (status::DATA_CHANNEL_AVAILABLE);
+    handlers_.message (m);
+    if (dc_ready && switch_channel_ && !switch_timer_) {
+      std::weak_ptr<WebSocketClient> weak = shared_from_this ();
+      switch_timer_ = worker_.add_timeout (SWITCH_DELAY_MS, [weak] () {
+        auto self = weak.lock ();
+        if (!self || !self->conn_)
+          return;
+        self->switch_timer_ = 0;
+        GST_INFO ("switching signaling to the data channel");
+        JsonBuilder *b = json_builder_new ();
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "switchChannel");
+        json_builder_add_string_value (b, "red5pro");
+        json_builder_end_object (b);
+        self->send (b);
+        self->close ();
+      });
+    }
+  }
+}
+
+void
+WebSocketClient::on_closed (SoupWebsocketConnection *conn, gpointer data)
+{
+  auto *self = static_cast<WebSocketClient *> (data);
+  if (self->closing_)
+    return;
+  auto keep = self->shared_from_this ();
+  self->closing_ = true;
+  char *why = g_strdup_printf ("the WebSocket closed (code %u)",
+      soup_websocket_connection_get_close_code (conn));
+  self->handlers_.failed (Failure::CLOSED, why);
+  g_free (why);
+}
+
+void
+WebSocketClient::send (JsonBuilder *builder)
+{
+  JsonNode *root = json_builder_get_root (builder);
+  char *text = json_to_string (root, FALSE);
+  if (conn_ && soup_websocket_connection_get_state (conn_) == SOUP_WEBSOCKET_STATE_OPEN) {
+    GST_LOG ("WebSocket send %s", text);
+    soup_websocket_connection_send_text (conn_, text);
+  }
+  g_free (text);
+  json_node_unref (root);
+  g_object_unref (builder);
+}
+
+void
+WebSocketClient::send_answer (const std::string &sdp)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "handleAnswer");
+  json_builder_add_string_value (b, stream_.c_str ());
+  json_builder_set_member_name (b, "requestId");
+  json_builder_add_string_value (b, request_id_.c_str ());
+  json_builder_set_member_name (b, "data");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "sdp");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "answer");
+  json_builder_set_member_name (b, "sdp");
+  json_builder_add_string_value (b, sdp.c_str ());
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  send (b);
+}
+
+void
+WebSocketClient::send_candidate (const IceCandidate &c)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "handleCandidate");
+  json_builder_add_string_value (b, stream_.c_str ());
+  json_builder_set_member_name (b, "requestId");
+  json_builder_add_string_value (b, request_id_.c_str ());
+  json_builder_set_member_name (b, "data");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "candidate");
+  json_builder_begin_object (b);
+  if (c.candidate.empty ()) {
+    json_builder_set_member_name (b, "type");
+    json_builder_add_string_value (b, "candidate");
+    json_builder_set_member_name (b, "candidate");
+    json_builder_add_string_value (b, "");
+  } else {
+    json_builder_set_member_name (b, "candidate");
+    json_builder_add_string_value (b, c.candidate.c_str ());
+    json_builder_set_member_name (b, "sdpMid");
+    json_builder_add_string_value (b, c.mid.c_str ());
+    json_builder_set_member_name (b, "sdpMLineIndex");
+    json_builder_add_int_value (b, c.mline);
+  }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  send (b);
+}
+
+void
+WebSocketClient::close ()
+{
+  closing_ = true;
+  worker_.remove_timeout (switch_timer_);
+  switch_timer_ = 0;
+  if (conn_ && soup_websocket_connection_get_state (conn_) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (conn_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+}
+
+}  // namespace red5pro
