@@ -50,6 +50,10 @@ enum {
   PROP_TIMEOUT,
   PROP_USE_PROXY,
   PROP_CONNECTION_PARAMS,
+  PROP_AUTH_TOKEN,
+  PROP_CA_FILE,
+  PROP_TLS_DATABASE,
+  PROP_TLS_INSECURE,
   PROP_RETRY_TIMEOUT,
   PROP_MAX_RETRIES,
   PROP_RETRY_BACKOFF_MAX,
@@ -139,6 +143,9 @@ struct Stats {
 struct State {
   SubscriberConfig props;                  /* GST_OBJECT_LOCK */
   RetryPolicy policy;                      /* GST_OBJECT_LOCK */
+  std::string ca_file;                     /* GST_OBJECT_LOCK */
+  GTlsDatabase *tls_database = nullptr;    /* GST_OBJECT_LOCK */
+  bool tls_insecure = false;               /* GST_OBJECT_LOCK */
   Worker worker { "red5prosrc" };
   Host host;
   Listener listener;
@@ -454,6 +461,12 @@ Host::give_up (const Failure &f, bool retried)
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
           ("%s refused the subscription to '%s'", host.c_str (), stream.c_str ()), ("%s", d));
       break;
+    case Failure::Kind::CERTIFICATE:
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("The TLS certificate of %s is not trusted: %s", host.c_str (), f.reason.c_str ()),
+          ("set ca-file to trust a private CA, or tls-insecure=true to skip the check; %s",
+              d));
+      break;
     case Failure::Kind::PROTOCOL:
       GST_ELEMENT_ERROR (self, RESOURCE, READ,
           ("Unexpected answer from %s while subscribing to '%s'", host.c_str (),
@@ -625,8 +638,26 @@ gst_red5pro_src_change_state (GstElement *element, GstStateChange transition)
         return GST_STATE_CHANGE_FAILURE;
       GST_OBJECT_LOCK (self);
       guint timeout = st->props.timeout_s;
+      std::string ca_file = st->ca_file;
+      GTlsDatabase *db = st->tls_database ? G_TLS_DATABASE (g_object_ref (st->tls_database))
+                                          : nullptr;
+      bool insecure = st->tls_insecure;
       GST_OBJECT_UNLOCK (self);
-      st->worker.start (timeout);
+      if (!db && !ca_file.empty ()) {
+        GError *err = nullptr;
+        db = g_tls_file_database_new (ca_file.c_str (), &err);
+        if (!db) {
+          GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+              ("Could not load the CA certificates in '%s' (ca-file)", ca_file.c_str ()),
+              ("%s", err->message));
+          g_error_free (err);
+          return GST_STATE_CHANGE_FAILURE;
+        }
+      }
+      if (insecure)
+        GST_WARNING_OBJECT (self, "tls-insecure=true: server certificates are NOT verified");
+      st->worker.start (timeout, db, insecure);
+      g_clear_object (&db);
       break;
     }
     case GST_STATE_CHANGE_PAUSED_TO_READY:
@@ -737,6 +768,13 @@ gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *valu
       }
       break;
     }
+    case PROP_AUTH_TOKEN: set_string (p.auth_token, value); break;
+    case PROP_CA_FILE: set_string (self->state->ca_file, value); break;
+    case PROP_TLS_DATABASE:
+      g_clear_object (&self->state->tls_database);
+      self->state->tls_database = G_TLS_DATABASE (g_value_dup_object (value));
+      break;
+    case PROP_TLS_INSECURE: self->state->tls_insecure = g_value_get_boolean (value); break;
     case PROP_RETRY_TIMEOUT: r.retry_timeout_ms = g_value_get_uint (value); break;
     case PROP_MAX_RETRIES: r.max_retries = g_value_get_int (value); break;
     case PROP_RETRY_BACKOFF_MAX: r.backoff_max_ms = g_value_get_uint (value); break;
@@ -799,6 +837,9 @@ gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
       g_value_take_boxed (value, params);
       break;
     }
+    case PROP_CA_FILE: g_value_set_string (value, or_null (self->state->ca_file)); break;
+    case PROP_TLS_DATABASE: g_value_set_object (value, self->state->tls_database); break;
+    case PROP_TLS_INSECURE: g_value_set_boolean (value, self->state->tls_insecure); break;
     case PROP_RETRY_TIMEOUT: g_value_set_uint (value, r.retry_timeout_ms); break;
     case PROP_MAX_RETRIES: g_value_set_int (value, r.max_retries); break;
     case PROP_RETRY_BACKOFF_MAX: g_value_set_uint (value, r.backoff_max_ms); break;
@@ -934,6 +975,7 @@ gst_red5pro_src_finalize (GObject *object)
 {
   auto *self = GST_RED5PRO_SRC (object);
   self->state->worker.stop (0);
+  g_clear_object (&self->state->tls_database);
   delete self->state;
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1035,6 +1077,22 @@ gst_red5pro_src_class_init (GstRed5ProSrcClass *klass)
       g_param_spec_boxed ("connection-params", "Connection parameters",
           "Connection parameters sent as URL query pairs with the signaling, e.g. "
           "\"params,username=bob,password=secret,token=abc\"", GST_TYPE_STRUCTURE, flags));
+  g_object_class_install_property (gobject_class, PROP_AUTH_TOKEN,
+      g_param_spec_string ("auth-token", "Auth token",
+          "Token sent as 'Authorization: Bearer' to the Stream Manager 2.0 API, its proxies "
+          "and WHEP (write-only; never logged)", nullptr,
+          GParamFlags (G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property (gobject_class, PROP_CA_FILE,
+      g_param_spec_string ("ca-file", "CA file",
+          "PEM file of the certificate authorities to trust for https/wss instead of the "
+          "system's (e.g. a private CA)", nullptr, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+          "TLS database to verify server certificates with (overrides ca-file; "
+          "default: the system trust store)", G_TYPE_TLS_DATABASE, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_INSECURE,
+      g_param_spec_boolean ("tls-insecure", "TLS insecure",
+          "Accept any server certificate (logs a warning; for testing only)", FALSE, flags));
   g_object_class_install_property (gobject_class, PROP_RETRY_TIMEOUT,
       g_param_spec_uint ("retry-timeout", "Retry timeout",
           "Milliseconds to wait after a failure (lost or failed connection, unpublish, "

@@ -2,6 +2,8 @@
  * lock when an attempt starts, so that network code never reads properties directly. */
 #pragma once
 
+#include "red5pro-url.h"
+
 #include <glib.h>
 
 #include <string>
@@ -34,6 +36,20 @@ struct SubscriberConfig {
   bool data_channel = true;         /* WHEP signal=true: open the red5pro data channel */
   std::vector<std::string> ice_addresses;
   guint timeout_s = 10;
+  std::string auth_token;           /* JWT for Authorization: Bearer (SM 2.0 API, WHEP) */
+
+  /* Values that must never be printed: the token and secret connection parameters. */
+  std::vector<std::string> secrets () const
+  {
+    std::vector<std::string> out;
+    if (!auth_token.empty ())
+      out.push_back (auth_token);
+    for (const auto &kv : connection_params) {
+      if (key_is_secret (kv.first))
+        out.push_back (kv.second);
+    }
+    return out;
+  }
 
   guint effective_port () const { return port ? port : (tls ? 443 : 5080); }
   const char *http_scheme () const { return tls ? "https" : "http"; }

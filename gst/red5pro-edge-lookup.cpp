@@ -176,7 +176,7 @@ lookup_edge (Worker &worker, const SubscriberConfig &cfg, GCancellable *cancella
     std::function<void (const LookupOutcome &)> done)
 {
   std::string url = edge_lookup_url (cfg);
-  GST_INFO ("Stream Manager lookup: GET %s", url.c_str ());
+  GST_INFO ("Stream Manager lookup: GET %s", redact_url (url).c_str ());
   SoupMessage *msg = soup_message_new ("GET", url.c_str ());
   if (!msg) {
     done (bad_response (0, "invalid Stream Manager URL"));
@@ -185,11 +185,14 @@ lookup_edge (Worker &worker, const SubscriberConfig &cfg, GCancellable *cancella
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept",
       "application/json");
   bool sm2 = cfg.stream_manager == StreamManagerMode::SM2;
+  if (sm2 && !cfg.auth_token.empty ())
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
+        ("Bearer " + cfg.auth_token).c_str ());
   worker.send (msg, cancellable, [done, sm2] (const HttpResult &r) {
     if (r.status == 0) {
       LookupOutcome out;
-      out.kind = Kind::UNREACHABLE;
-      out.reason = "Stream Manager unreachable: " + r.error;
+      out.kind = r.tls_failed ? Kind::CERTIFICATE : Kind::UNREACHABLE;
+      out.reason = r.tls_failed ? r.error : "Stream Manager unreachable: " + r.error;
       done (out);
       return;
     }

@@ -22,7 +22,8 @@ struct LookupOutcome {
   enum class Kind {
     OK,
     NOT_FOUND,        /* no edge serves the stream (yet): 4xx, or SM 2.0 empty array */
-    UNREACHABLE,      /* no HTTP response: refused, timeout, TLS failure */
+    UNREACHABLE,      /* no HTTP response: refused, timeout */
+    CERTIFICATE,      /* the Stream Manager's TLS certificate was refused */
     SERVER_ERROR,     /* 5xx or another unexpected status */
     BAD_RESPONSE,     /* a 2xx whose body we cannot use */
   };

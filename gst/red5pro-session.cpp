@@ -78,6 +78,7 @@ failure_kind_name (Failure::Kind kind)
     case Failure::Kind::NOT_FOUND: return "not-found";
     case Failure::Kind::UNAUTHORIZED: return "unauthorized";
     case Failure::Kind::UNREACHABLE: return "unreachable";
+    case Failure::Kind::CERTIFICATE: return "certificate";
     case Failure::Kind::REFUSED: return "refused";
     case Failure::Kind::PROTOCOL: return "protocol-error";
     case Failure::Kind::CONNECTION_CLOSED: return "connection-closed";
@@ -163,6 +164,17 @@ promise_on_worker (Session &session, Worker &worker,
 void
 Session::post (GstStructure *event)
 {
+  /* nothing a server echoes back may leak a secret into the bus */
+  std::vector<std::string> secrets = cfg_.secrets ();
+  if (!secrets.empty ()) {
+    gst_structure_map_in_place (event, [] (GQuark, GValue *v, gpointer data) -> gboolean {
+      if (G_VALUE_HOLDS_STRING (v) && g_value_get_string (v)) {
+        auto *sec = static_cast<std::vector<std::string> *> (data);
+        g_value_set_string (v, redact (g_value_get_string (v), *sec).c_str ());
+      }
+      return TRUE;
+    }, &secrets);
+  }
   gst_structure_set (event, "attempt", G_TYPE_UINT, attempt_, NULL);
   event_post (element_, event);
 }
@@ -173,6 +185,7 @@ Session::fail (Failure::Kind kind, std::string reason, guint http_status)
   if (failed_ || stopped_)
     return;
   failed_ = true;
+  reason = redact (std::move (reason), cfg_.secrets ());
   GST_WARNING_OBJECT (element_, "attempt %u failed (%s): %s", attempt_,
       failure_kind_name (kind), reason.c_str ());
   post (event_new (event::SUBSCRIBE_FAIL, "reason", G_TYPE_STRING, failure_kind_name (kind),
@@ -214,9 +227,10 @@ Session::on_lookup (const LookupOutcome &o)
 {
   using K = LookupOutcome::Kind;
   if (o.kind != K::OK) {
-    post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING, o.reason.c_str (),
-        "http-status", G_TYPE_UINT, o.http_status, "stream-name", G_TYPE_STRING,
-        cfg_.stream_name.c_str (), NULL));
+    post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING,
+        o.kind == K::CERTIFICATE ? "certificate" : o.reason.c_str (), "message",
+        G_TYPE_STRING, o.reason.c_str (), "http-status", G_TYPE_UINT, o.http_status,
+        "stream-name", G_TYPE_STRING, cfg_.stream_name.c_str (), NULL));
     switch (o.kind) {
       case K::NOT_FOUND:
         post (event_new (event::SUBSCRIBE_INVALID_NAME, "stream-name", G_TYPE_STRING,
@@ -225,6 +239,9 @@ Session::on_lookup (const LookupOutcome &o)
         break;
       case K::UNREACHABLE:
         fail (Failure::Kind::UNREACHABLE, o.reason);
+        break;
+      case K::CERTIFICATE:
+        fail (Failure::Kind::CERTIFICATE, o.reason);
         break;
       case K::SERVER_ERROR:
         fail (Failure::Kind::REFUSED, o.reason, o.http_status);
@@ -385,6 +402,12 @@ Session::connect_websocket ()
             "edge", G_TYPE_STRING, s.edge_.c_str (), NULL));
         s.fail (Failure::Kind::UNREACHABLE, why);
         break;
+      case F::CERTIFICATE:
+        s.post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING, "certificate",
+            "message", G_TYPE_STRING, why.c_str (), "edge", G_TYPE_STRING, s.edge_.c_str (),
+            NULL));
+        s.fail (Failure::Kind::CERTIFICATE, why);
+        break;
       case F::REJECTED:
         s.post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING, "unauthorized",
             "message", G_TYPE_STRING, why.c_str (), "edge", G_TYPE_STRING, s.edge_.c_str (),
@@ -403,7 +426,7 @@ Session::connect_websocket ()
         break;
     }
   });
-  GST_INFO_OBJECT (element_, "WebSocket signaling via %s", ws_->url ().c_str ());
+  GST_INFO_OBJECT (element_, "WebSocket signaling via %s", redact_url (ws_->url ()).c_str ());
   ws_->connect (std::move (h));
 }
 
@@ -422,8 +445,8 @@ Session::on_offer_created (GstWebRTCSessionDescription *offer)
    * cannot take a remote offer while it holds a local one (no rollback in 1.22). */
   local_offer_ = offer;
   whep_ = std::make_shared<WhepClient> (worker_, whep_endpoint_url (cfg_, edge_, app_),
-      cancellable_);
-  GST_INFO_OBJECT (element_, "WHEP POST %s", whep_->endpoint ().c_str ());
+      cfg_.auth_token, cancellable_);
+  GST_INFO_OBJECT (element_, "WHEP POST %s", redact_url (whep_->endpoint ()).c_str ());
   std::weak_ptr<Session> weak = shared_from_this ();
   whep_->post_offer (sdp_text (offer), [weak] (const WhepOutcome &r) {
     auto self = weak.lock ();
@@ -437,7 +460,8 @@ Session::on_post_response (const WhepOutcome &r)
 {
   using K = WhepOutcome::Kind;
   if (r.kind != K::OK) {
-    const char *why = r.kind == K::UNAUTHORIZED ? "unauthorized" : r.reason.c_str ();
+    const char *why = r.kind == K::UNAUTHORIZED ? "unauthorized" :
+        r.kind == K::CERTIFICATE ? "certificate" : r.reason.c_str ();
     post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING, why,
         "message", G_TYPE_STRING, r.reason.c_str (), "http-status", G_TYPE_UINT,
         r.http_status, "edge", G_TYPE_STRING, edge_.c_str (), NULL));
@@ -453,6 +477,9 @@ Session::on_post_response (const WhepOutcome &r)
         break;
       case K::UNREACHABLE:
         fail (Failure::Kind::UNREACHABLE, r.reason);
+        break;
+      case K::CERTIFICATE:
+        fail (Failure::Kind::CERTIFICATE, r.reason);
         break;
       default:
         fail (Failure::Kind::REFUSED, r.reason, r.http_status);

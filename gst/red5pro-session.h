@@ -30,6 +30,7 @@ struct Failure {
     NOT_FOUND,          /* stream unknown or not available (yet) */
     UNAUTHORIZED,       /* 401/403, rejected credentials */
     UNREACHABLE,        /* Stream Manager or edge did not answer */
+    CERTIFICATE,        /* a TLS certificate was refused */
     REFUSED,            /* an HTTP error that is none of the above */
     PROTOCOL,           /* an answer we cannot use (bad JSON, bad SDP, negotiation failed) */
     CONNECTION_CLOSED,  /* the peer connection failed or closed */

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include <cstring>
+
 namespace red5pro {
 
 namespace {
@@ -53,6 +55,68 @@ host_is_valid (const std::string &host)
       return false;
   }
   return host.front () != '.' && host.front () != '-';
+}
+
+bool
+key_is_secret (const std::string &key)
+{
+  char *lower = g_ascii_strdown (key.c_str (), -1);
+  bool secret = false;
+  for (const char *word : { "pass", "token", "secret", "key", "auth", "jwt", "credential",
+           "signature" })
+    secret = secret || strstr (lower, word) != nullptr;
+  g_free (lower);
+  return secret;
+}
+
+std::string
+redact_url (const std::string &url)
+{
+  GUri *uri = g_uri_parse (url.c_str (), G_URI_FLAGS_ENCODED, nullptr);
+  if (!uri)
+    return "(unparsable URL)";
+  std::string out = url;
+  const char *query = g_uri_get_query (uri);
+  if (query) {
+    std::string q;
+    gchar **pairs = g_strsplit (query, "&", -1);
+    for (gchar **p = pairs; *p; p++) {
+      const char *eq = strchr (*p, '=');
+      std::string key = eq ? std::string (*p, eq - *p) : std::string (*p);
+      char *plain = g_uri_unescape_string (key.c_str (), nullptr);
+      bool secret = key_is_secret (plain ? plain : key);
+      g_free (plain);
+      if (!q.empty ())
+        q += "&";
+      q += secret && eq ? key + "=***" : std::string (*p);
+    }
+    g_strfreev (pairs);
+    GUri *clean = g_uri_build (G_URI_FLAGS_ENCODED, g_uri_get_scheme (uri), nullptr,
+        g_uri_get_host (uri), g_uri_get_port (uri), g_uri_get_path (uri), q.c_str (), nullptr);
+    char *s = g_uri_to_string (clean);
+    out = s;
+    g_free (s);
+    g_uri_unref (clean);
+  }
+  g_uri_unref (uri);
+  return out;
+}
+
+std::string
+redact (std::string text, const std::vector<std::string> &secrets)
+{
+  for (const auto &secret : secrets) {
+    if (secret.empty ())
+      continue;
+    char *escaped = g_uri_escape_string (secret.c_str (), nullptr, FALSE);
+    for (const std::string &needle : { secret, std::string (escaped) }) {
+      for (size_t pos = text.find (needle); pos != std::string::npos;
+           pos = text.find (needle, pos + 3))
+        text.replace (pos, needle.size (), "***");
+    }
+    g_free (escaped);
+  }
+  return text;
 }
 
 std::string

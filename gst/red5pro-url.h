@@ -18,6 +18,15 @@ std::string build_url (const char *scheme, const std::string &host, unsigned por
 /* True for an IP literal or a DNS name: no scheme, path, port, userinfo or spaces. */
 bool host_is_valid (const std::string &host);
 
+/* True for query keys whose values are secrets (password, token, secret, key...). */
+bool key_is_secret (const std::string &key);
+
+/* The URL with the values of secret query pairs replaced by "***", for logs. */
+std::string redact_url (const std::string &url);
+
+/* text with every occurrence of each secret (as is and URL-escaped) replaced by "***". */
+std::string redact (std::string text, const std::vector<std::string> &secrets);
+
 /* Resolves a Location header against the URL of the request that returned it. */
 std::string resolve_url (const std::string &base, const std::string &ref);
 

@@ -40,7 +40,8 @@ websocket_url (const SubscriberConfig &cfg, const std::string &edge, const std::
 WebSocketClient::WebSocketClient (Worker &worker, std::string url,
     const SubscriberConfig &cfg, GCancellable *cancellable)
   : worker_ (worker), url_ (std::move (url)), stream_ (cfg.stream_name),
-    request_id_ (cfg.subscription_id), datachannel_ (cfg.data_channel),
+    request_id_ (cfg.subscription_id), auth_token_ (cfg.auth_token),
+    datachannel_ (cfg.data_channel),
     switch_channel_ (cfg.data_channel),
     cancellable_ (G_CANCELLABLE (g_object_ref (cancellable)))
 {
@@ -71,7 +72,11 @@ WebSocketClient::connect (Handlers handlers)
     handlers_.failed (Failure::UNREACHABLE, "invalid WebSocket URL");
     return;
   }
-  GST_INFO ("WebSocket connect %s", url_.c_str ());
+  GST_INFO ("WebSocket connect %s", redact_url (url_).c_str ());
+  worker_.prepare (msg);
+  if (!auth_token_.empty ())
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
+        ("Bearer " + auth_token_).c_str ());
   /* the callback holds a reference until the handshake ends */
   auto *self_ref = new std::shared_ptr<WebSocketClient> (shared_from_this ());
   soup_session_websocket_connect_async (worker_.http (), msg, nullptr, nullptr,
@@ -90,10 +95,16 @@ WebSocketClient::on_connected (GObject *source, GAsyncResult *res, gpointer data
       soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &err);
   if (!conn) {
     bool cancelled = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    bool tls = err && err->domain == G_TLS_ERROR;
     std::string why = err ? err->message : "unknown error";
     g_clear_error (&err);
-    if (!cancelled && !self->closing_)
-      self->handlers_.failed (Failure::UNREACHABLE, "WebSocket connection failed: " + why);
+    if (!cancelled && !self->closing_) {
+      if (tls)
+        self->handlers_.failed (Failure::CERTIFICATE, "the TLS certificate of the server was "
+            "refused: " + why);
+      else
+        self->handlers_.failed (Failure::UNREACHABLE, "WebSocket connection failed: " + why);
+    }
     return;
   }
   self->conn_ = conn;

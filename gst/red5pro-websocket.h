@@ -24,7 +24,7 @@ std::string websocket_url (const SubscriberConfig &cfg, const std::string &edge,
 
 class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
 public:
-  enum class Failure { UNREACHABLE, REJECTED, UNAVAILABLE, CLOSED };
+  enum class Failure { UNREACHABLE, CERTIFICATE, REJECTED, UNAVAILABLE, CLOSED };
 
   struct Handlers {
     std::function<void ()> connected;                          /* Connect.Success */
@@ -57,6 +57,7 @@ private:
   std::string url_;
   std::string stream_;
   std::string request_id_;
+  std::string auth_token_;
   bool datachannel_;
   bool switch_channel_;
   GCancellable *cancellable_;

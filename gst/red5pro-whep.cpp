@@ -125,8 +125,9 @@ whep_endpoint_url (const SubscriberConfig &cfg, const std::string &edge_host,
       { app, "whep", "endpoint", cfg.stream_name }, query);
 }
 
-WhepClient::WhepClient (Worker &worker, std::string endpoint, GCancellable *cancellable)
-  : worker_ (worker), endpoint_ (std::move (endpoint)),
+WhepClient::WhepClient (Worker &worker, std::string endpoint, std::string auth_token,
+    GCancellable *cancellable)
+  : worker_ (worker), endpoint_ (std::move (endpoint)), auth_token_ (std::move (auth_token)),
     cancellable_ (cancellable ? G_CANCELLABLE (g_object_ref (cancellable)) : nullptr)
 {
 }
@@ -148,12 +149,15 @@ WhepClient::request (const char *method, const std::string &url, const char *con
     done (out);
     return;
   }
+  if (!auth_token_.empty ())
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
+        ("Bearer " + auth_token_).c_str ());
   if (content_type) {
     GBytes *bytes = g_bytes_new (body.data (), body.size ());
     soup_message_set_request_body_from_bytes (msg, content_type, bytes);
     g_bytes_unref (bytes);
   }
-  GST_DEBUG ("WHEP %s %s (%zu bytes)", method, url.c_str (), body.size ());
+  GST_DEBUG ("WHEP %s %s (%zu bytes)", method, redact_url (url).c_str (), body.size ());
   std::string m (method);
   worker_.send (msg, cancellable ? cancellable_ : nullptr,
       [done, m] (const HttpResult &r) {
@@ -163,8 +167,8 @@ WhepClient::request (const char *method, const std::string &url, const char *con
         out.location = r.location;
         using K = WhepOutcome::Kind;
         if (r.status == 0) {
-          out.kind = K::UNREACHABLE;
-          out.reason = "WHEP " + m + " failed: " + r.error;
+          out.kind = r.tls_failed ? K::CERTIFICATE : K::UNREACHABLE;
+          out.reason = r.tls_failed ? r.error : "WHEP " + m + " failed: " + r.error;
         } else if (r.status >= 200 && r.status < 300) {
           out.kind = K::OK;
         } else {
@@ -199,7 +203,7 @@ WhepClient::post_offer (const std::string &sdp, Done done)
             if (pos != std::string::npos)
               self->resource_.replace (pos, strlen ("/endpoint/"), "/resource/");
           }
-          GST_INFO ("WHEP resource: %s", self->resource_.c_str ());
+          GST_INFO ("WHEP resource: %s", redact_url (self->resource_).c_str ());
         }
         done (r);
       });
@@ -222,7 +226,7 @@ WhepClient::remove ()
 {
   if (resource_.empty ())
     return;
-  GST_INFO ("WHEP DELETE %s", resource_.c_str ());
+  GST_INFO ("WHEP DELETE %s", redact_url (resource_).c_str ());
   request ("DELETE", resource_, nullptr, {}, false, [] (const WhepOutcome &r) {
     GST_DEBUG ("WHEP DELETE done: %u %s", r.http_status, r.reason.c_str ());
   });

@@ -42,6 +42,7 @@ struct WhepOutcome {
     UNAUTHORIZED,   /* 401 / 403 */
     REFUSED,        /* other HTTP errors */
     UNREACHABLE,    /* no response */
+    CERTIFICATE,    /* the server's TLS certificate was refused */
     BAD_RESPONSE,   /* 2xx but no usable SDP */
   };
   Kind kind = Kind::BAD_RESPONSE;
@@ -55,7 +56,8 @@ class WhepClient : public std::enable_shared_from_this<WhepClient> {
 public:
   using Done = std::function<void (const WhepOutcome &)>;
 
-  WhepClient (Worker &worker, std::string endpoint, GCancellable *cancellable);
+  WhepClient (Worker &worker, std::string endpoint, std::string auth_token,
+      GCancellable *cancellable);
   ~WhepClient ();
 
   /* POST our offer (may be empty); on OK, body is the server's SDP and the resource
@@ -78,6 +80,7 @@ private:
   Worker &worker_;
   std::string endpoint_;
   std::string resource_;
+  std::string auth_token_;
   GCancellable *cancellable_;
 };
 

@@ -40,13 +40,34 @@ Worker::~Worker ()
   stop (0);
 }
 
+std::string
+describe_tls_errors (GTlsCertificateFlags flags)
+{
+  std::string out;
+  auto add = [&] (GTlsCertificateFlags f, const char *what) {
+    if (flags & f)
+      out += (out.empty () ? "" : ", ") + std::string (what);
+  };
+  add (G_TLS_CERTIFICATE_UNKNOWN_CA, "signed by an unknown certificate authority");
+  add (G_TLS_CERTIFICATE_BAD_IDENTITY, "issued for another host");
+  add (G_TLS_CERTIFICATE_NOT_ACTIVATED, "not valid yet");
+  add (G_TLS_CERTIFICATE_EXPIRED, "expired");
+  add (G_TLS_CERTIFICATE_REVOKED, "revoked");
+  add (G_TLS_CERTIFICATE_INSECURE, "using an insecure algorithm");
+  add (G_TLS_CERTIFICATE_GENERIC_ERROR, "invalid");
+  return out.empty () ? "rejected" : out;
+}
+
 void
-Worker::start (guint timeout_s)
+Worker::start (guint timeout_s, GTlsDatabase *database, bool insecure)
 {
   std::lock_guard<std::mutex> guard (start_lock_);
   if (thread_)
     return;
   timeout_s_ = timeout_s;
+  g_clear_object (&database_);
+  database_ = database ? G_TLS_DATABASE (g_object_ref (database)) : nullptr;
+  insecure_ = insecure;
   stopping_ = false;
   pending_ = 0;
   context_ = g_main_context_new ();
@@ -61,6 +82,8 @@ Worker::thread_main (gpointer data)
   /* libsoup 3: a session belongs to the thread-default context it is created in. */
   self->session_ = soup_session_new_with_options ("timeout", self->timeout_s_,
       "idle-timeout", 30u, "user-agent", "gst-red5pro/" PACKAGE_VERSION " ", NULL);
+  if (self->database_)
+    g_object_set (self->session_, "tls-database", self->database_, NULL);
   for (;;) {
     g_main_context_iteration (self->context_, TRUE);
     if (!self->stopping_)
@@ -144,9 +167,23 @@ Worker::remove_timeout (guint id)
 }
 
 void
+Worker::prepare (SoupMessage *msg)
+{
+  if (insecure_) {
+    g_signal_connect (msg, "accept-certificate", G_CALLBACK (+[] (SoupMessage *,
+        GTlsCertificate *, GTlsCertificateFlags flags, gpointer) -> gboolean {
+      GST_WARNING ("accepting a certificate that is %s (tls-insecure=true)",
+          describe_tls_errors (flags).c_str ());
+      return TRUE;
+    }), nullptr);
+  }
+}
+
+void
 Worker::send (SoupMessage *msg, GCancellable *cancellable, HttpCallback cb)
 {
   g_assert (on_worker_thread ());
+  prepare (msg);
   pending_++;
   auto *req = new Request { this, msg, std::move (cb) };
   soup_session_send_and_read_async (session_, msg, G_PRIORITY_DEFAULT, cancellable,
@@ -163,6 +200,12 @@ Worker::on_sent (GObject *source, GAsyncResult *res, gpointer data)
   if (err) {
     result.error = err->message;
     result.cancelled = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    if (err->domain == G_TLS_ERROR) {
+      result.tls_failed = true;
+      GUri *uri = soup_message_get_uri (req->msg);
+      result.error = std::string ("the TLS certificate of ") + g_uri_get_host (uri) +
+          " is " + describe_tls_errors (soup_message_get_tls_peer_certificate_errors (req->msg));
+    }
     g_error_free (err);
   } else {
     result.status = soup_message_get_status (req->msg);
@@ -200,6 +243,7 @@ Worker::stop (guint drain_ms)
   add_timeout (drain_ms + 1, [] {});
   g_thread_join (thread_);
   thread_ = nullptr;
+  g_clear_object (&database_);
   g_main_context_unref (context_);
   context_ = nullptr;
 }

@@ -22,7 +22,11 @@ struct HttpResult {
   std::string location;          /* Location header, as sent */
   std::string error;             /* transport error, empty when a response arrived */
   bool cancelled = false;
+  bool tls_failed = false;       /* the server's certificate was not accepted */
 };
+
+/* Why a certificate was refused, in words ("unknown certificate authority, ..."). */
+std::string describe_tls_errors (GTlsCertificateFlags flags);
 
 using HttpCallback = std::function<void (const HttpResult &)>;
 
@@ -33,8 +37,11 @@ public:
   Worker (const Worker &) = delete;
   Worker &operator= (const Worker &) = delete;
 
-  /* Starts the thread and creates the SoupSession on it (timeout_s: I/O timeout). */
-  void start (guint timeout_s);
+  /* Starts the thread and creates the SoupSession on it (timeout_s: I/O timeout).
+   * database: trust store (nullptr = the system's); insecure: accept any certificate. */
+  void start (guint timeout_s, GTlsDatabase *database = nullptr, bool insecure = false);
+  /* Applies the TLS policy to a message before it is sent (also WebSocket handshakes). */
+  void prepare (SoupMessage *msg);
   /* Lets requests in flight finish for up to drain_ms, aborts the rest, joins the thread. */
   void stop (guint drain_ms);
 
@@ -64,6 +71,8 @@ private:
   GThread *thread_ = nullptr;
   SoupSession *session_ = nullptr;   /* created and used on the worker thread only */
   guint timeout_s_ = 10;
+  GTlsDatabase *database_ = nullptr;
+  bool insecure_ = false;
   int pending_ = 0;                  /* worker thread only */
   bool stopping_ = false;            /* worker thread only */
   gint64 deadline_ = 0;              /* worker thread only */

@@ -4,6 +4,8 @@
 
 #include "red5pro-edge-lookup.h"
 #include "red5pro-events.h"
+#include "red5pro-messages.h"
+#include "red5pro-websocket.h"
 #include "red5pro-url.h"
 #include "red5pro-whep.h"
 
@@ -155,6 +157,124 @@ GST_START_TEST (test_relative_location_resolves_against_endpoint)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_secret_query_values_are_redacted_in_logged_urls)
+{
+  assert_string (redact_url ("wss://sm:443/live/?id=s-1&username=bob&password=s%20cret&token=abc"),
+      "wss://sm:443/live/?id=s-1&username=bob&password=***&token=***");
+  assert_string (redact_url ("http://h/p"), "http://h/p");
+  assert_string (redact ("failed for s cret and s%20cret and abc", { "s cret", "abc" }),
+      "failed for *** and *** and ***");
+}
+GST_END_TEST;
+
+static SubscriberConfig
+ws_config ()
+{
+  SubscriberConfig cfg;
+  cfg.host = "sm.example.com";
+  cfg.port = 5080;
+  cfg.stream_name = "stream 1";
+  cfg.subscription_id = "subscriber-00ff";
+  cfg.connection_params = { { "username", "bob" }, { "password", "a&b=c" } };
+  return cfg;
+}
+
+GST_START_TEST (test_websocket_url_direct_carries_id_and_encoded_params)
+{
+  SubscriberConfig cfg = ws_config ();
+  assert_string (websocket_url (cfg, "10.0.0.5", "live"),
+      "ws://10.0.0.5:5080/live/?id=subscriber-00ff&username=bob&password=a%26b%3Dc");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_websocket_url_through_sm1_proxy_names_edge_and_app)
+{
+  SubscriberConfig cfg = ws_config ();
+  cfg.use_proxy = true;
+  cfg.stream_manager = StreamManagerMode::SM1;
+  cfg.tls = true;
+  cfg.port = 443;
+  assert_string (websocket_url (cfg, "10.0.0.5", "live"),
+      "wss://sm.example.com:443/streammanager/?id=subscriber-00ff&host=10.0.0.5&app=live"
+      "&username=bob&password=a%26b%3Dc");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_sm2_proxy_urls_name_app_stream_and_node_group)
+{
+  SubscriberConfig cfg = ws_config ();
+  cfg.use_proxy = true;
+  cfg.stream_manager = StreamManagerMode::SM2;
+  cfg.connection_params.clear ();
+  assert_string (websocket_url (cfg, "", "live"),
+      "ws://sm.example.com:5080/as/v1/proxy/ws/subscribe/live/stream%201"
+      "?id=subscriber-00ff&nodeGroup=default");
+  assert_string (whep_endpoint_url (cfg, "", "live"),
+      "http://sm.example.com:5080/as/v1/proxy/whep/live/stream%201"
+      "?requestId=subscriber-00ff&signal=true&nodeGroup=default");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_server_status_messages_parse_in_both_shapes)
+{
+  auto m = parse_server_message (
+      R"({"data":{"type":"status","code":"NetStream.Play.UnpublishNotify"}})");
+  fail_unless (m.kind == ServerMessage::Kind::STATUS);
+  fail_unless (m.is_status (status::UNPUBLISH_NOTIFY));
+  /* some servers put the code in "status" */
+  auto m2 = parse_server_message (
+      R"({"data":{"type":"status","status":"NetStream.Play.UnpublishNotify"}})");
+  fail_unless (m2.is_status (status::UNPUBLISH_NOTIFY));
+  auto m3 = parse_server_message (
+      R"({"data":{"type":"status","code":"NetConnection.ICE.TricleCompleted"}})");
+  fail_unless (m3.is_status (status::TRICKLE_COMPLETED_OLD));
+  auto m4 = parse_server_message (R"({"data":{"type":"status","message":"stream1 starting"}})");
+  fail_unless_equals_string (m4.message.c_str (), "stream1 starting");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_offer_candidate_and_availability_messages_parse)
+{
+  auto offer = parse_server_message (R"({"data":{"sdp":{"type":"offer","sdp":"v=0"}}})");
+  fail_unless (offer.kind == ServerMessage::Kind::OFFER);
+  fail_unless_equals_string (offer.sdp.c_str (), "v=0");
+  auto cand = parse_server_message (
+      R"({"data":{"candidate":{"candidate":"candidate:1 1 UDP 1 1.2.3.4 5 typ host","sdpMid":"0","sdpMLineIndex":0}}})");
+  fail_unless (cand.kind == ServerMessage::Kind::CANDIDATE);
+  fail_unless_equals_string (cand.mid.c_str (), "0");
+  auto end = parse_server_message (R"({"data":{"candidate":{"candidate":""}}})");
+  fail_unless (end.kind == ServerMessage::Kind::CANDIDATE && end.candidate.empty ());
+  auto no = parse_server_message (R"({"isAvailable":false})");
+  fail_unless (no.kind == ServerMessage::Kind::AVAILABLE && !no.available);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_metadata_and_send_messages_carry_their_fields)
+{
+  auto md = parse_server_message (
+      R"({"type":"metadata","method":"onMetaData","data":{"width":640,"height":480,"orientation":90,"streamingMode":"Video/Audio","bad key":1}})");
+  fail_unless (md.kind == ServerMessage::Kind::METADATA);
+  gint64 w = 0;
+  fail_unless (gst_structure_get_int64 (md.data, "width", &w) && w == 640);
+  fail_unless (!gst_structure_has_field (md.data, "bad key"));
+  auto send = parse_server_message (
+      R"({"send":{"method":"onPublisherNetworkCongestion","data":{"level":2}},"senderName":"pub"})");
+  fail_unless (send.kind == ServerMessage::Kind::SEND);
+  fail_unless_equals_string (send.method.c_str (), "onPublisherNetworkCongestion");
+  fail_unless_equals_string (send.sender.c_str (), "pub");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_garbage_and_oversized_messages_are_invalid_not_fatal)
+{
+  for (const char *text : { "", "not json", "[1,2]", "{\"data\":", "\"str\"", "null" })
+    fail_unless (parse_server_message (text).kind == ServerMessage::Kind::INVALID, "%s", text);
+  fail_unless (parse_server_message (R"({"hello":"world"})").kind == ServerMessage::Kind::UNKNOWN);
+  std::string big = "{\"pad\":\"" + std::string (MAX_MESSAGE_SIZE, 'x') + "\"}";
+  fail_unless (parse_server_message (big).kind == ServerMessage::Kind::INVALID);
+}
+GST_END_TEST;
+
 static Suite *
 protocol_suite (void)
 {
@@ -173,6 +293,14 @@ protocol_suite (void)
   tcase_add_test (tc, test_sdp_setup_attribute_tells_offer_from_answer);
   tcase_add_test (tc, test_sdpfrag_round_trips_candidates);
   tcase_add_test (tc, test_relative_location_resolves_against_endpoint);
+  tcase_add_test (tc, test_secret_query_values_are_redacted_in_logged_urls);
+  tcase_add_test (tc, test_websocket_url_direct_carries_id_and_encoded_params);
+  tcase_add_test (tc, test_websocket_url_through_sm1_proxy_names_edge_and_app);
+  tcase_add_test (tc, test_sm2_proxy_urls_name_app_stream_and_node_group);
+  tcase_add_test (tc, test_server_status_messages_parse_in_both_shapes);
+  tcase_add_test (tc, test_offer_candidate_and_availability_messages_parse);
+  tcase_add_test (tc, test_metadata_and_send_messages_carry_their_fields);
+  tcase_add_test (tc, test_garbage_and_oversized_messages_are_invalid_not_fatal);
   return s;
 }
 
