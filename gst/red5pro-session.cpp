@@ -897,7 +897,17 @@ Session::make_chain_element (GstElementFactoryListType type, GstCaps *caps,
   GList *all = gst_element_factory_list_get_elements (type, min_rank);
   GList *matching = gst_element_factory_list_filter (all, caps, direction, FALSE);
   matching = g_list_sort (matching, gst_plugin_feature_rank_compare_func);
-  GstElement *el = nullptr;
+  /* Prefer a factory that takes every caps we may send it: one that only intersects
+   * (vp8alphadecodebin wants codec-alpha=true) would refuse the real caps later. */
+  GList *pick = nullptr;
+  for (GList *l = matching; l && !pick; l = l->next) {
+    GstElementFactory *f = GST_ELEMENT_FACTORY (l->data);
+    if (direction == GST_PAD_SINK ? gst_element_factory_can_sink_all_caps (f, caps)
+                                  : gst_element_factory_can_src_all_caps (f, caps))
+      pick = l;
+  }
+  GstElement *el = pick ? gst_element_factory_create (GST_ELEMENT_FACTORY (pick->data), nullptr)
+                        : nullptr;
   for (GList *l = matching; l && !el; l = l->next)
     el = gst_element_factory_create (GST_ELEMENT_FACTORY (l->data), nullptr);
   gst_plugin_feature_list_free (matching);

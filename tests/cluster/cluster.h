@@ -1,0 +1,160 @@
+/* cluster: the shared state of the Red5 Pro test cluster (one process: a Stream Manager,
+ * edges, a publisher) and the declarations its files share. Everything here lives on the
+ * process's main context; other threads hand work to it with run_on_main(). */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cluster {
+
+/* Runs fn on the main context (from any thread). */
+void run_on_main (std::function<void ()> fn);
+/* Runs fn on the main context after ms milliseconds. */
+void run_later (guint ms, std::function<void ()> fn);
+
+std::string json_text (JsonNode *node);   /* takes the node */
+std::string json_status (const char *code, const std::string &message = "",
+    const std::string &description = "");
+std::string json_error (const char *code, const std::string &message);
+
+/* One published stream: encoded VP8 (or H.264) video with the frame counter and Opus
+ * audio, each into a tee that subscribers' peers branch from. */
+struct Stream {
+  std::string name;
+  GstElement *pipeline = nullptr;
+  GstElement *video_tee = nullptr;
+  GstElement *audio_tee = nullptr;
+};
+
+struct Edge;
+
+/* One subscriber as an edge sees it: a webrtcbin sending the stream, its signaling (a
+ * WHEP resource or a WebSocket) and the red5pro data channel. */
+struct Peer {
+  enum class Signaling { WHEP_RED5, WHEP_STANDARD, WEBSOCKET };
+  guint id = 0;
+  std::string resource;   /* WHEP resource id */
+  std::string stream;
+  std::string subscription_id;
+  Edge *edge = nullptr;
+  Signaling signaling = Signaling::WHEP_RED5;
+  std::map<std::string, std::string> params;   /* query pairs it connected with */
+  GstElement *pipeline = nullptr;   /* the stream's */
+  GstElement *bin = nullptr;
+  GstElement *webrtc = nullptr;
+  GstPad *video_tee_pad = nullptr;
+  GstPad *audio_tee_pad = nullptr;
+  GstWebRTCDataChannel *channel = nullptr;
+  bool channel_open = false;
+  SoupWebsocketConnection *ws = nullptr;
+  bool switched = false;       /* WebSocket: the client moved to the data channel */
+  bool want_channel = true;
+  SoupServerMessage *pending = nullptr;   /* WHEP POST waiting for ICE gathering */
+  bool gathered = false;
+  bool closed = false;
+  std::vector<std::string> queued;   /* messages waiting for the data channel */
+};
+
+struct LoggedRequest {
+  std::string method;
+  std::string path;
+  std::map<std::string, std::string> query;
+};
+
+struct Edge {
+  enum class State { UP, KILLED, SILENT };
+  std::string name;
+  std::string address;
+  std::string flavour;   /* "red5" or "standard" (WHEP) */
+  State state = State::UP;
+  SoupServer *server = nullptr;
+  std::vector<LoggedRequest> log;
+  std::vector<SoupServerMessage *> held;   /* requests a silent edge never answers */
+};
+
+struct Options {
+  guint edges = 2;
+  std::vector<std::string> flavours;
+  std::vector<std::string> publish { "stream1" };
+  std::string app = "live";
+  std::string codec = "vp8";
+  guint port = 0;
+  guint control_port = 0;
+  guint kill_after_s = 0;
+  /* credentials the edges demand (empty = none) */
+  std::string username, password, token;
+  std::string bearer;   /* SM 2.0 API and WHEP: Authorization: Bearer */
+  std::string tls_cert, tls_key;
+};
+
+struct Cluster {
+  Options opt;
+  guint port = 0;
+  bool tls = false;
+  GTlsCertificate *certificate = nullptr;
+  std::map<std::string, std::unique_ptr<Stream>> streams;
+  std::vector<std::unique_ptr<Edge>> edges;
+  std::map<guint, std::shared_ptr<Peer>> peers;
+  guint next_peer_id = 1;
+  std::map<std::string, std::string> routes;   /* stream -> edge name */
+  SoupServer *sm = nullptr;
+  bool sm_up = true;
+  std::vector<LoggedRequest> sm_log;
+  SoupServer *control = nullptr;
+  SoupSession *http = nullptr;   /* the Stream Manager's proxy client */
+  GMainLoop *loop = nullptr;
+};
+
+Cluster &the_cluster ();
+
+/* media.cpp */
+bool stream_publish (const std::string &name);
+void stream_unpublish (const std::string &name);
+std::shared_ptr<Peer> peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig);
+std::shared_ptr<Peer> peer_find (guint id);
+/* what the peer's webrtcbin does next; callbacks run on the main context */
+void peer_create_offer (const std::shared_ptr<Peer> &peer, std::function<void (bool)> done);
+void peer_answer_offer (const std::shared_ptr<Peer> &peer, const std::string &sdp,
+    std::function<void (bool)> done);
+bool peer_apply_answer (const std::shared_ptr<Peer> &peer, const std::string &sdp);
+void peer_add_candidate (const std::shared_ptr<Peer> &peer, guint mline,
+    const std::string &candidate);
+std::string peer_local_sdp (const std::shared_ptr<Peer> &peer);
+/* sends a JSON text to the subscriber: on the WebSocket until the switch, then on the
+ * data channel (queued until it opens) */
+void peer_send (const std::shared_ptr<Peer> &peer, const std::string &text);
+void peer_set_silent (const std::shared_ptr<Peer> &peer, bool silent);
+void peer_close (const std::shared_ptr<Peer> &peer);
+/* callbacks the signaling side installs */
+extern std::function<void (const std::shared_ptr<Peer> &)> on_peer_gathered;
+extern std::function<void (const std::shared_ptr<Peer> &, guint, const std::string &)>
+    on_peer_candidate;
+extern std::function<void (const std::shared_ptr<Peer> &)> on_peer_channel_open;
+
+/* edge.cpp */
+bool edge_start (Edge *edge);
+void edge_kill (Edge *edge, bool silent);
+bool edge_restart (Edge *edge);
+bool credentials_ok (const std::map<std::string, std::string> &params);
+std::map<std::string, std::string> query_map (GHashTable *query);
+
+/* stream-manager.cpp */
+bool stream_manager_start ();
+void stream_manager_down ();
+bool stream_manager_up ();
+/* the edge a lookup returns for the stream, or nullptr */
+Edge *stream_manager_pick (const std::string &stream);
+
+/* control.cpp */
+bool control_start ();
+
+}   // namespace cluster

@@ -1,0 +1,329 @@
+/* control: the test cluster's HTTP control API on 127.0.0.1, for tests and people: what is
+ * up, what each edge was asked, publish/unpublish, routes, edge deaths, the Stream Manager
+ * going down, and server messages sent to subscribers. Answers are JSON. */
+#include "cluster.h"
+
+namespace cluster {
+
+static void
+reply (SoupServerMessage *msg, guint status, JsonNode *node)
+{
+  std::string body = json_text (node);
+  soup_server_message_set_status (msg, status, nullptr);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body.data (),
+      body.size ());
+}
+
+static void
+reply_text (SoupServerMessage *msg, guint status, const std::string &text)
+{
+  soup_server_message_set_status (msg, status, nullptr);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, text.data (),
+      text.size ());
+}
+
+static void
+add_map (JsonBuilder *b, const std::map<std::string, std::string> &m)
+{
+  json_builder_begin_object (b);
+  for (const auto &kv : m) {
+    json_builder_set_member_name (b, kv.first.c_str ());
+    json_builder_add_string_value (b, kv.second.c_str ());
+  }
+  json_builder_end_object (b);
+}
+
+static const char *
+state_name (Edge::State s)
+{
+  switch (s) {
+    case Edge::State::UP: return "up";
+    case Edge::State::KILLED: return "killed";
+    case Edge::State::SILENT: return "silent";
+  }
+  return "?";
+}
+
+static const char *
+signaling_name (Peer::Signaling s)
+{
+  switch (s) {
+    case Peer::Signaling::WHEP_RED5: return "whep-red5";
+    case Peer::Signaling::WHEP_STANDARD: return "whep-standard";
+    case Peer::Signaling::WEBSOCKET: return "websocket";
+  }
+  return "?";
+}
+
+static JsonNode *
+state_json ()
+{
+  Cluster &c = the_cluster ();
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "stream-manager");
+  json_builder_add_string_value (b, c.sm ? "up" : "down");
+  json_builder_set_member_name (b, "edges");
+  json_builder_begin_array (b);
+  for (auto &e : c.edges) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, e->name.c_str ());
+    json_builder_set_member_name (b, "address");
+    json_builder_add_string_value (b, e->address.c_str ());
+    json_builder_set_member_name (b, "flavour");
+    json_builder_add_string_value (b, e->flavour.c_str ());
+    json_builder_set_member_name (b, "state");
+    json_builder_add_string_value (b, state_name (e->state));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "streams");
+  json_builder_begin_array (b);
+  for (auto &kv : c.streams)
+    json_builder_add_string_value (b, kv.first.c_str ());
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "routes");
+  add_map (b, c.routes);
+  json_builder_set_member_name (b, "subscribers");
+  json_builder_begin_array (b);
+  for (auto &kv : c.peers) {
+    const Peer &p = *kv.second;
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "id");
+    json_builder_add_int_value (b, p.id);
+    json_builder_set_member_name (b, "edge");
+    json_builder_add_string_value (b, p.edge->name.c_str ());
+    json_builder_set_member_name (b, "stream");
+    json_builder_add_string_value (b, p.stream.c_str ());
+    json_builder_set_member_name (b, "signaling");
+    json_builder_add_string_value (b, signaling_name (p.signaling));
+    json_builder_set_member_name (b, "subscription-id");
+    json_builder_add_string_value (b, p.subscription_id.c_str ());
+    json_builder_set_member_name (b, "switched");
+    json_builder_add_boolean_value (b, p.switched);
+    json_builder_set_member_name (b, "data-channel-open");
+    json_builder_add_boolean_value (b, p.channel_open);
+    json_builder_set_member_name (b, "params");
+    add_map (b, p.params);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  JsonNode *n = json_builder_get_root (b);
+  g_object_unref (b);
+  return n;
+}
+
+static JsonNode *
+requests_json (const std::vector<LoggedRequest> &log)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (const auto &r : log) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "method");
+    json_builder_add_string_value (b, r.method.c_str ());
+    json_builder_set_member_name (b, "path");
+    json_builder_add_string_value (b, r.path.c_str ());
+    json_builder_set_member_name (b, "query");
+    add_map (b, r.query);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  JsonNode *n = json_builder_get_root (b);
+  g_object_unref (b);
+  return n;
+}
+
+static Edge *
+edge_named (const std::string &name)
+{
+  for (auto &e : the_cluster ().edges)
+    if (e->name == name)
+      return e.get ();
+  return nullptr;
+}
+
+static std::string
+body_of (SoupServerMessage *msg)
+{
+  GBytes *bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  gsize n = 0;
+  const char *p = static_cast<const char *> (g_bytes_get_data (bytes, &n));
+  std::string out (p ? p : "", n);
+  g_bytes_unref (bytes);
+  return out;
+}
+
+/* the body as a JSON node (an empty object when there is none); nullptr when not JSON */
+static JsonNode *
+body_json (SoupServerMessage *msg)
+{
+  std::string body = body_of (msg);
+  if (body.empty ())
+    body = "{}";
+  JsonParser *p = json_parser_new ();
+  JsonNode *n = json_parser_load_from_data (p, body.c_str (), -1, nullptr)
+      ? json_node_copy (json_parser_get_root (p))
+      : nullptr;
+  g_object_unref (p);
+  return n;
+}
+
+/* sends text to every subscriber of the stream; returns how many */
+static guint
+send_to_stream (const std::string &stream, const std::string &text)
+{
+  guint n = 0;
+  std::vector<std::shared_ptr<Peer>> targets;
+  for (auto &kv : the_cluster ().peers)
+    if (kv.second->stream == stream)
+      targets.push_back (kv.second);
+  for (auto &p : targets) {
+    peer_send (p, text);
+    n++;
+  }
+  return n;
+}
+
+static void
+handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer)
+{
+  Cluster &c = the_cluster ();
+  auto q = query_map (query);
+  auto arg = [&] (const char *k) { return q.count (k) ? q[k] : std::string (); };
+  const std::string p = path;
+  const bool get = g_str_equal (soup_server_message_get_method (msg), "GET");
+  auto sent = [&] (guint n) {
+    JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+    JsonObject *o = json_object_new ();
+    json_object_set_int_member (o, "sent", n);
+    json_node_take_object (node, o);
+    reply (msg, n ? SOUP_STATUS_OK : SOUP_STATUS_NOT_FOUND, node);
+  };
+
+  if (get && p == "/state") {
+    reply (msg, SOUP_STATUS_OK, state_json ());
+  } else if (get && p == "/requests") {
+    if (arg ("edge") == "sm") {
+      reply (msg, SOUP_STATUS_OK, requests_json (c.sm_log));
+    } else if (Edge *e = edge_named (arg ("edge"))) {
+      reply (msg, SOUP_STATUS_OK, requests_json (e->log));
+    } else {
+      reply_text (msg, SOUP_STATUS_NOT_FOUND, "no such edge\n");
+    }
+  } else if (get) {
+    reply_text (msg, SOUP_STATUS_NOT_FOUND, "GET /state, /requests?edge=\n");
+  } else if (p == "/publish") {
+    reply_text (msg, stream_publish (arg ("stream")) ? SOUP_STATUS_OK
+                                                     : SOUP_STATUS_INTERNAL_SERVER_ERROR, "");
+  } else if (p == "/unpublish") {
+    stream_unpublish (arg ("stream"));
+    reply_text (msg, SOUP_STATUS_OK, "");
+  } else if (p == "/route") {
+    if (arg ("edge").empty ())
+      c.routes.erase (arg ("stream"));
+    else
+      c.routes[arg ("stream")] = arg ("edge");
+    reply_text (msg, edge_named (arg ("edge")) || arg ("edge").empty () ? SOUP_STATUS_OK
+                                                                       : SOUP_STATUS_NOT_FOUND, "");
+  } else if (p == "/edge/kill" || p == "/edge/restart" || p == "/edge/flavour") {
+    Edge *e = edge_named (arg ("edge"));
+    if (!e) {
+      reply_text (msg, SOUP_STATUS_NOT_FOUND, "no such edge\n");
+    } else if (p == "/edge/kill") {
+      edge_kill (e, arg ("mode") == "silent");
+      reply_text (msg, SOUP_STATUS_OK, "");
+    } else if (p == "/edge/restart") {
+      reply_text (msg, edge_restart (e) ? SOUP_STATUS_OK : SOUP_STATUS_INTERNAL_SERVER_ERROR, "");
+    } else {
+      e->flavour = arg ("flavour") == "standard" ? "standard" : "red5";
+      reply_text (msg, SOUP_STATUS_OK, "");
+    }
+  } else if (p == "/sm/down") {
+    stream_manager_down ();
+    reply_text (msg, SOUP_STATUS_OK, "");
+  } else if (p == "/sm/up") {
+    reply_text (msg, stream_manager_up () ? SOUP_STATUS_OK : SOUP_STATUS_INTERNAL_SERVER_ERROR, "");
+  } else if (p == "/send/metadata") {
+    /* body: the metadata object, e.g. {"width":640,"height":480,"orientation":90} */
+    JsonNode *data = body_json (msg);
+    if (!data) {
+      reply_text (msg, SOUP_STATUS_BAD_REQUEST, "body is not JSON\n");
+      return;
+    }
+    JsonObject *o = json_object_new ();
+    json_object_set_string_member (o, "type", "metadata");
+    json_object_set_string_member (o, "method", "onMetaData");
+    json_object_set_member (o, "data", data);
+    JsonNode *n = json_node_new (JSON_NODE_OBJECT);
+    json_node_take_object (n, o);
+    sent (send_to_stream (arg ("stream"), json_text (n)));
+  } else if (p == "/send/invoke") {
+    JsonNode *data = body_json (msg);
+    if (!data) {
+      reply_text (msg, SOUP_STATUS_BAD_REQUEST, "body is not JSON\n");
+      return;
+    }
+    JsonObject *send = json_object_new ();
+    json_object_set_string_member (send, "method", arg ("method").c_str ());
+    json_object_set_member (send, "data", data);
+    JsonObject *o = json_object_new ();
+    json_object_set_object_member (o, "send", send);
+    json_object_set_string_member (o, "senderName", "publisher");
+    json_object_set_string_member (o, "dcLabel", "red5pro");
+    JsonNode *n = json_node_new (JSON_NODE_OBJECT);
+    json_node_take_object (n, o);
+    sent (send_to_stream (arg ("stream"), json_text (n)));
+  } else if (p == "/send/status") {
+    sent (send_to_stream (arg ("stream"), json_status (arg ("code").c_str (), arg ("message"))));
+  } else if (p == "/send/raw") {
+    /* body sent as it is (garbage, truncated JSON...); ?size=N sends N bytes of 'x' */
+    std::string text = body_of (msg);
+    if (!arg ("size").empty ())
+      text.assign (size_t (g_ascii_strtoull (arg ("size").c_str (), nullptr, 10)), 'x');
+    sent (send_to_stream (arg ("stream"), text));
+  } else if (p == "/subscriber/close-socket") {
+    guint n = 0;
+    for (auto &kv : c.peers) {
+      auto &peer = kv.second;
+      if (peer->stream == arg ("stream") && peer->ws &&
+          soup_websocket_connection_get_state (peer->ws) == SOUP_WEBSOCKET_STATE_OPEN) {
+        soup_websocket_connection_close (peer->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+        n++;
+      }
+    }
+    sent (n);
+  } else if (p == "/quit") {
+    reply_text (msg, SOUP_STATUS_OK, "");
+    run_later (50, [] { g_main_loop_quit (the_cluster ().loop); });
+  } else {
+    reply_text (msg, SOUP_STATUS_NOT_FOUND, "unknown control call\n");
+  }
+}
+
+bool
+control_start ()
+{
+  Cluster &c = the_cluster ();
+  c.control = soup_server_new ("server-header", "red5pro-test-cluster control ", NULL);
+  soup_server_add_handler (c.control, "/", handler, nullptr, nullptr);
+  GInetAddress *ia = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *sa = g_inet_socket_address_new (ia, guint16 (c.opt.control_port));
+  GError *err = nullptr;
+  bool ok = soup_server_listen (c.control, sa, SoupServerListenOptions (0), &err);
+  g_object_unref (sa);
+  g_object_unref (ia);
+  if (!ok) {
+    g_printerr ("control: cannot listen: %s\n", err->message);
+    g_clear_error (&err);
+    return false;
+  }
+  GSList *uris = soup_server_get_uris (c.control);
+  c.opt.control_port = guint (g_uri_get_port (static_cast<GUri *> (uris->data)));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return true;
+}
+
+}   // namespace cluster

@@ -1,0 +1,297 @@
+/* red5pro-test-cluster: a Red5 Pro cluster in one process for tests and demos: a Stream
+ * Manager on 127.0.0.1:PORT, edges on 127.0.0.2:PORT, 127.0.0.3:PORT..., a publisher, and a
+ * control API. Prints {"port":..,"control_port":..,"edges":[..]} as its first line. */
+#include "cluster.h"
+
+#include <glib-unix.h>
+
+namespace cluster {
+
+Cluster &
+the_cluster ()
+{
+  static Cluster c;
+  return c;
+}
+
+static gboolean
+call_once (gpointer data)
+{
+  (*static_cast<std::function<void ()> *> (data)) ();
+  return G_SOURCE_REMOVE;
+}
+
+static void
+free_fn (gpointer data)
+{
+  delete static_cast<std::function<void ()> *> (data);
+}
+
+void
+run_on_main (std::function<void ()> fn)
+{
+  g_main_context_invoke_full (nullptr, G_PRIORITY_DEFAULT, call_once,
+      new std::function<void ()> (std::move (fn)), free_fn);
+}
+
+void
+run_later (guint ms, std::function<void ()> fn)
+{
+  g_timeout_add_full (G_PRIORITY_DEFAULT, ms, call_once,
+      new std::function<void ()> (std::move (fn)), free_fn);
+}
+
+std::string
+json_text (JsonNode *node)
+{
+  char *text = json_to_string (node, FALSE);
+  std::string out = text;
+  g_free (text);
+  json_node_unref (node);
+  return out;
+}
+
+static std::string
+data_message (const char *type, const char *code, const std::string &message,
+    const std::string &description)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "data");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, type);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, code);
+  if (!message.empty ()) {
+    json_builder_set_member_name (b, "message");
+    json_builder_add_string_value (b, message.c_str ());
+  }
+  if (!description.empty ()) {
+    json_builder_set_member_name (b, "description");
+    json_builder_add_string_value (b, description.c_str ());
+  }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  std::string out = json_text (json_builder_get_root (b));
+  g_object_unref (b);
+  return out;
+}
+
+std::string
+json_status (const char *code, const std::string &message, const std::string &description)
+{
+  return data_message ("status", code, message, description);
+}
+
+std::string
+json_error (const char *code, const std::string &message)
+{
+  return data_message ("error", code, message, "");
+}
+
+}   // namespace cluster
+
+using namespace cluster;
+
+static gboolean
+on_signal (gpointer)
+{
+  g_main_loop_quit (the_cluster ().loop);
+  return G_SOURCE_REMOVE;
+}
+
+static std::vector<std::string>
+split (const char *list)
+{
+  std::vector<std::string> out;
+  if (!list)
+    return out;
+  char **parts = g_strsplit (list, ",", -1);
+  for (char **p = parts; *p; p++)
+    if (**p)
+      out.emplace_back (*p);
+  g_strfreev (parts);
+  return out;
+}
+
+static void
+print_ports ()
+{
+  Cluster &c = the_cluster ();
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "port");
+  json_builder_add_int_value (b, c.port);
+  json_builder_set_member_name (b, "control_port");
+  json_builder_add_int_value (b, c.opt.control_port);
+  json_builder_set_member_name (b, "tls");
+  json_builder_add_boolean_value (b, c.tls);
+  json_builder_set_member_name (b, "edges");
+  json_builder_begin_array (b);
+  for (auto &e : c.edges) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, e->name.c_str ());
+    json_builder_set_member_name (b, "address");
+    json_builder_add_string_value (b, e->address.c_str ());
+    json_builder_set_member_name (b, "flavour");
+    json_builder_add_string_value (b, e->flavour.c_str ());
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  g_print ("%s\n", json_text (json_builder_get_root (b)).c_str ());
+  g_object_unref (b);
+  fflush (stdout);
+}
+
+int
+main (int argc, char **argv)
+{
+  Cluster &c = the_cluster ();
+  int edges = 2, port = 0, control_port = 0, kill_after = 0;
+  char *flavours = nullptr, *publish = nullptr, *app = nullptr, *codec = nullptr;
+  char *username = nullptr, *password = nullptr, *token = nullptr, *bearer = nullptr;
+  char *cert = nullptr, *key = nullptr, *ca = nullptr;
+  GOptionEntry entries[] = {
+    { "edges", 0, 0, G_OPTION_ARG_INT, &edges, "Number of edges (default 2)", "N" },
+    { "edge-flavours", 0, 0, G_OPTION_ARG_STRING, &flavours,
+        "WHEP flavour per edge, comma-separated: red5 (server offers) or standard", "LIST" },
+    { "publish", 0, 0, G_OPTION_ARG_STRING, &publish,
+        "Streams published at start, comma-separated (default stream1; '' for none)", "LIST" },
+    { "app", 0, 0, G_OPTION_ARG_STRING, &app, "Application scope (default live)", "APP" },
+    { "codec", 0, 0, G_OPTION_ARG_STRING, &codec, "Video codec: vp8 (default) or h264", "C" },
+    { "port", 0, 0, G_OPTION_ARG_INT, &port, "Port of the SM and every edge (0 = pick)", "P" },
+    { "control-port", 0, 0, G_OPTION_ARG_INT, &control_port, "Control API port (0 = pick)", "P" },
+    { "kill-after-s", 0, 0, G_OPTION_ARG_INT, &kill_after,
+        "Kill the edge serving the first stream (loudly) after S seconds", "S" },
+    { "username", 0, 0, G_OPTION_ARG_STRING, &username, "Edges demand this username", "U" },
+    { "password", 0, 0, G_OPTION_ARG_STRING, &password, "... with this password", "P" },
+    { "token", 0, 0, G_OPTION_ARG_STRING, &token, "Edges demand this token= parameter", "T" },
+    { "bearer", 0, 0, G_OPTION_ARG_STRING, &bearer,
+        "SM 2.0 API and WHEP demand Authorization: Bearer this", "JWT" },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &cert, "Serve HTTPS/WSS with this PEM certificate", "F" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &key, "... and this PEM key", "F" },
+    { "tls-ca", 0, 0, G_OPTION_ARG_FILENAME, &ca, "CA the proxies trust to reach the edges", "F" },
+    { nullptr }
+  };
+  GOptionContext *ctx = g_option_context_new ("- a Red5 Pro test cluster on loopback");
+  g_option_context_add_main_entries (ctx, entries, nullptr);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  GError *err = nullptr;
+  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
+    g_printerr ("%s\n", err->message);
+    return 2;
+  }
+  g_option_context_free (ctx);
+
+  c.opt.edges = guint (CLAMP (edges, 1, 250));
+  c.opt.flavours = split (flavours);
+  if (publish)
+    c.opt.publish = split (publish);
+  if (app)
+    c.opt.app = app;
+  if (codec)
+    c.opt.codec = codec;
+  c.opt.port = guint (port);
+  c.opt.control_port = guint (control_port);
+  c.opt.kill_after_s = guint (kill_after);
+  c.opt.username = username ? username : "";
+  c.opt.password = password ? password : "";
+  c.opt.token = token ? token : "";
+  c.opt.bearer = bearer ? bearer : "";
+  if (cert && key) {
+    c.certificate = g_tls_certificate_new_from_files (cert, key, &err);
+    if (!c.certificate) {
+      g_printerr ("cannot load the TLS certificate: %s\n", err->message);
+      return 2;
+    }
+    c.tls = true;
+  }
+
+  c.loop = g_main_loop_new (nullptr, FALSE);
+  for (const auto &s : c.opt.publish)
+    if (!stream_publish (s))
+      return 1;
+
+  /* The SM picks a free port on 127.0.0.1, the edges take the same one on their own
+   * addresses (a lookup answer carries only an address). Try again if one is taken. */
+  bool up = false;
+  for (int attempt = 0; attempt < 10 && !up; attempt++) {
+    c.port = c.opt.port;
+    if (!stream_manager_start ())
+      return 1;
+    if (ca) {
+      GTlsDatabase *db = g_tls_file_database_new (ca, &err);
+      if (!db) {
+        g_printerr ("cannot load the CA: %s\n", err->message);
+        return 2;
+      }
+      g_object_set (c.http, "tls-database", db, NULL);
+      g_object_unref (db);
+    }
+    up = true;
+    for (guint i = 0; i < c.opt.edges && up; i++) {
+      auto e = std::make_unique<Edge> ();
+      e->name = "edge" + std::to_string (i + 1);
+      e->address = "127.0.0." + std::to_string (i + 2);
+      e->flavour = i < c.opt.flavours.size () ? c.opt.flavours[i] : "red5";
+      up = edge_start (e.get ());
+      c.edges.push_back (std::move (e));
+    }
+    if (!up) {
+      for (auto &e : c.edges)
+        g_clear_object (&e->server);
+      c.edges.clear ();
+      stream_manager_down ();
+      g_clear_object (&c.http);
+      if (c.opt.port)
+        return 1;
+    }
+  }
+  if (!up || !control_start ())
+    return 1;
+  print_ports ();
+
+  if (c.opt.kill_after_s && !c.opt.publish.empty ()) {
+    run_later (c.opt.kill_after_s * 1000, [] {
+      Cluster &cl = the_cluster ();
+      if (Edge *e = stream_manager_pick (cl.opt.publish[0]))
+        edge_kill (e, false);
+    });
+  }
+  g_unix_signal_add (SIGINT, on_signal, nullptr);
+  g_unix_signal_add (SIGTERM, on_signal, nullptr);
+  g_main_loop_run (c.loop);
+
+  /* orderly shutdown: subscribers, streams, servers */
+  std::vector<std::shared_ptr<Peer>> peers;
+  for (auto &kv : c.peers)
+    peers.push_back (kv.second);
+  for (auto &p : peers)
+    peer_close (p);
+  std::vector<std::string> names;
+  for (auto &kv : c.streams)
+    names.push_back (kv.first);
+  for (auto &n : names)
+    stream_unpublish (n);
+  /* let the delayed peer teardowns run */
+  GMainContext *ctx_main = g_main_context_default ();
+  gint64 until = g_get_monotonic_time () + 300 * 1000;
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (ctx_main, FALSE) || (g_usleep (5000), true);
+  for (auto &e : c.edges) {
+    for (auto *m : e->held)
+      g_object_unref (m);
+    if (e->server)
+      soup_server_disconnect (e->server);
+    g_clear_object (&e->server);
+  }
+  stream_manager_down ();
+  g_clear_object (&c.control);
+  g_clear_object (&c.http);
+  g_clear_object (&c.certificate);
+  g_main_loop_unref (c.loop);
+  return 0;
+}

@@ -1,0 +1,534 @@
+/* media: the test cluster's publisher and its subscribers' peers. One pipeline per published
+ * stream (test video with the frame counter, VP8/H.264, Opus) holds, per
+ * subscriber, a bin of payloaders and a webrtcbin branched off the stream's tees. */
+#include "cluster.h"
+#include "frame-counter.h"
+
+#include <gst/video/video.h>
+#include <gst/webrtc/nice/nice.h>
+#include <nice/agent.h>
+
+#include <atomic>
+
+namespace cluster {
+
+std::function<void (const std::shared_ptr<Peer> &)> on_peer_gathered;
+std::function<void (const std::shared_ptr<Peer> &, guint, const std::string &)>
+    on_peer_candidate;
+std::function<void (const std::shared_ptr<Peer> &)> on_peer_channel_open;
+
+/* The counter keeps running across unpublish/republish, so that tests can tell frames
+ * from before and after a gap apart. */
+static std::map<std::string, std::shared_ptr<std::atomic<uint32_t>>> counters;
+
+static GstPadProbeReturn
+stamp_counter (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  auto *counter = static_cast<std::atomic<uint32_t> *> (data);
+  GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstVideoInfo vinfo;
+  if (caps && gst_video_info_from_caps (&vinfo, caps)) {
+    GstVideoFrame frame;
+    if (gst_video_frame_map (&frame, &vinfo, buf, GST_MAP_WRITE)) {
+      frame_counter_stamp (static_cast<uint8_t *> (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0)),
+          GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), (*counter)++);
+      gst_video_frame_unmap (&frame);
+    }
+  }
+  if (caps)
+    gst_caps_unref (caps);
+  return GST_PAD_PROBE_OK;
+}
+
+bool
+stream_publish (const std::string &name)
+{
+  Cluster &c = the_cluster ();
+  if (c.streams.count (name))
+    return true;
+  const bool h264 = c.opt.codec == "h264";
+  std::string desc =
+      "videotestsrc is-live=true pattern=ball name=vsrc "
+      "! video/x-raw,format=I420,width=320,height=240,framerate=30/1 "
+      "! identity name=stamp ! " +
+      std::string (h264 ? "openh264enc gop-size=30 complexity=low "
+                         "! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au "
+                       : "vp8enc deadline=1 cpu-used=8 keyframe-max-dist=30 target-bitrate=400000 ") +
+      "! tee name=vtee allow-not-linked=true "
+      "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 "
+      "! audio/x-raw,rate=48000,channels=2 ! opusenc ! tee name=atee allow-not-linked=true";
+  GError *err = nullptr;
+  /* one pipeline per stream: subscribers' bins join it, next to its tees */
+  GstElement *bin = gst_parse_launch (desc.c_str (), &err);
+  if (!bin || err) {
+    g_printerr ("cannot build the stream: %s\n", err->message);
+    g_clear_error (&err);
+    gst_clear_object (&bin);
+    return false;
+  }
+  auto &counter = counters[name];
+  if (!counter)
+    counter = std::make_shared<std::atomic<uint32_t>> (1);
+  GstElement *stamp = gst_bin_get_by_name (GST_BIN (bin), "stamp");
+  GstPad *pad = gst_element_get_static_pad (stamp, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_counter, counter.get (), nullptr);
+  gst_object_unref (pad);
+  gst_object_unref (stamp);
+
+  auto s = std::make_unique<Stream> ();
+  s->name = name;
+  s->pipeline = bin;
+  s->video_tee = gst_bin_get_by_name (GST_BIN (bin), "vtee");
+  s->audio_tee = gst_bin_get_by_name (GST_BIN (bin), "atee");
+  gst_element_set_state (s->pipeline, GST_STATE_PLAYING);
+  c.streams[name] = std::move (s);
+  g_printerr ("{\"event\":\"published\",\"stream\":\"%s\"}\n", name.c_str ());
+  return true;
+}
+
+void
+stream_unpublish (const std::string &name)
+{
+  Cluster &c = the_cluster ();
+  auto it = c.streams.find (name);
+  if (it == c.streams.end ())
+    return;
+  /* the edges tell their subscribers first, as Red5 Pro does, then drop them */
+  std::vector<std::shared_ptr<Peer>> gone;
+  for (auto &kv : c.peers) {
+    if (kv.second->stream == name) {
+      peer_send (kv.second, json_status ("NetStream.Play.UnpublishNotify",
+          name + " unpublished"));
+      gone.push_back (kv.second);
+    }
+  }
+  for (auto &p : gone)
+    peer_close (p);
+  std::unique_ptr<Stream> s = std::move (it->second);
+  c.streams.erase (it);
+  gst_object_unref (s->video_tee);
+  gst_object_unref (s->audio_tee);
+  gst_element_set_state (s->pipeline, GST_STATE_NULL);
+  gst_object_unref (s->pipeline);
+  g_printerr ("{\"event\":\"unpublished\",\"stream\":\"%s\"}\n", name.c_str ());
+}
+
+std::shared_ptr<Peer>
+peer_find (guint id)
+{
+  Cluster &c = the_cluster ();
+  auto it = c.peers.find (id);
+  return it == c.peers.end () ? nullptr : it->second;
+}
+
+/* webrtcbin's signals arrive on its own threads: each hands over to the main context by
+ * peer id (the peer may be gone by then). */
+static void
+on_ice_candidate (GstElement *, guint mline, char *candidate, gpointer data)
+{
+  guint id = GPOINTER_TO_UINT (data);
+  std::string cand = candidate ? candidate : "";
+  run_on_main ([id, mline, cand] {
+    auto p = peer_find (id);
+    if (p && !p->closed && on_peer_candidate)
+      on_peer_candidate (p, mline, cand);
+  });
+}
+
+static void
+on_gathering_state (GstElement *webrtc, GParamSpec *, gpointer data)
+{
+  GstWebRTCICEGatheringState state;
+  g_object_get (webrtc, "ice-gathering-state", &state, NULL);
+  if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    return;
+  guint id = GPOINTER_TO_UINT (data);
+  run_on_main ([id] {
+    auto p = peer_find (id);
+    if (!p || p->closed || p->gathered)
+      return;
+    p->gathered = true;
+    if (on_peer_gathered)
+      on_peer_gathered (p);
+  });
+}
+
+static void
+on_channel_open (GstWebRTCDataChannel *, gpointer data)
+{
+  guint id = GPOINTER_TO_UINT (data);
+  run_on_main ([id] {
+    auto p = peer_find (id);
+    if (!p || p->closed)
+      return;
+    p->channel_open = true;
+    auto queued = std::move (p->queued);
+    for (const auto &text : queued)
+      g_signal_emit_by_name (p->channel, "send-string", text.c_str ());
+    if (on_peer_channel_open)
+      on_peer_channel_open (p);
+  });
+}
+
+static void
+watch_channel (guint id, GstWebRTCDataChannel *channel)
+{
+  g_signal_connect (channel, "on-open", G_CALLBACK (on_channel_open), GUINT_TO_POINTER (id));
+}
+
+static void
+on_data_channel (GstElement *, GstWebRTCDataChannel *channel, gpointer data)
+{
+  guint id = GPOINTER_TO_UINT (data);
+  gst_object_ref (channel);
+  watch_channel (id, channel);
+  run_on_main ([id, channel] {
+    auto p = peer_find (id);
+    if (!p || p->closed || p->channel) {
+      gst_object_unref (channel);
+      return;
+    }
+    p->channel = channel;
+    /* a channel the client opened may already be open */
+    GstWebRTCDataChannelState state;
+    g_object_get (channel, "ready-state", &state, NULL);
+    if (state == GST_WEBRTC_DATA_CHANNEL_STATE_OPEN && !p->channel_open)
+      on_channel_open (channel, GUINT_TO_POINTER (id));
+  });
+}
+
+static GstPad *
+add_branch (GstBin *bin, GstElement *webrtc, const char *pay_factory, guint pt,
+    const char *caps, const char *name)
+{
+  GstElement *queue = gst_element_factory_make ("queue", nullptr);
+  GstElement *pay = gst_element_factory_make (pay_factory, nullptr);
+  /* a subscriber that stalls must not stall the publisher */
+  g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0,
+      "max-size-time", 2 * GST_SECOND, NULL);
+  g_object_set (pay, "pt", pt, NULL);
+  if (g_str_equal (pay_factory, "rtpvp8pay"))
+    g_object_set (pay, "picture-id-mode", 2, NULL);
+  if (g_str_equal (pay_factory, "rtph264pay"))
+    g_object_set (pay, "config-interval", -1, "aggregate-mode", 1, NULL);
+  gst_bin_add_many (bin, queue, pay, NULL);
+  gst_element_link (queue, pay);
+  GstPad *sink = gst_element_request_pad_simple (webrtc, "sink_%u");
+  GstPad *src = gst_element_get_static_pad (pay, "src");
+  gst_pad_link (src, sink);
+  gst_object_unref (src);
+  GstWebRTCRTPTransceiver *trans = nullptr;
+  g_object_get (sink, "transceiver", &trans, NULL);
+  GstCaps *prefs = gst_caps_from_string (caps);
+  g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+      "codec-preferences", prefs, NULL);
+  gst_caps_unref (prefs);
+  gst_object_unref (trans);
+  gst_object_unref (sink);
+  GstPad *qsink = gst_element_get_static_pad (queue, "sink");
+  GstPad *ghost = gst_ghost_pad_new (name, qsink);
+  gst_object_unref (qsink);
+  gst_element_add_pad (GST_ELEMENT (bin), ghost);
+  return ghost;
+}
+
+std::shared_ptr<Peer>
+peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig)
+{
+  Cluster &c = the_cluster ();
+  auto sit = c.streams.find (stream);
+  if (sit == c.streams.end ())
+    return nullptr;
+  auto p = std::make_shared<Peer> ();
+  p->id = c.next_peer_id++;
+  char resource[16];
+  g_snprintf (resource, sizeof resource, "%08x", g_random_int ());
+  p->resource = resource;
+  p->stream = stream;
+  p->edge = edge;
+  p->signaling = sig;
+  p->bin = gst_bin_new (nullptr);
+  p->webrtc = gst_element_factory_make ("webrtcbin", nullptr);
+  g_object_set (p->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
+  gst_bin_add (GST_BIN (p->bin), p->webrtc);
+
+  /* host candidates on the edge's own loopback address only */
+  GstWebRTCICE *ice = nullptr;
+  g_object_get (p->webrtc, "ice-agent", &ice, NULL);
+  NiceAgent *agent = nullptr;
+  if (ice && GST_IS_WEBRTC_NICE (ice))
+    g_object_get (ice, "agent", &agent, NULL);
+  if (agent) {
+    NiceAddress addr;
+    nice_address_init (&addr);
+    nice_address_set_from_string (&addr, edge->address.c_str ());
+    nice_agent_add_local_address (agent, &addr);
+    g_object_unref (agent);
+  }
+  gst_clear_object (&ice);
+
+  const bool h264 = c.opt.codec == "h264";
+  GstPad *vghost = h264
+      ? add_branch (GST_BIN (p->bin), p->webrtc, "rtph264pay", 102,
+            "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
+            "packetization-mode=(string)1,profile-level-id=(string)42e01f", "video")
+      : add_branch (GST_BIN (p->bin), p->webrtc, "rtpvp8pay", 96,
+            "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000",
+            "video");
+  GstPad *aghost = add_branch (GST_BIN (p->bin), p->webrtc, "rtpopuspay", 111,
+      "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
+      "encoding-params=(string)2", "audio");
+
+  gpointer id = GUINT_TO_POINTER (p->id);
+  g_signal_connect (p->webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), id);
+  g_signal_connect (p->webrtc, "notify::ice-gathering-state",
+      G_CALLBACK (on_gathering_state), id);
+  g_signal_connect (p->webrtc, "on-data-channel", G_CALLBACK (on_data_channel), id);
+
+  p->pipeline = GST_ELEMENT (gst_object_ref (sit->second->pipeline));
+  gst_bin_add (GST_BIN (p->pipeline), p->bin);
+  p->video_tee_pad = gst_element_request_pad_simple (sit->second->video_tee, "src_%u");
+  p->audio_tee_pad = gst_element_request_pad_simple (sit->second->audio_tee, "src_%u");
+  if (GST_PAD_LINK_FAILED (gst_pad_link (p->video_tee_pad, vghost)) ||
+      GST_PAD_LINK_FAILED (gst_pad_link (p->audio_tee_pad, aghost)))
+    g_printerr ("peer %u: cannot link to the stream\n", p->id);
+  gst_element_sync_state_with_parent (p->bin);
+  c.peers[p->id] = p;
+  return p;
+}
+
+/* A promise's reply arrives on webrtcbin's thread; the continuation runs on main. */
+struct PromiseDone {
+  guint id;
+  std::function<void (GstWebRTCSessionDescription *)> fn;
+};
+
+static void
+promise_then (GstPromise *promise, gpointer data)
+{
+  auto *pd = static_cast<PromiseDone *> (data);
+  GstWebRTCSessionDescription *desc = nullptr;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  if (reply && gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED) {
+    if (gst_structure_has_field (reply, "offer"))
+      gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL);
+    else if (gst_structure_has_field (reply, "answer"))
+      gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL);
+  }
+  gst_promise_unref (promise);
+  run_on_main ([pd, desc] {
+    pd->fn (desc);
+    if (desc)
+      gst_webrtc_session_description_free (desc);
+    delete pd;
+  });
+}
+
+static void
+set_local_then (const std::shared_ptr<Peer> &p, GstWebRTCSessionDescription *desc,
+    std::function<void (bool)> done)
+{
+  if (!desc || p->closed) {
+    done (false);
+    return;
+  }
+  g_signal_emit_by_name (p->webrtc, "set-local-description", desc, NULL);
+  done (true);
+}
+
+void
+peer_create_offer (const std::shared_ptr<Peer> &p, std::function<void (bool)> done)
+{
+  if (p->want_channel && !p->channel) {
+    GstWebRTCDataChannel *ch = nullptr;
+    g_signal_emit_by_name (p->webrtc, "create-data-channel", "red5pro", NULL, &ch);
+    if (ch) {
+      p->channel = ch;
+      watch_channel (p->id, ch);
+    }
+  }
+  guint id = p->id;
+  auto *pd = new PromiseDone { id, [id, done] (GstWebRTCSessionDescription *desc) {
+    auto peer = peer_find (id);
+    if (!peer) {
+      done (false);
+      return;
+    }
+    set_local_then (peer, desc, done);
+  } };
+  g_signal_emit_by_name (p->webrtc, "create-offer", NULL,
+      gst_promise_new_with_change_func (promise_then, pd, nullptr));
+}
+
+static GstWebRTCSessionDescription *
+parse_description (GstWebRTCSDPType type, const std::string &sdp)
+{
+  GstSDPMessage *msg = nullptr;
+  gst_sdp_message_new (&msg);
+  if (gst_sdp_message_parse_buffer ((const guint8 *) sdp.data (), guint (sdp.size ()), msg) !=
+          GST_SDP_OK ||
+      gst_sdp_message_medias_len (msg) == 0) {
+    gst_sdp_message_free (msg);
+    return nullptr;
+  }
+  return gst_webrtc_session_description_new (type, msg);
+}
+
+void
+peer_answer_offer (const std::shared_ptr<Peer> &p, const std::string &sdp,
+    std::function<void (bool)> done)
+{
+  GstWebRTCSessionDescription *offer = parse_description (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+  if (!offer) {
+    done (false);
+    return;
+  }
+  g_signal_emit_by_name (p->webrtc, "set-remote-description", offer, NULL);
+  gst_webrtc_session_description_free (offer);
+  guint id = p->id;
+  auto *pd = new PromiseDone { id, [id, done] (GstWebRTCSessionDescription *desc) {
+    auto peer = peer_find (id);
+    if (!peer) {
+      done (false);
+      return;
+    }
+    set_local_then (peer, desc, done);
+  } };
+  g_signal_emit_by_name (p->webrtc, "create-answer", NULL,
+      gst_promise_new_with_change_func (promise_then, pd, nullptr));
+}
+
+bool
+peer_apply_answer (const std::shared_ptr<Peer> &p, const std::string &sdp)
+{
+  GstWebRTCSessionDescription *answer = parse_description (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+  if (!answer)
+    return false;
+  g_signal_emit_by_name (p->webrtc, "set-remote-description", answer, NULL);
+  gst_webrtc_session_description_free (answer);
+  return true;
+}
+
+void
+peer_add_candidate (const std::shared_ptr<Peer> &p, guint mline, const std::string &candidate)
+{
+  if (p->closed)
+    return;
+  /* webrtcbin 1.22 takes "" as "no more candidates" only from 1.24 on: skip it */
+  if (candidate.empty ())
+    return;
+  g_signal_emit_by_name (p->webrtc, "add-ice-candidate", mline, candidate.c_str ());
+}
+
+std::string
+peer_local_sdp (const std::shared_ptr<Peer> &p)
+{
+  GstWebRTCSessionDescription *desc = nullptr;
+  g_object_get (p->webrtc, "local-description", &desc, NULL);
+  if (!desc)
+    return "";
+  char *text = gst_sdp_message_as_text (desc->sdp);
+  std::string out = text;
+  g_free (text);
+  gst_webrtc_session_description_free (desc);
+  return out;
+}
+
+void
+peer_send (const std::shared_ptr<Peer> &p, const std::string &text)
+{
+  if (p->closed || (p->edge && p->edge->state == Edge::State::SILENT))
+    return;
+  if (p->ws && !p->switched &&
+      soup_websocket_connection_get_state (p->ws) == SOUP_WEBSOCKET_STATE_OPEN) {
+    soup_websocket_connection_send_text (p->ws, text.c_str ());
+    return;
+  }
+  if (p->channel && p->channel_open)
+    g_signal_emit_by_name (p->channel, "send-string", text.c_str ());
+  else if (p->channel)
+    p->queued.push_back (text);
+}
+
+static GstPadProbeReturn
+drop_everything (GstPad *, GstPadProbeInfo *, gpointer)
+{
+  return GST_PAD_PROBE_DROP;
+}
+
+void
+peer_set_silent (const std::shared_ptr<Peer> &p, bool silent)
+{
+  /* a silent edge stops sending media but closes nothing */
+  for (const char *name : { "video", "audio" }) {
+    GstPad *pad = gst_element_get_static_pad (p->bin, name);
+    if (silent)
+      g_object_set_data (G_OBJECT (pad), "silence",
+          GSIZE_TO_POINTER (gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,
+              drop_everything, nullptr, nullptr)));
+    else if (gulong probe = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (pad), "silence")))
+      gst_pad_remove_probe (pad, probe);
+    gst_object_unref (pad);
+  }
+}
+
+void
+peer_close (const std::shared_ptr<Peer> &p)
+{
+  Cluster &c = the_cluster ();
+  if (p->closed)
+    return;
+  p->closed = true;
+  c.peers.erase (p->id);
+  if (p->pending) {
+    soup_server_message_set_status (p->pending, SOUP_STATUS_SERVICE_UNAVAILABLE, nullptr);
+    soup_server_message_unpause (p->pending);
+    g_object_unref (p->pending);
+    p->pending = nullptr;
+  }
+  if (p->ws) {
+    g_signal_handlers_disconnect_matched (p->ws, G_SIGNAL_MATCH_DATA, 0, 0, nullptr, nullptr,
+        GUINT_TO_POINTER (p->id));
+    if (soup_websocket_connection_get_state (p->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (p->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
+    g_object_unref (p->ws);
+    p->ws = nullptr;
+  }
+  GstElement *bin = p->bin, *pipeline = p->pipeline;
+  p->pipeline = nullptr;
+  GstPad *vpad = p->video_tee_pad, *apad = p->audio_tee_pad;
+  GstWebRTCDataChannel *channel = p->channel;
+  p->channel = nullptr;
+  g_signal_handlers_disconnect_matched (p->webrtc, G_SIGNAL_MATCH_DATA, 0, 0, nullptr,
+      nullptr, GUINT_TO_POINTER (p->id));
+  /* close the data channel first (the subscriber sees it go), then the rest */
+  if (channel) {
+    g_signal_handlers_disconnect_matched (channel, G_SIGNAL_MATCH_DATA, 0, 0, nullptr,
+        nullptr, GUINT_TO_POINTER (p->id));
+    g_signal_emit_by_name (channel, "close");
+  }
+  run_later (channel ? 100 : 0, [bin, pipeline, vpad, apad, channel] {
+    for (GstPad *teepad : { vpad, apad }) {
+      GstElement *tee = gst_pad_get_parent_element (teepad);
+      GstPad *peer = gst_pad_get_peer (teepad);
+      if (peer) {
+        gst_pad_unlink (teepad, peer);
+        gst_object_unref (peer);
+      }
+      if (tee) {
+        gst_element_release_request_pad (tee, teepad);
+        gst_object_unref (tee);
+      }
+      gst_object_unref (teepad);
+    }
+    if (channel)
+      gst_object_unref (channel);
+    gst_element_set_state (bin, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (pipeline), bin);
+    gst_object_unref (pipeline);
+  });
+}
+
+}   // namespace cluster

@@ -1,0 +1,553 @@
+/* stream-manager: the test cluster's Stream Manager on 127.0.0.1: the SM 1.x and SM 2.0 edge
+ * lookups with their answer and error shapes (protocol notes, section 2), and the proxies
+ * (SM 1.x WebSocket, SM 2.0 WebSocket and WHEP) that relay signaling to the chosen edge
+ * while media flows between edge and client directly. */
+#include "cluster.h"
+
+namespace cluster {
+
+Edge *
+stream_manager_pick (const std::string &stream)
+{
+  Cluster &c = the_cluster ();
+  if (!c.streams.count (stream))
+    return nullptr;
+  /* A killed or silent edge drops out of the answers at once, as if the Stream Manager's
+   * health check had already noticed (the real one takes a few seconds). */
+  auto r = c.routes.find (stream);
+  if (r != c.routes.end ()) {
+    for (auto &e : c.edges)
+      if (e->name == r->second && e->state == Edge::State::UP)
+        return e.get ();
+  }
+  for (auto &e : c.edges)
+    if (e->state == Edge::State::UP)
+      return e.get ();
+  return nullptr;
+}
+
+static Edge *
+edge_by_address (const std::string &address)
+{
+  for (auto &e : the_cluster ().edges)
+    if (e->address == address && e->state == Edge::State::UP)
+      return e.get ();
+  return nullptr;
+}
+
+static std::vector<std::string>
+segments (const char *path)
+{
+  std::vector<std::string> out;
+  char **parts = g_strsplit (path, "/", -1);
+  for (char **p = parts; *p; p++) {
+    if (!**p)
+      continue;
+    char *u = g_uri_unescape_string (*p, nullptr);
+    out.emplace_back (u ? u : *p);
+    g_free (u);
+  }
+  g_strfreev (parts);
+  return out;
+}
+
+static void
+log_sm (SoupServerMessage *msg, const char *method, GHashTable *query)
+{
+  GUri *uri = soup_server_message_get_uri (msg);
+  the_cluster ().sm_log.push_back ({ method, g_uri_get_path (uri), query_map (query) });
+}
+
+static void
+json_response (SoupServerMessage *msg, guint status, JsonNode *node)
+{
+  std::string body = json_text (node);
+  soup_server_message_set_status (msg, status, nullptr);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body.data (),
+      body.size ());
+}
+
+static JsonNode *
+sm1_error (const std::string &message)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "errorMessage");
+  json_builder_add_string_value (b, message.c_str ());
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_int_value (b, g_get_real_time () / 1000);
+  json_builder_end_object (b);
+  JsonNode *n = json_builder_get_root (b);
+  g_object_unref (b);
+  return n;
+}
+
+/* GET /streammanager/api/{version}/event/{app}/{stream}?action=subscribe */
+static void
+sm1_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer)
+{
+  Cluster &c = the_cluster ();
+  log_sm (msg, soup_server_message_get_method (msg), query);
+  auto seg = segments (path);
+  const char *action = query ? static_cast<const char *> (g_hash_table_lookup (query, "action"))
+                             : nullptr;
+  if (seg.size () != 6 || seg[1] != "api" || seg[3] != "event") {
+    json_response (msg, SOUP_STATUS_NOT_FOUND, sm1_error ("Unknown request"));
+    return;
+  }
+  if (g_strcmp0 (action, "subscribe") != 0) {
+    json_response (msg, SOUP_STATUS_BAD_REQUEST, sm1_error ("Unsupported action"));
+    return;
+  }
+  Edge *e = seg[4] == c.opt.app ? stream_manager_pick (seg[5]) : nullptr;
+  if (!e) {
+    json_response (msg, SOUP_STATUS_NOT_FOUND,
+        sm1_error ("No edge found for stream " + seg[4] + "/" + seg[5]));
+    return;
+  }
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, seg[5].c_str ());
+  json_builder_set_member_name (b, "scope");
+  json_builder_add_string_value (b, ("/" + c.opt.app).c_str ());
+  json_builder_set_member_name (b, "serverAddress");
+  json_builder_add_string_value (b, e->address.c_str ());
+  json_builder_set_member_name (b, "region");
+  json_builder_add_string_value (b, "local");
+  json_builder_end_object (b);
+  json_response (msg, SOUP_STATUS_OK, json_builder_get_root (b));
+  g_object_unref (b);
+}
+
+static bool
+bearer_ok (SoupServerMessage *msg)
+{
+  const Options &o = the_cluster ().opt;
+  if (o.bearer.empty ())
+    return true;
+  const char *auth = soup_message_headers_get_one (
+      soup_server_message_get_request_headers (msg), "Authorization");
+  return auth && std::string (auth) == "Bearer " + o.bearer;
+}
+
+/* GET /as/v1/streams/stream/{nodeGroup}/subscribe/{app}/{stream} */
+static void
+sm2_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer)
+{
+  Cluster &c = the_cluster ();
+  log_sm (msg, soup_server_message_get_method (msg), query);
+  if (!bearer_ok (msg)) {
+    json_response (msg, SOUP_STATUS_UNAUTHORIZED, sm1_error ("Unauthorized"));
+    return;
+  }
+  auto seg = segments (path);
+  if (seg.size () != 8 || seg[3] != "stream" || seg[5] != "subscribe") {
+    json_response (msg, SOUP_STATUS_NOT_FOUND, sm1_error ("Unknown request"));
+    return;
+  }
+  Edge *e = seg[6] == c.opt.app ? stream_manager_pick (seg[7]) : nullptr;
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_array (b);
+  if (e) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "streamGuid");
+    json_builder_add_string_value (b, (seg[6] + "/" + seg[7]).c_str ());
+    json_builder_set_member_name (b, "serverAddress");
+    json_builder_add_string_value (b, e->address.c_str ());
+    json_builder_set_member_name (b, "nodeRole");
+    json_builder_add_string_value (b, "edge");
+    json_builder_set_member_name (b, "nodeState");
+    json_builder_add_string_value (b, "INSERVICE");
+    json_builder_set_member_name (b, "subGroup");
+    json_builder_add_string_value (b, seg[4].c_str ());
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_response (msg, SOUP_STATUS_OK, json_builder_get_root (b));
+  g_object_unref (b);
+}
+
+/* ---- proxies ---- */
+
+static std::string
+edge_base (Edge *e, bool websocket)
+{
+  Cluster &c = the_cluster ();
+  const char *scheme = websocket ? (c.tls ? "wss" : "ws") : (c.tls ? "https" : "http");
+  return std::string (scheme) + "://" + e->address + ":" + std::to_string (c.port);
+}
+
+/* the query pairs, minus the ones meant for the Stream Manager, encoded again */
+static std::string
+forward_query (const std::map<std::string, std::string> &params,
+    std::initializer_list<const char *> drop)
+{
+  std::string q;
+  for (const auto &kv : params) {
+    bool skip = false;
+    for (const char *d : drop)
+      skip = skip || kv.first == d;
+    if (skip)
+      continue;
+    char *k = g_uri_escape_string (kv.first.c_str (), nullptr, FALSE);
+    char *v = g_uri_escape_string (kv.second.c_str (), nullptr, FALSE);
+    q += (q.empty () ? "" : "&") + std::string (k) + "=" + v;
+    g_free (k);
+    g_free (v);
+  }
+  return q;
+}
+
+static std::string
+escape_segment (const std::string &s)
+{
+  char *e = g_uri_escape_string (s.c_str (), nullptr, FALSE);
+  std::string out = e;
+  g_free (e);
+  return out;
+}
+
+struct WsRelay {
+  SoupWebsocketConnection *client = nullptr;
+  SoupWebsocketConnection *edge = nullptr;
+  std::vector<std::string> queued;
+  GCancellable *cancellable = nullptr;
+  int refs = 1;
+};
+
+static void
+relay_unref (WsRelay *r)
+{
+  if (--r->refs > 0)
+    return;
+  g_clear_object (&r->client);
+  g_clear_object (&r->edge);
+  g_clear_object (&r->cancellable);
+  delete r;
+}
+
+static void
+close_ws (SoupWebsocketConnection *ws)
+{
+  if (ws && soup_websocket_connection_get_state (ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+}
+
+static void
+relay_from_client (SoupWebsocketConnection *, gint type, GBytes *message, gpointer data)
+{
+  auto *r = static_cast<WsRelay *> (data);
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    return;
+  gsize n = 0;
+  const char *p = static_cast<const char *> (g_bytes_get_data (message, &n));
+  std::string text (p ? p : "", n);
+  if (r->edge && soup_websocket_connection_get_state (r->edge) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_send_text (r->edge, text.c_str ());
+  else
+    r->queued.push_back (text);
+}
+
+static void
+relay_from_edge (SoupWebsocketConnection *, gint type, GBytes *message, gpointer data)
+{
+  auto *r = static_cast<WsRelay *> (data);
+  if (r->client && soup_websocket_connection_get_state (r->client) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_send_message (r->client, SoupWebsocketDataType (type), message);
+}
+
+static void
+relay_client_closed (SoupWebsocketConnection *ws, gpointer data)
+{
+  auto *r = static_cast<WsRelay *> (data);
+  g_signal_handlers_disconnect_matched (ws, G_SIGNAL_MATCH_DATA, 0, 0, nullptr, nullptr, r);
+  g_cancellable_cancel (r->cancellable);
+  close_ws (r->edge);
+  relay_unref (r);
+}
+
+static void
+relay_edge_closed (SoupWebsocketConnection *ws, gpointer data)
+{
+  auto *r = static_cast<WsRelay *> (data);
+  g_signal_handlers_disconnect_matched (ws, G_SIGNAL_MATCH_DATA, 0, 0, nullptr, nullptr, r);
+  close_ws (r->client);
+  relay_unref (r);
+}
+
+static void
+relay_connected (GObject *source, GAsyncResult *res, gpointer data)
+{
+  auto *r = static_cast<WsRelay *> (data);
+  GError *err = nullptr;
+  SoupWebsocketConnection *ws =
+      soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &err);
+  if (!ws) {
+    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_printerr ("proxy: cannot reach the edge: %s\n", err->message);
+      if (r->client && soup_websocket_connection_get_state (r->client) == SOUP_WEBSOCKET_STATE_OPEN) {
+        soup_websocket_connection_send_text (r->client,
+            json_error ("NetConnection.Connect.Failed", "edge unreachable").c_str ());
+        close_ws (r->client);
+      }
+    }
+    g_clear_error (&err);
+    relay_unref (r);
+    return;
+  }
+  soup_websocket_connection_set_max_incoming_payload_size (ws, 32 * 1024 * 1024);
+  r->edge = ws;
+  g_signal_connect (ws, "message", G_CALLBACK (relay_from_edge), r);
+  g_signal_connect (ws, "closed", G_CALLBACK (relay_edge_closed), r);
+  for (const auto &t : r->queued)
+    soup_websocket_connection_send_text (ws, t.c_str ());
+  r->queued.clear ();
+  if (!r->client || soup_websocket_connection_get_state (r->client) != SOUP_WEBSOCKET_STATE_OPEN)
+    close_ws (ws);
+}
+
+static void
+relay_start (SoupWebsocketConnection *client, const std::string &url)
+{
+  auto *r = new WsRelay ();
+  r->client = SOUP_WEBSOCKET_CONNECTION (g_object_ref (client));
+  r->cancellable = g_cancellable_new ();
+  r->refs = 2;   /* the client side and the edge side */
+  g_signal_connect (client, "message", G_CALLBACK (relay_from_client), r);
+  g_signal_connect (client, "closed", G_CALLBACK (relay_client_closed), r);
+  SoupMessage *msg = soup_message_new ("GET", url.c_str ());
+  soup_session_websocket_connect_async (the_cluster ().http, msg, nullptr, nullptr,
+      G_PRIORITY_DEFAULT, r->cancellable, relay_connected, r);
+  g_object_unref (msg);
+}
+
+static std::map<std::string, std::string>
+ws_query (SoupServerMessage *msg)
+{
+  std::map<std::string, std::string> out;
+  const char *q = g_uri_get_query (soup_server_message_get_uri (msg));
+  if (q) {
+    GHashTable *params = g_uri_parse_params (q, -1, "&", G_URI_PARAMS_NONE, nullptr);
+    out = query_map (params);
+    if (params)
+      g_hash_table_unref (params);
+  }
+  return out;
+}
+
+static void
+refuse_ws (SoupWebsocketConnection *ws, const std::string &why)
+{
+  soup_websocket_connection_send_text (ws,
+      json_error ("NetConnection.Connect.Failed", why).c_str ());
+  soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+}
+
+/* SM 1.x: ws://{sm}/streammanager/?id=..&host={edge}&app={scope} */
+static void
+sm1_ws_proxy (SoupServer *, SoupServerMessage *msg, const char *, SoupWebsocketConnection *ws,
+    gpointer)
+{
+  Cluster &c = the_cluster ();
+  auto params = ws_query (msg);
+  the_cluster ().sm_log.push_back (
+      { "WS", g_uri_get_path (soup_server_message_get_uri (msg)), params });
+  Edge *e = edge_by_address (params["host"]);
+  std::string app = params.count ("app") ? params["app"] : c.opt.app;
+  if (!e) {
+    refuse_ws (ws, "no such edge: " + params["host"]);
+    return;
+  }
+  relay_start (ws, edge_base (e, true) + "/" + escape_segment (app) + "/?" +
+      forward_query (params, { "host", "app", "context" }));
+}
+
+/* SM 2.0: ws://{sm}/as/v1/proxy/ws/subscribe/{app}/{stream}?id=..&nodeGroup=.. */
+static void
+sm2_ws_proxy (SoupServer *, SoupServerMessage *msg, const char *path,
+    SoupWebsocketConnection *ws, gpointer)
+{
+  auto params = ws_query (msg);
+  the_cluster ().sm_log.push_back ({ "WS", path, params });
+  auto seg = segments (path);
+  Edge *e = seg.size () == 7 ? stream_manager_pick (seg[6]) : nullptr;
+  if (!e) {
+    refuse_ws (ws, "no edge for this stream");
+    return;
+  }
+  relay_start (ws, edge_base (e, true) + "/" + escape_segment (seg[5]) + "/?" +
+      forward_query (params, { "nodeGroup" }));
+}
+
+struct HttpRelay {
+  SoupServerMessage *client;
+  SoupMessage *upstream;
+  std::string edge;
+};
+
+static void
+http_relay_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+  auto *r = static_cast<HttpRelay *> (data);
+  GError *err = nullptr;
+  GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &err);
+  SoupServerMessage *msg = r->client;
+  if (!body) {
+    soup_server_message_set_status (msg, SOUP_STATUS_BAD_GATEWAY, nullptr);
+    g_clear_error (&err);
+  } else {
+    soup_server_message_set_status (msg, soup_message_get_status (r->upstream), nullptr);
+    SoupMessageHeaders *in = soup_message_get_response_headers (r->upstream);
+    SoupMessageHeaders *out = soup_server_message_get_response_headers (msg);
+    const char *type = soup_message_headers_get_content_type (in, nullptr);
+    gsize n = 0;
+    const void *p = g_bytes_get_data (body, &n);
+    if (type)
+      soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY,
+          static_cast<const char *> (p), n);
+    /* the resource lives behind the proxy: /as/v1/proxy/whep/resource/{edge}/{id}.
+     * inferred: the real SM 2.0 rewrites Location to its own resource path; how it
+     * spells it is not in the notes. */
+    if (const char *loc = soup_message_headers_get_one (in, "Location")) {
+      const char *id = strrchr (loc, '/');
+      std::string proxied = "/as/v1/proxy/whep/resource/" + r->edge + "/" + (id ? id + 1 : loc);
+      soup_message_headers_replace (out, "Location", proxied.c_str ());
+    }
+    for (const char *h : { "Access-Control-Allow-Origin", "Access-Control-Expose-Headers" })
+      if (const char *v = soup_message_headers_get_one (in, h))
+        soup_message_headers_replace (out, h, v);
+    g_bytes_unref (body);
+  }
+  soup_server_message_unpause (msg);
+  g_object_unref (msg);
+  g_object_unref (r->upstream);
+  delete r;
+}
+
+static void
+http_relay (SoupServerMessage *msg, Edge *e, const std::string &url)
+{
+  auto *r = new HttpRelay { SOUP_SERVER_MESSAGE (g_object_ref (msg)),
+      soup_message_new (soup_server_message_get_method (msg), url.c_str ()), e->name };
+  SoupMessageHeaders *in = soup_server_message_get_request_headers (msg);
+  const char *type = soup_message_headers_get_content_type (in, nullptr);
+  if (const char *auth = soup_message_headers_get_one (in, "Authorization"))
+    soup_message_headers_replace (soup_message_get_request_headers (r->upstream),
+        "Authorization", auth);
+  GBytes *body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  if (type)
+    soup_message_set_request_body_from_bytes (r->upstream, type, body);
+  g_bytes_unref (body);
+  soup_server_message_pause (msg);
+  soup_session_send_and_read_async (the_cluster ().http, r->upstream, G_PRIORITY_DEFAULT,
+      nullptr, http_relay_done, r);
+}
+
+/* SM 2.0 WHEP proxy: POST /as/v1/proxy/whep/{app}/{stream}?nodeGroup=..;
+ * PATCH/DELETE /as/v1/proxy/whep/resource/{edge}/{id} */
+static void
+sm2_whep_proxy (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
+    gpointer)
+{
+  Cluster &c = the_cluster ();
+  const char *method = soup_server_message_get_method (msg);
+  log_sm (msg, method, query);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+      "Access-Control-Allow-Origin", "*");
+  if (g_str_equal (method, "OPTIONS")) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
+    return;
+  }
+  auto seg = segments (path);   /* as v1 proxy whep ... */
+  auto params = query_map (query);
+  if (seg.size () == 7 && seg[4] == "resource") {
+    Edge *e = nullptr;
+    for (auto &x : c.edges)
+      if (x->name == seg[5])
+        e = x.get ();
+    if (!e) {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, nullptr);
+      return;
+    }
+    std::string q = forward_query (params, { "nodeGroup" });
+    http_relay (msg, e, edge_base (e, false) + "/" + escape_segment (c.opt.app) +
+        "/whep/resource/" + escape_segment (seg[6]) + (q.empty () ? "" : "?" + q));
+    return;
+  }
+  Edge *e = seg.size () == 6 ? stream_manager_pick (seg[5]) : nullptr;
+  if (!e || !g_str_equal (method, "POST")) {
+    soup_server_message_set_status (msg, e ? SOUP_STATUS_METHOD_NOT_ALLOWED
+                                            : SOUP_STATUS_NOT_FOUND, nullptr);
+    soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, "No edge", 7);
+    return;
+  }
+  std::string q = forward_query (params, { "nodeGroup" });
+  http_relay (msg, e, edge_base (e, false) + "/" + escape_segment (seg[4]) +
+      "/whep/endpoint/" + escape_segment (seg[5]) + (q.empty () ? "" : "?" + q));
+}
+
+static bool
+listen_sm ()
+{
+  Cluster &c = the_cluster ();
+  c.sm = soup_server_new ("server-header", "red5pro-test-cluster stream-manager ",
+      "tls-certificate", c.certificate, NULL);
+  soup_server_add_handler (c.sm, "/streammanager/api", sm1_lookup, nullptr, nullptr);
+  soup_server_add_handler (c.sm, "/as/v1/streams/stream", sm2_lookup, nullptr, nullptr);
+  soup_server_add_handler (c.sm, "/as/v1/proxy/whep", sm2_whep_proxy, nullptr, nullptr);
+  soup_server_add_websocket_handler (c.sm, "/streammanager", nullptr, nullptr, sm1_ws_proxy,
+      nullptr, nullptr);
+  soup_server_add_websocket_handler (c.sm, "/as/v1/proxy/ws/subscribe", nullptr, nullptr,
+      sm2_ws_proxy, nullptr, nullptr);
+  GInetAddress *ia = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *sa = g_inet_socket_address_new (ia, guint16 (c.port));
+  GError *err = nullptr;
+  bool ok = soup_server_listen (c.sm, sa,
+      c.tls ? SOUP_SERVER_LISTEN_HTTPS : SoupServerListenOptions (0), &err);
+  g_object_unref (sa);
+  g_object_unref (ia);
+  if (!ok) {
+    g_printerr ("stream manager: cannot listen on port %u: %s\n", c.port, err->message);
+    g_clear_error (&err);
+    g_clear_object (&c.sm);
+    return false;
+  }
+  if (c.port == 0) {
+    GSList *uris = soup_server_get_uris (c.sm);
+    c.port = guint (g_uri_get_port (static_cast<GUri *> (uris->data)));
+    g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  }
+  return true;
+}
+
+bool
+stream_manager_start ()
+{
+  Cluster &c = the_cluster ();
+  c.http = soup_session_new_with_options ("timeout", 10u, NULL);
+  return listen_sm ();
+}
+
+void
+stream_manager_down ()
+{
+  Cluster &c = the_cluster ();
+  c.sm_up = false;
+  if (c.sm) {
+    soup_server_disconnect (c.sm);
+    g_clear_object (&c.sm);
+  }
+}
+
+bool
+stream_manager_up ()
+{
+  Cluster &c = the_cluster ();
+  if (c.sm)
+    return true;
+  c.sm_up = listen_sm ();
+  return c.sm_up;
+}
+
+}   // namespace cluster
