@@ -269,6 +269,27 @@ output_probe (GstPad *, GstPadProbeInfo *info, gpointer data)
   }
 }
 
+/* Creates our "video" or "audio" pad, with pads_lock held. Without a target it carries
+ * nothing until an attempt's pad is put behind it (EOS before any media). */
+static void
+expose_pad_locked (GstRed5ProSrc *src, OutputPad &out, bool video, GstPad *target)
+{
+  State *st = src->state;
+  const char *name = video ? "video" : "audio";
+  GstPadTemplate *templ = gst_static_pad_template_get (video ? &video_template : &audio_template);
+  out.pad = target ? gst_ghost_pad_new_from_template (name, target, templ)
+                   : gst_ghost_pad_new_no_target_from_template (name, templ);
+  gst_object_unref (templ);
+  out.video = video;
+  out.last_output = &st->stats.last_frame_time;
+  gst_pad_add_probe (out.pad, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
+          GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH),
+      output_probe, &out, nullptr);
+  gst_pad_set_active (out.pad, TRUE);
+  gst_element_add_pad (GST_ELEMENT (src), out.pad);
+  GST_INFO_OBJECT (src, "exposed pad %s", name);
+}
+
 /* Streaming thread: put the attempt's pad behind our "video"/"audio" pad, creating ours
  * the first time. Ours stay for the element's whole PAUSED/PLAYING life. */
 void
@@ -278,40 +299,29 @@ Listener::session_pad_added (Session &, GstPad *pad)
   bool video = g_str_equal (GST_PAD_NAME (pad), "video");
   std::lock_guard<std::mutex> guard (st->pads_lock);
   OutputPad &out = video ? st->video : st->audio;
-  if (out.pad) {
-    GST_INFO_OBJECT (src, "attempt's %s pad now behind ours", GST_PAD_NAME (pad));
-    out.need_keyframe = video;
-    gst_ghost_pad_set_target (GST_GHOST_PAD (out.pad), pad);
-    if (video)
-      gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (
-          GST_CLOCK_TIME_NONE, TRUE, 0));
+  if (!out.pad) {
+    expose_pad_locked (src, out, video, pad);
     return;
   }
-  GstPadTemplate *templ = gst_static_pad_template_get (video ? &video_template : &audio_template);
-  out.pad = gst_ghost_pad_new_from_template (GST_PAD_NAME (pad), pad, templ);
-  gst_object_unref (templ);
-  out.video = video;
-  out.last_output = &st->stats.last_frame_time;
-  gst_pad_add_probe (out.pad, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
-          GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH),
-      output_probe, &out, nullptr);
-  gst_pad_set_active (out.pad, TRUE);
-  gst_element_add_pad (GST_ELEMENT (src), out.pad);
-  GST_INFO_OBJECT (src, "exposed pad %s", GST_PAD_NAME (pad));
+  GST_INFO_OBJECT (src, "attempt's %s pad now behind ours", GST_PAD_NAME (pad));
+  out.need_keyframe = video;
+  gst_ghost_pad_set_target (GST_GHOST_PAD (out.pad), pad);
+  if (video)
+    gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (
+        GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
-/* PAUSED→READY: our pads go, like any sometimes pads. */
+/* PAUSED→READY: our pads stay (a pipeline linked to them plays again from NULL without
+ * relinking, as gst-launch-1.0 links sometimes pads only once), but start over: the next
+ * PLAYING sends a fresh stream-start, caps and segment. */
 static void
-release_pads (GstRed5ProSrc *self)
+reset_pads (GstRed5ProSrc *self)
 {
   State *st = self->state;
   std::lock_guard<std::mutex> guard (st->pads_lock);
   for (OutputPad *out : { &st->video, &st->audio }) {
-    if (out->pad) {
-      gst_pad_set_active (out->pad, FALSE);
-      gst_element_remove_pad (GST_ELEMENT (self), out->pad);
-    }
-    out->pad = nullptr;
+    if (out->pad)
+      gst_ghost_pad_set_target (GST_GHOST_PAD (out->pad), nullptr);
     gst_clear_caps (&out->caps);
     out->sent_stream_start = false;
     out->have_segment = false;
@@ -331,20 +341,33 @@ untarget_pads (GstRed5ProSrc *self)
   }
 }
 
-/* Retries exhausted: downstream (a muxer, say) gets EOS and can finish its file. */
+/* EOS out of our pads, so that downstream (a muxer, say) can finish its file: when the
+ * application sends it, and when retries run out. A pad that never carried media is
+ * created for it, or a sink waiting on it (gst-launch-1.0 -e) would wait forever. */
 static void
 push_eos (GstRed5ProSrc *self)
 {
   State *st = self->state;
-  std::vector<GstPad *> pads;
+  std::vector<GstPad *> pads, fresh;
   {
     std::lock_guard<std::mutex> guard (st->pads_lock);
     for (OutputPad *out : { &st->video, &st->audio }) {
-      if (out->pad) {
-        out->allow_eos = true;
-        pads.push_back (GST_PAD (gst_object_ref (out->pad)));
+      if (!out->pad) {
+        expose_pad_locked (self, *out, out == &st->video, nullptr);
+        fresh.push_back (GST_PAD (gst_object_ref (out->pad)));
       }
+      out->allow_eos = true;
+      pads.push_back (GST_PAD (gst_object_ref (out->pad)));
     }
+  }
+  for (GstPad *pad : fresh) {
+    char *id = gst_pad_create_stream_id (pad, GST_ELEMENT (self), GST_PAD_NAME (pad));
+    gst_pad_push_event (pad, gst_event_new_stream_start (id));
+    g_free (id);
+    GstSegment segment;
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    gst_pad_push_event (pad, gst_event_new_segment (&segment));
+    gst_object_unref (pad);
   }
   for (GstPad *pad : pads) {
     gst_pad_push_event (pad, gst_event_new_eos ());
@@ -693,7 +716,7 @@ gst_red5pro_src_change_state (GstElement *element, GstStateChange transition)
       });
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      release_pads (self);
+      reset_pads (self);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       st->worker.stop (TEARDOWN_DRAIN_MS);

@@ -1068,10 +1068,12 @@ Session::stop ()
       /* wait for a pad-added that is building a chain; later ones see stopped_ */
       std::lock_guard<std::mutex> guard (pads_lock_);
     }
+    /* Out of the element first, then down to NULL: the teardown's messages then have no
+     * bus to go to, and nothing of the old attempt reaches the application. */
     gst_element_set_locked_state (GST_ELEMENT (bin_), TRUE);
-    gst_element_set_state (GST_ELEMENT (bin_), GST_STATE_NULL);
     if (GST_OBJECT_PARENT (bin_) == GST_OBJECT (element_))
       gst_bin_remove (GST_BIN (element_), GST_ELEMENT (bin_));
+    gst_element_set_state (GST_ELEMENT (bin_), GST_STATE_NULL);
   }
   post (event_new (event::SUBSCRIBE_STOP, "edge", G_TYPE_STRING, edge_.c_str (), NULL));
   GST_INFO_OBJECT (element_, "attempt %u stopped", attempt_);
@@ -1146,9 +1148,21 @@ void
 Session::on_dc_close_cb (GstWebRTCDataChannel *ch, gpointer data)
 {
   auto self = from_data (data);
-  if (self && !self->stopped_)
-    self->post (event_new (event::DATA_CHANNEL_CLOSE, "label", G_TYPE_STRING,
-        channel_label (ch).c_str (), NULL));
+  if (!self || self->stopped_)
+    return;
+  self->post (event_new (event::DATA_CHANNEL_CLOSE, "label", G_TYPE_STRING,
+      channel_label (ch).c_str (), NULL));
+  /* The red5pro channel is the edge's voice: when it closes while we still play, the
+   * edge has gone (an edge that shuts down closes its SCTP association). */
+  if (channel_label (ch) == "red5pro") {
+    self->on_worker ([] (Session &s) {
+      if (s.failed_)
+        return;
+      s.post (event_new (event::SUBSCRIBE_CONNECTION_CLOSED, "edge", G_TYPE_STRING,
+          s.edge_.c_str (), NULL));
+      s.fail (Failure::Kind::CONNECTION_CLOSED, "the edge closed the red5pro data channel");
+    });
+  }
 }
 
 void

@@ -289,12 +289,14 @@ peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig)
 
   p->pipeline = GST_ELEMENT (gst_object_ref (sit->second->pipeline));
   gst_bin_add (GST_BIN (p->pipeline), p->bin);
+  /* playing before it is linked: a flushing branch would make the tee (with a single
+   * subscriber) return FLUSHING, and the stream's source would stop for good */
+  gst_element_sync_state_with_parent (p->bin);
   p->video_tee_pad = gst_element_request_pad_simple (sit->second->video_tee, "src_%u");
   p->audio_tee_pad = gst_element_request_pad_simple (sit->second->audio_tee, "src_%u");
   if (GST_PAD_LINK_FAILED (gst_pad_link (p->video_tee_pad, vghost)) ||
       GST_PAD_LINK_FAILED (gst_pad_link (p->audio_tee_pad, aghost)))
     g_printerr ("peer %u: cannot link to the stream\n", p->id);
-  gst_element_sync_state_with_parent (p->bin);
   c.peers[p->id] = p;
   return p;
 }

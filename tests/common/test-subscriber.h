@@ -151,6 +151,7 @@ private:
       gst_message_parse_error (msg, &self->error_, nullptr);
       GST_INFO ("pipeline error: %s", self->error_->message);
     }
+    gst_message_unref (msg);   /* a sync handler that drops a message owns it */
     return GST_BUS_DROP;
   }
 

@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 
+#include <map>
+
 /* Two edges: edge1 speaks Red5 Pro's WHEP (server offers), edge2 the standard one. */
 static TestCluster *
 start_cluster ()
@@ -139,6 +141,29 @@ GST_START_TEST (test_unknown_stream_via_stream_manager_gives_invalid_name_and_er
 }
 GST_END_TEST;
 
+/* "name x count" for every thread of this process, to tell a leak's source */
+static std::string
+thread_names ()
+{
+  std::map<std::string, int> names;
+  DIR *d = opendir ("/proc/self/task");
+  while (struct dirent *e = d ? readdir (d) : nullptr) {
+    if (e->d_name[0] == '.')
+      continue;
+    char *path = g_strdup_printf ("/proc/self/task/%s/comm", e->d_name), *comm = nullptr;
+    if (g_file_get_contents (path, &comm, nullptr, nullptr))
+      names[g_strstrip (comm)]++;
+    g_free (path);
+    g_free (comm);
+  }
+  if (d)
+    closedir (d);
+  std::string out;
+  for (auto &kv : names)
+    out += kv.first + " x" + std::to_string (kv.second) + ", ";
+  return out;
+}
+
 static guint
 count_entries (const char *dir)
 {
@@ -174,8 +199,8 @@ GST_START_TEST (test_play_stop_twenty_times_leaks_no_threads_or_sockets)
   GST_INFO ("threads %u -> %u, fds %u -> %u", threads_after_warmup, threads,
       fds_after_warmup, fds);
   /* a leak per cycle would show 17 more; allow for GLib's thread pools breathing */
-  fail_unless (threads <= threads_after_warmup + 4, "threads %u -> %u", threads_after_warmup,
-      threads);
+  fail_unless (threads <= threads_after_warmup + 4, "threads %u -> %u (%s)",
+      threads_after_warmup, threads, thread_names ().c_str ());
   fail_unless (fds <= fds_after_warmup + 4, "fds %u -> %u", fds_after_warmup, fds);
   fail_unless_equals_int (sub.count ("Subscribe.Start"), 20);
   fail_unless_equals_int (sub.count ("Subscribe.Stop"), 20);
