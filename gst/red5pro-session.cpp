@@ -1180,7 +1180,10 @@ Session::on_dc_message_cb (GstWebRTCDataChannel *ch, gchar *str, gpointer data)
   auto self = from_data (data);
   if (!self || !str)
     return;
-  std::string text (str);
+  /* a GstStructure takes UTF-8 only; a server may send anything */
+  char *valid = g_utf8_make_valid (str, -1);
+  std::string text (valid);
+  g_free (valid);
   self->post (event_new (event::DATA_CHANNEL_MESSAGE, "label", G_TYPE_STRING,
       channel_label (ch).c_str (), "message", G_TYPE_STRING,
       text.size () > 4096 ? "(too large)" : text.c_str (), NULL));

@@ -128,6 +128,7 @@ WebSocketClient::on_message (SoupWebsocketConnection *, gint type, GBytes *messa
   const char *p = static_cast<const char *> (g_bytes_get_data (message, &size));
   std::string text (p ? p : "", size);
   ServerMessage m = parse_server_message (text);
+  GST_LOG ("WebSocket message: kind %d, %zu bytes", int (m.kind), size);
   if (m.kind == ServerMessage::Kind::INVALID) {
     GST_WARNING ("ignoring a WebSocket message that is not a JSON object (%zu bytes)", size);
     return;

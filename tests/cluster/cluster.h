@@ -60,6 +60,7 @@ struct Peer {
   bool want_channel = true;
   SoupServerMessage *pending = nullptr;   /* WHEP POST waiting for ICE gathering */
   bool gathered = false;
+  std::string created_sdp;   /* our offer/answer as created (before ICE candidates) */
   bool closed = false;
   std::vector<std::string> queued;   /* messages waiting for the data channel */
 };

@@ -347,7 +347,7 @@ ws_send_offer (const std::shared_ptr<Peer> &p)
   json_builder_set_member_name (b, "type");
   json_builder_add_string_value (b, "offer");
   json_builder_set_member_name (b, "sdp");
-  json_builder_add_string_value (b, peer_local_sdp (p).c_str ());
+  json_builder_add_string_value (b, p->created_sdp.c_str ());   /* candidates trickle */
   json_builder_end_object (b);
   json_builder_end_object (b);
   json_builder_end_object (b);

@@ -95,24 +95,32 @@ stream_unpublish (const std::string &name)
   auto it = c.streams.find (name);
   if (it == c.streams.end ())
     return;
-  /* the edges tell their subscribers first, as Red5 Pro does, then drop them */
-  std::vector<std::shared_ptr<Peer>> gone;
+  /* the edges tell their subscribers first, as Red5 Pro does, and drop them a moment
+   * later (the notice must not race the channel's close) */
+  std::vector<guint> gone;
   for (auto &kv : c.peers) {
     if (kv.second->stream == name) {
       peer_send (kv.second, json_status ("NetStream.Play.UnpublishNotify",
           name + " unpublished"));
-      gone.push_back (kv.second);
+      gone.push_back (kv.first);
     }
   }
-  for (auto &p : gone)
-    peer_close (p);
-  std::unique_ptr<Stream> s = std::move (it->second);
-  c.streams.erase (it);
-  gst_object_unref (s->video_tee);
-  gst_object_unref (s->audio_tee);
-  gst_element_set_state (s->pipeline, GST_STATE_NULL);
-  gst_object_unref (s->pipeline);
+  std::shared_ptr<Stream> s (std::move (it->second));
+  c.streams.erase (it);   /* lookups stop finding it now */
   g_printerr ("{\"event\":\"unpublished\",\"stream\":\"%s\"}\n", name.c_str ());
+  auto finish = [gone, s] {
+    for (guint id : gone)
+      if (auto p = peer_find (id))
+        peer_close (p);
+    gst_object_unref (s->video_tee);
+    gst_object_unref (s->audio_tee);
+    gst_element_set_state (s->pipeline, GST_STATE_NULL);
+    gst_object_unref (s->pipeline);
+  };
+  if (gone.empty ())
+    finish ();
+  else
+    run_later (200, finish);
 }
 
 std::shared_ptr<Peer>
@@ -336,6 +344,11 @@ set_local_then (const std::shared_ptr<Peer> &p, GstWebRTCSessionDescription *des
     done (false);
     return;
   }
+  /* set-local-description runs on webrtcbin's thread: keep the text for the signaling,
+   * which may need it before "local-description" is set */
+  char *text = gst_sdp_message_as_text (desc->sdp);
+  p->created_sdp = text;
+  g_free (text);
   g_signal_emit_by_name (p->webrtc, "set-local-description", desc, NULL);
   done (true);
 }

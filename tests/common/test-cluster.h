@@ -67,16 +67,22 @@ public:
   }
 
   guint port () const { return port_; }
+  guint control_port () const { return control_port_; }
   const std::vector<TestEdge> &edges () const { return edges_; }
 
   /* A control API call; returns the body (empty on failure), status in *status. */
   std::string control (const char *method, const std::string &path_and_query,
-      guint *status = nullptr)
+      guint *status = nullptr, const std::string *request_body = nullptr)
   {
     char *url = g_strdup_printf ("http://127.0.0.1:%u%s", control_port_,
         path_and_query.c_str ());
     SoupMessage *msg = soup_message_new (method, url);
     g_free (url);
+    if (request_body) {
+      GBytes *b = g_bytes_new (request_body->data (), request_body->size ());
+      soup_message_set_request_body_from_bytes (msg, "application/octet-stream", b);
+      g_bytes_unref (b);
+    }
     std::string body;
     GBytes *bytes = soup_session_send_and_read (http_, msg, nullptr, nullptr);
     if (bytes) {
