@@ -42,7 +42,11 @@ failure_outcome (guint status, JsonNode *root)
   std::string message;
   if (root && JSON_NODE_HOLDS_OBJECT (root))
     message = string_member (json_node_get_object (root), "errorMessage");
-  if (status >= 400 && status < 500) {
+  if (status == 401 || status == 403) {
+    out.kind = Kind::UNAUTHORIZED;
+    out.reason = "the Stream Manager refused the credentials (HTTP " + std::to_string (status) +
+        ")" + (message.empty () ? "" : ": " + message);
+  } else if (status >= 400 && status < 500) {
     out.kind = Kind::NOT_FOUND;
     out.reason = message.empty () ? "no edge serves the stream" : message;
   } else {
@@ -124,7 +128,7 @@ parse_sm1_lookup (guint status, const std::string &body)
 }
 
 LookupOutcome
-parse_sm2_lookup (guint status, const std::string &body)
+parse_sm2_lookup (guint status, const std::string &body, const std::string &stream_name)
 {
   JsonParser *parser = json_parser_new ();
   JsonNode *root = parse_json (parser, body);
@@ -160,9 +164,16 @@ parse_sm2_lookup (guint status, const std::string &body)
       Edge edge;
       edge.address = string_member (chosen, "serverAddress");
       std::string guid = string_member (chosen, "streamGuid");
-      auto slash = guid.rfind ('/');
-      if (slash != std::string::npos)
-        edge.app = guid.substr (0, slash);
+      /* "{app}/{stream}"; a stream name may hold slashes of its own */
+      const std::string tail = "/" + stream_name;
+      if (!stream_name.empty () && guid.size () > tail.size () &&
+          guid.compare (guid.size () - tail.size (), tail.size (), tail) == 0) {
+        edge.app = guid.substr (0, guid.size () - tail.size ());
+      } else {
+        auto slash = guid.rfind ('/');
+        if (slash != std::string::npos)
+          edge.app = guid.substr (0, slash);
+      }
       edge.region = string_member (chosen, "subGroup");
       out = edge_outcome (status, std::move (edge));
     }
@@ -188,7 +199,7 @@ lookup_edge (Worker &worker, const SubscriberConfig &cfg, GCancellable *cancella
   if (sm2 && !cfg.auth_token.empty ())
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
         ("Bearer " + cfg.auth_token).c_str ());
-  worker.send (msg, cancellable, [done, sm2] (const HttpResult &r) {
+  worker.send (msg, cancellable, [done, sm2, stream = cfg.stream_name] (const HttpResult &r) {
     if (r.status == 0) {
       LookupOutcome out;
       out.kind = r.tls_failed ? Kind::CERTIFICATE : Kind::UNREACHABLE;
@@ -196,7 +207,7 @@ lookup_edge (Worker &worker, const SubscriberConfig &cfg, GCancellable *cancella
       done (out);
       return;
     }
-    done (sm2 ? parse_sm2_lookup (r.status, r.body) : parse_sm1_lookup (r.status, r.body));
+    done (sm2 ? parse_sm2_lookup (r.status, r.body, stream) : parse_sm1_lookup (r.status, r.body));
   });
 }
 

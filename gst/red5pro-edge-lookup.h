@@ -22,6 +22,7 @@ struct LookupOutcome {
   enum class Kind {
     OK,
     NOT_FOUND,        /* no edge serves the stream (yet): 4xx, or SM 2.0 empty array */
+    UNAUTHORIZED,     /* 401 / 403: the auth token is missing or refused */
     UNREACHABLE,      /* no HTTP response: refused, timeout */
     CERTIFICATE,      /* the Stream Manager's TLS certificate was refused */
     SERVER_ERROR,     /* 5xx or another unexpected status */
@@ -38,7 +39,8 @@ std::string edge_lookup_url (const SubscriberConfig &cfg);
 
 /* Interprets a Stream Manager response (pure functions, unit-tested). */
 LookupOutcome parse_sm1_lookup (guint status, const std::string &body);
-LookupOutcome parse_sm2_lookup (guint status, const std::string &body);
+LookupOutcome parse_sm2_lookup (guint status, const std::string &body,
+    const std::string &stream_name = "");
 
 /* Runs the lookup on the worker thread; done runs there too. */
 void lookup_edge (Worker &worker, const SubscriberConfig &cfg, GCancellable *cancellable,

@@ -227,11 +227,18 @@ Session::on_lookup (const LookupOutcome &o)
 {
   using K = LookupOutcome::Kind;
   if (o.kind != K::OK) {
-    post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING,
-        o.kind == K::CERTIFICATE ? "certificate" : o.reason.c_str (), "message",
+    const char *reason = o.kind == K::CERTIFICATE ? "certificate"
+        : o.kind == K::UNAUTHORIZED ? "unauthorized"
+        : o.kind == K::NOT_FOUND ? "not-found"
+        : o.kind == K::UNREACHABLE ? "unreachable"
+        : o.kind == K::SERVER_ERROR ? "server-error" : "bad-response";
+    post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING, reason, "message",
         G_TYPE_STRING, o.reason.c_str (), "http-status", G_TYPE_UINT, o.http_status,
         "stream-name", G_TYPE_STRING, cfg_.stream_name.c_str (), NULL));
     switch (o.kind) {
+      case K::UNAUTHORIZED:
+        fail (Failure::Kind::UNAUTHORIZED, o.reason, o.http_status);
+        break;
       case K::NOT_FOUND:
         post (event_new (event::SUBSCRIBE_INVALID_NAME, "stream-name", G_TYPE_STRING,
             cfg_.stream_name.c_str (), "http-status", G_TYPE_UINT, o.http_status, NULL));
@@ -398,8 +405,9 @@ Session::connect_websocket ()
     using F = WebSocketClient::Failure;
     switch (f) {
       case F::UNREACHABLE:
-        s.post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING, why.c_str (),
-            "edge", G_TYPE_STRING, s.edge_.c_str (), NULL));
+        s.post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING, "unreachable",
+            "message", G_TYPE_STRING, why.c_str (), "edge", G_TYPE_STRING, s.edge_.c_str (),
+            NULL));
         s.fail (Failure::Kind::UNREACHABLE, why);
         break;
       case F::CERTIFICATE:
@@ -460,8 +468,11 @@ Session::on_post_response (const WhepOutcome &r)
 {
   using K = WhepOutcome::Kind;
   if (r.kind != K::OK) {
-    const char *why = r.kind == K::UNAUTHORIZED ? "unauthorized" :
-        r.kind == K::CERTIFICATE ? "certificate" : r.reason.c_str ();
+    const char *why = r.kind == K::UNAUTHORIZED ? "unauthorized"
+        : r.kind == K::CERTIFICATE ? "certificate"
+        : r.kind == K::NOT_FOUND ? "not-found"
+        : r.kind == K::UNREACHABLE ? "unreachable"
+        : r.kind == K::REFUSED ? "refused" : "bad-response";
     post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING, why,
         "message", G_TYPE_STRING, r.reason.c_str (), "http-status", G_TYPE_UINT,
         r.http_status, "edge", G_TYPE_STRING, edge_.c_str (), NULL));

@@ -22,6 +22,20 @@ void run_on_main (std::function<void ()> fn);
 void run_later (guint ms, std::function<void ()> fn);
 
 std::string json_text (JsonNode *node);   /* takes the node */
+
+/* A request path's segments, at most max: the last one keeps the rest, slashes included.
+ * libsoup hands handlers the path already percent-decoded (%2F included), so a stream
+ * name, always last, is whatever follows the fixed part. */
+inline std::vector<std::string>
+path_segments (const char *path, int max)
+{
+  std::vector<std::string> out;
+  char **parts = g_strsplit (path[0] == '/' ? path + 1 : path, "/", max);
+  for (char **p = parts; *p; p++)
+    out.emplace_back (*p);
+  g_strfreev (parts);
+  return out;
+}
 std::string json_status (const char *code, const std::string &message = "",
     const std::string &description = "");
 std::string json_error (const char *code, const std::string &message);

@@ -57,22 +57,6 @@ log_request (std::vector<LoggedRequest> &log, const char *method, SoupServerMess
   log.push_back ({ method, g_uri_get_path (uri), uri_query_map (uri) });
 }
 
-static std::vector<std::string>
-path_segments (const char *path)
-{
-  std::vector<std::string> out;
-  char **parts = g_strsplit (path, "/", -1);
-  for (char **p = parts; *p; p++) {
-    if (!**p)
-      continue;
-    char *unescaped = g_uri_unescape_string (*p, nullptr);
-    out.emplace_back (unescaped ? unescaped : *p);
-    g_free (unescaped);
-  }
-  g_strfreev (parts);
-  return out;
-}
-
 static void
 cors (SoupServerMessage *msg)
 {
@@ -251,7 +235,7 @@ whep_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable
   if (edge_is_dead (e, msg))
     return;
   Cluster &c = the_cluster ();
-  auto seg = path_segments (path);
+  auto seg = path_segments (path, 4);
   if (seg.size () != 4 || seg[0] != c.opt.app || seg[1] != "whep") {
     respond (msg, SOUP_STATUS_NOT_FOUND, "text/plain", "Unknown scope");
     return;

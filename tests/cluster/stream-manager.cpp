@@ -35,22 +35,6 @@ edge_by_address (const std::string &address)
   return nullptr;
 }
 
-static std::vector<std::string>
-segments (const char *path)
-{
-  std::vector<std::string> out;
-  char **parts = g_strsplit (path, "/", -1);
-  for (char **p = parts; *p; p++) {
-    if (!**p)
-      continue;
-    char *u = g_uri_unescape_string (*p, nullptr);
-    out.emplace_back (u ? u : *p);
-    g_free (u);
-  }
-  g_strfreev (parts);
-  return out;
-}
-
 static void
 log_sm (SoupServerMessage *msg, const char *method, GHashTable *query)
 {
@@ -88,7 +72,7 @@ sm1_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
 {
   Cluster &c = the_cluster ();
   log_sm (msg, soup_server_message_get_method (msg), query);
-  auto seg = segments (path);
+  auto seg = path_segments (path, 6);
   const char *action = query ? static_cast<const char *> (g_hash_table_lookup (query, "action"))
                              : nullptr;
   if (seg.size () != 6 || seg[1] != "api" || seg[3] != "event") {
@@ -141,7 +125,7 @@ sm2_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
     json_response (msg, SOUP_STATUS_UNAUTHORIZED, sm1_error ("Unauthorized"));
     return;
   }
-  auto seg = segments (path);
+  auto seg = path_segments (path, 8);
   if (seg.size () != 8 || seg[3] != "stream" || seg[5] != "subscribe") {
     json_response (msg, SOUP_STATUS_NOT_FOUND, sm1_error ("Unknown request"));
     return;
@@ -370,7 +354,7 @@ sm2_ws_proxy (SoupServer *, SoupServerMessage *msg, const char *path,
 {
   auto params = ws_query (msg);
   the_cluster ().sm_log.push_back ({ "WS", path, params });
-  auto seg = segments (path);
+  auto seg = path_segments (path, 7);
   Edge *e = seg.size () == 7 ? stream_manager_pick (seg[6]) : nullptr;
   if (!e) {
     refuse_ws (ws, "no edge for this stream");
@@ -459,7 +443,7 @@ sm2_whep_proxy (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
     return;
   }
-  auto seg = segments (path);   /* as v1 proxy whep ... */
+  auto seg = path_segments (path, g_str_has_prefix (path, "/as/v1/proxy/whep/resource/") ? 7 : 6);
   auto params = query_map (query);
   if (seg.size () == 7 && seg[4] == "resource") {
     Edge *e = nullptr;

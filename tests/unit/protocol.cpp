@@ -77,6 +77,10 @@ GST_END_TEST;
 
 GST_START_TEST (test_sm2_empty_array_means_not_there_yet)
 {
+  /* a stream name with a slash: the app is what precedes the name */
+  auto odd = parse_sm2_lookup (200,
+      R"([{"streamGuid":"live/sub/a/b","serverAddress":"10.0.0.9"}])", "a/b");
+  fail_unless_equals_string (odd.edge.app.c_str (), "live/sub");
   fail_unless (parse_sm2_lookup (200, "[]").kind == K::NOT_FOUND);
   fail_unless (parse_sm2_lookup (404, R"({"errorMessage":"x"})").kind == K::NOT_FOUND);
   fail_unless (parse_sm2_lookup (500, "").kind == K::SERVER_ERROR);
