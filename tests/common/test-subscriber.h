@@ -37,6 +37,22 @@ public:
     probe ("asink", false);
   }
 
+  /* Any pipeline holding a red5prosrc named "src" (fakesinks "vsink"/"asink" optional). */
+  struct Launch {
+    std::string description;
+  };
+  explicit TestSubscriber (const Launch &launch)
+  {
+    GError *err = nullptr;
+    pipeline_ = gst_parse_launch (launch.description.c_str (), &err);
+    g_assert_no_error (err);
+    src_ = gst_bin_get_by_name (GST_BIN (pipeline_), "src");
+    decode_ = false;
+    GstBus *bus = gst_element_get_bus (pipeline_);
+    gst_bus_set_sync_handler (bus, on_bus, this, nullptr);
+    gst_object_unref (bus);
+  }
+
   ~TestSubscriber ()
   {
     stop ();
@@ -67,6 +83,7 @@ public:
   /* frames whose counter could be read, and the last counter read */
   guint64 counted_frames () const { return counted_frames_; }
   guint32 last_counter () const { return last_counter_; }
+  bool got_eos () const { return eos_; }
   gint64 first_frame_us () const { return first_frame_ ? first_frame_ - started_ : -1; }
 
   /* Polls until cond() or the timeout; false on timeout or when an error arrived. */
@@ -147,6 +164,8 @@ private:
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT && s &&
         gst_structure_has_name (s, "red5pro-event")) {
       self->events_.push_back (gst_structure_copy (s));
+    } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
+      self->eos_ = true;
     } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && !self->error_) {
       gst_message_parse_error (msg, &self->error_, nullptr);
       GST_INFO ("pipeline error: %s", self->error_->message);
@@ -210,5 +229,6 @@ private:
   std::atomic<guint64> counted_frames_ { 0 };
   std::atomic<guint32> last_counter_ { 0 };
   std::atomic<gint64> first_frame_ { 0 };
+  std::atomic<bool> eos_ { false };
   gint64 started_ = 0;
 };
