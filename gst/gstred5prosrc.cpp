@@ -611,7 +611,16 @@ gst_red5pro_src_send_event (GstElement *element, GstEvent *event)
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     GST_INFO_OBJECT (self, "EOS from the application");
     gst_event_unref (event);
-    push_eos (self);
+    /* EOS is serialized: pushing it waits for the streaming threads, which may wait on a
+     * full queue downstream (a muxer waiting for the other stream). The caller, often
+     * the application's main loop, must not wait with them. */
+    GThread *thread = g_thread_new ("red5prosrc-eos", [] (gpointer data) -> gpointer {
+      auto *src = GST_RED5PRO_SRC (data);
+      push_eos (src);
+      gst_object_unref (src);
+      return nullptr;
+    }, gst_object_ref (self));
+    g_thread_unref (thread);
     return TRUE;
   }
   return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
