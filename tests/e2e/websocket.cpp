@@ -140,9 +140,11 @@ check_connection_params (const char *signaling)
   g_object_set (sub.src (), "connection-params", params, NULL);
   gst_structure_free (params);
   check_plays (sub);
-  fail_unless_equals_string (edge_param (c, "username").c_str (), "bob");
-  fail_unless_equals_string (edge_param (c, "password").c_str (), "s3cret&x");
-  fail_unless_equals_string (edge_param (c, "token").c_str (), "abc def");
+  const std::string username = edge_param (c, "username"), password = edge_param (c, "password"),
+      token = edge_param (c, "token");
+  fail_unless_equals_string (username.c_str (), "bob");
+  fail_unless_equals_string (password.c_str (), "s3cret&x");
+  fail_unless_equals_string (token.c_str (), "abc def");
 }
 
 GST_START_TEST (test_connection_params_reach_the_edge_over_websocket)
