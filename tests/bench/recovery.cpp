@@ -63,17 +63,6 @@ props (TestCluster &c, const char *extra)
       " stream-manager=sm2 stream-name=stream1 " + extra;
 }
 
-static std::string
-serving_edge (TestSubscriber &sub, TestCluster &c)
-{
-  GstStructure *stats = sub.stats ();
-  std::string address = gst_structure_get_string (stats, "edge");
-  gst_structure_free (stats);
-  for (const auto &e : c.edges ())
-    if (e.address == address)
-      return e.name;
-  return "";
-}
 
 static void
 bench_startup (int runs)
@@ -104,7 +93,7 @@ bench_recovery (const char *mode, int runs, guint retry_ms)
     return;
   }
   for (int i = 0; i < runs; i++) {
-    std::string edge = serving_edge (sub, c);
+    std::string edge = c.edge_name (sub.edge ());
     guint64 before = sub.video_frames ();
     gint64 killed = g_get_monotonic_time ();
     c.control ("POST", "/edge/kill?edge=" + edge + "&mode=" + mode);
@@ -141,7 +130,7 @@ bench_soak (int cycles)
           count_entries ("/proc/self/fd"), count_entries ("/proc/self/task"), sub.video_frames ());
     if (i == cycles)
       break;
-    std::string edge = serving_edge (sub, c);
+    std::string edge = c.edge_name (sub.edge ());
     guint starts = sub.count ("Subscribe.Start");
     guint64 frames = sub.video_frames ();
     c.control ("POST", "/edge/kill?edge=" + edge + "&mode=loud");

@@ -155,7 +155,12 @@ extern std::function<void (const std::shared_ptr<Peer> &, guint, const std::stri
     on_peer_candidate;
 extern std::function<void (const std::shared_ptr<Peer> &)> on_peer_channel_open;
 
+/* control.cpp */
+void reply_json (SoupServerMessage *msg, guint status, JsonNode *node);   /* takes node */
+void add_edge_json (JsonBuilder *b, const Edge &e, bool with_state);
+
 /* edge.cpp */
+bool bearer_ok (SoupServerMessage *msg);   /* --bearer, when set, is in Authorization */
 bool edge_start (Edge *edge);
 void edge_kill (Edge *edge, bool silent);
 bool edge_restart (Edge *edge);
@@ -169,7 +174,6 @@ bool stream_manager_up ();
 /* the edge a lookup returns for the stream, or nullptr */
 Edge *stream_manager_pick (const std::string &stream);
 
-/* control.cpp */
 bool control_start ();
 
 }   // namespace cluster

@@ -5,13 +5,31 @@
 
 namespace cluster {
 
-static void
-reply (SoupServerMessage *msg, guint status, JsonNode *node)
+void
+reply_json (SoupServerMessage *msg, guint status, JsonNode *node)
 {
   std::string body = json_text (node);
   soup_server_message_set_status (msg, status, nullptr);
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body.data (),
       body.size ());
+}
+
+void
+add_edge_json (JsonBuilder *b, const Edge &e, bool with_state)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, e.name.c_str ());
+  json_builder_set_member_name (b, "address");
+  json_builder_add_string_value (b, e.address.c_str ());
+  json_builder_set_member_name (b, "flavour");
+  json_builder_add_string_value (b, e.flavour.c_str ());
+  if (with_state) {
+    json_builder_set_member_name (b, "state");
+    json_builder_add_string_value (b, e.state == Edge::State::UP ? "up"
+        : e.state == Edge::State::KILLED ? "killed" : "silent");
+  }
+  json_builder_end_object (b);
 }
 
 static void
@@ -31,17 +49,6 @@ add_map (JsonBuilder *b, const std::map<std::string, std::string> &m)
     json_builder_add_string_value (b, kv.second.c_str ());
   }
   json_builder_end_object (b);
-}
-
-static const char *
-state_name (Edge::State s)
-{
-  switch (s) {
-    case Edge::State::UP: return "up";
-    case Edge::State::KILLED: return "killed";
-    case Edge::State::SILENT: return "silent";
-  }
-  return "?";
 }
 
 static const char *
@@ -65,18 +72,8 @@ state_json ()
   json_builder_add_string_value (b, c.sm ? "up" : "down");
   json_builder_set_member_name (b, "edges");
   json_builder_begin_array (b);
-  for (auto &e : c.edges) {
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "name");
-    json_builder_add_string_value (b, e->name.c_str ());
-    json_builder_set_member_name (b, "address");
-    json_builder_add_string_value (b, e->address.c_str ());
-    json_builder_set_member_name (b, "flavour");
-    json_builder_add_string_value (b, e->flavour.c_str ());
-    json_builder_set_member_name (b, "state");
-    json_builder_add_string_value (b, state_name (e->state));
-    json_builder_end_object (b);
-  }
+  for (auto &e : c.edges)
+    add_edge_json (b, *e, true);
   json_builder_end_array (b);
   json_builder_set_member_name (b, "streams");
   json_builder_begin_array (b);
@@ -200,16 +197,16 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     JsonObject *o = json_object_new ();
     json_object_set_int_member (o, "sent", n);
     json_node_take_object (node, o);
-    reply (msg, n ? SOUP_STATUS_OK : SOUP_STATUS_NOT_FOUND, node);
+    reply_json (msg, n ? SOUP_STATUS_OK : SOUP_STATUS_NOT_FOUND, node);
   };
 
   if (get && p == "/state") {
-    reply (msg, SOUP_STATUS_OK, state_json ());
+    reply_json (msg, SOUP_STATUS_OK, state_json ());
   } else if (get && p == "/requests") {
     if (arg ("edge") == "sm") {
-      reply (msg, SOUP_STATUS_OK, requests_json (c.sm_log));
+      reply_json (msg, SOUP_STATUS_OK, requests_json (c.sm_log));
     } else if (Edge *e = edge_named (arg ("edge"))) {
-      reply (msg, SOUP_STATUS_OK, requests_json (e->log));
+      reply_json (msg, SOUP_STATUS_OK, requests_json (e->log));
     } else {
       reply_text (msg, SOUP_STATUS_NOT_FOUND, "no such edge\n");
     }

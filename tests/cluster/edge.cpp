@@ -112,7 +112,7 @@ body_of (SoupServerMessage *msg)
   return out;
 }
 
-static bool
+bool
 bearer_ok (SoupServerMessage *msg)
 {
   const Options &o = the_cluster ().opt;

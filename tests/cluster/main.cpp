@@ -129,16 +129,8 @@ print_ports ()
   json_builder_add_boolean_value (b, c.tls);
   json_builder_set_member_name (b, "edges");
   json_builder_begin_array (b);
-  for (auto &e : c.edges) {
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "name");
-    json_builder_add_string_value (b, e->name.c_str ());
-    json_builder_set_member_name (b, "address");
-    json_builder_add_string_value (b, e->address.c_str ());
-    json_builder_set_member_name (b, "flavour");
-    json_builder_add_string_value (b, e->flavour.c_str ());
-    json_builder_end_object (b);
-  }
+  for (auto &e : c.edges)
+    add_edge_json (b, *e, false);
   json_builder_end_array (b);
   json_builder_end_object (b);
   g_print ("%s\n", json_text (json_builder_get_root (b)).c_str ());

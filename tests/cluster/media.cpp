@@ -353,6 +353,24 @@ set_local_then (const std::shared_ptr<Peer> &p, GstWebRTCSessionDescription *des
   done (true);
 }
 
+/* Emits create-offer or create-answer and applies the result locally, then done(). */
+static void
+create_then_set_local (const std::shared_ptr<Peer> &p, const char *signal,
+    std::function<void (bool)> done)
+{
+  guint id = p->id;
+  auto *pd = new PromiseDone { id, [id, done] (GstWebRTCSessionDescription *desc) {
+    auto peer = peer_find (id);
+    if (!peer) {
+      done (false);
+      return;
+    }
+    set_local_then (peer, desc, done);
+  } };
+  g_signal_emit_by_name (p->webrtc, signal, NULL,
+      gst_promise_new_with_change_func (promise_then, pd, nullptr));
+}
+
 void
 peer_create_offer (const std::shared_ptr<Peer> &p, std::function<void (bool)> done)
 {
@@ -364,17 +382,7 @@ peer_create_offer (const std::shared_ptr<Peer> &p, std::function<void (bool)> do
       watch_channel (p->id, ch);
     }
   }
-  guint id = p->id;
-  auto *pd = new PromiseDone { id, [id, done] (GstWebRTCSessionDescription *desc) {
-    auto peer = peer_find (id);
-    if (!peer) {
-      done (false);
-      return;
-    }
-    set_local_then (peer, desc, done);
-  } };
-  g_signal_emit_by_name (p->webrtc, "create-offer", NULL,
-      gst_promise_new_with_change_func (promise_then, pd, nullptr));
+  create_then_set_local (p, "create-offer", std::move (done));
 }
 
 static GstWebRTCSessionDescription *
@@ -402,17 +410,7 @@ peer_answer_offer (const std::shared_ptr<Peer> &p, const std::string &sdp,
   }
   g_signal_emit_by_name (p->webrtc, "set-remote-description", offer, NULL);
   gst_webrtc_session_description_free (offer);
-  guint id = p->id;
-  auto *pd = new PromiseDone { id, [id, done] (GstWebRTCSessionDescription *desc) {
-    auto peer = peer_find (id);
-    if (!peer) {
-      done (false);
-      return;
-    }
-    set_local_then (peer, desc, done);
-  } };
-  g_signal_emit_by_name (p->webrtc, "create-answer", NULL,
-      gst_promise_new_with_change_func (promise_then, pd, nullptr));
+  create_then_set_local (p, "create-answer", std::move (done));
 }
 
 bool

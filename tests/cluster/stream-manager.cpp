@@ -42,14 +42,6 @@ log_sm (SoupServerMessage *msg, const char *method, GHashTable *query)
   the_cluster ().sm_log.push_back ({ method, g_uri_get_path (uri), query_map (query) });
 }
 
-static void
-json_response (SoupServerMessage *msg, guint status, JsonNode *node)
-{
-  std::string body = json_text (node);
-  soup_server_message_set_status (msg, status, nullptr);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body.data (),
-      body.size ());
-}
 
 static JsonNode *
 sm1_error (const std::string &message)
@@ -76,16 +68,16 @@ sm1_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
   const char *action = query ? static_cast<const char *> (g_hash_table_lookup (query, "action"))
                              : nullptr;
   if (seg.size () != 6 || seg[1] != "api" || seg[3] != "event") {
-    json_response (msg, SOUP_STATUS_NOT_FOUND, sm1_error ("Unknown request"));
+    reply_json (msg, SOUP_STATUS_NOT_FOUND, sm1_error ("Unknown request"));
     return;
   }
   if (g_strcmp0 (action, "subscribe") != 0) {
-    json_response (msg, SOUP_STATUS_BAD_REQUEST, sm1_error ("Unsupported action"));
+    reply_json (msg, SOUP_STATUS_BAD_REQUEST, sm1_error ("Unsupported action"));
     return;
   }
   Edge *e = seg[4] == c.opt.app ? stream_manager_pick (seg[5]) : nullptr;
   if (!e) {
-    json_response (msg, SOUP_STATUS_NOT_FOUND,
+    reply_json (msg, SOUP_STATUS_NOT_FOUND,
         sm1_error ("No edge found for stream " + seg[4] + "/" + seg[5]));
     return;
   }
@@ -100,20 +92,10 @@ sm1_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
   json_builder_set_member_name (b, "region");
   json_builder_add_string_value (b, "local");
   json_builder_end_object (b);
-  json_response (msg, SOUP_STATUS_OK, json_builder_get_root (b));
+  reply_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
   g_object_unref (b);
 }
 
-static bool
-bearer_ok (SoupServerMessage *msg)
-{
-  const Options &o = the_cluster ().opt;
-  if (o.bearer.empty ())
-    return true;
-  const char *auth = soup_message_headers_get_one (
-      soup_server_message_get_request_headers (msg), "Authorization");
-  return auth && std::string (auth) == "Bearer " + o.bearer;
-}
 
 /* GET /as/v1/streams/stream/{nodeGroup}/subscribe/{app}/{stream} */
 static void
@@ -122,12 +104,12 @@ sm2_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
   Cluster &c = the_cluster ();
   log_sm (msg, soup_server_message_get_method (msg), query);
   if (!bearer_ok (msg)) {
-    json_response (msg, SOUP_STATUS_UNAUTHORIZED, sm1_error ("Unauthorized"));
+    reply_json (msg, SOUP_STATUS_UNAUTHORIZED, sm1_error ("Unauthorized"));
     return;
   }
   auto seg = path_segments (path, 8);
   if (seg.size () != 8 || seg[3] != "stream" || seg[5] != "subscribe") {
-    json_response (msg, SOUP_STATUS_NOT_FOUND, sm1_error ("Unknown request"));
+    reply_json (msg, SOUP_STATUS_NOT_FOUND, sm1_error ("Unknown request"));
     return;
   }
   Edge *e = seg[6] == c.opt.app ? stream_manager_pick (seg[7]) : nullptr;
@@ -148,7 +130,7 @@ sm2_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
-  json_response (msg, SOUP_STATUS_OK, json_builder_get_root (b));
+  reply_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
   g_object_unref (b);
 }
 

@@ -69,6 +69,14 @@ public:
   guint port () const { return port_; }
   guint control_port () const { return control_port_; }
   const std::vector<TestEdge> &edges () const { return edges_; }
+  /* the name of the edge at that address ("" when none) */
+  std::string edge_name (const std::string &address) const
+  {
+    for (const auto &e : edges_)
+      if (e.address == address)
+        return e.name;
+    return "";
+  }
 
   /* A control API call; returns the body (empty on failure), status in *status. */
   std::string control (const char *method, const std::string &path_and_query,

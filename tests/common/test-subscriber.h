@@ -9,6 +9,7 @@
 #include <gst/video/video.h>
 
 #include <algorithm>
+#include <map>
 #include <atomic>
 #include <mutex>
 #include <string>
@@ -62,8 +63,8 @@ public:
     gst_object_unref (src_);
     gst_object_unref (pipeline_);
     std::lock_guard<std::mutex> g (lock_);
-    for (auto *s : events_)
-      gst_structure_free (s);
+    for (auto &kv : last_)
+      gst_structure_free (kv.second);
     if (error_)
       g_error_free (error_);
   }
@@ -111,27 +112,21 @@ public:
   guint count (const char *type)
   {
     std::lock_guard<std::mutex> g (lock_);
-    return guint (std::count_if (events_.begin (), events_.end (), [type] (GstStructure *s) {
-      return g_strcmp0 (gst_structure_get_string (s, "type"), type) == 0;
-    }));
+    auto it = counts_.find (type);
+    return it == counts_.end () ? 0 : it->second;
   }
   /* a copy of the last event of that type, or nullptr */
   GstStructure *last_event (const char *type)
   {
     std::lock_guard<std::mutex> g (lock_);
-    for (auto it = events_.rbegin (); it != events_.rend (); ++it) {
-      if (g_strcmp0 (gst_structure_get_string (*it, "type"), type) == 0)
-        return gst_structure_copy (*it);
-    }
-    return nullptr;
+    auto it = last_.find (type);
+    return it == last_.end () ? nullptr : gst_structure_copy (it->second);
   }
+  /* every type seen, in the order first seen */
   std::vector<std::string> event_types ()
   {
     std::lock_guard<std::mutex> g (lock_);
-    std::vector<std::string> out;
-    for (auto *s : events_)
-      out.emplace_back (gst_structure_get_string (s, "type"));
-    return out;
+    return types_;
   }
   bool has_error ()
   {
@@ -148,6 +143,14 @@ public:
       *message = error_->message;
     return g_error_matches (error_, domain, code);
   }
+  /* the address of the edge it is on, from its stats */
+  std::string edge ()
+  {
+    GstStructure *s = stats ();
+    std::string out = gst_structure_get_string (s, "edge");
+    gst_structure_free (s);
+    return out;
+  }
   GstStructure *stats ()
   {
     GstStructure *s = nullptr;
@@ -163,7 +166,14 @@ private:
     std::lock_guard<std::mutex> g (self->lock_);
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT && s &&
         gst_structure_has_name (s, "red5pro-event")) {
-      self->events_.push_back (gst_structure_copy (s));
+      /* counts and the last of each type: bounded, so that a soak measures the element */
+      std::string type = gst_structure_get_string (s, "type") ? gst_structure_get_string (s, "type") : "";
+      if (self->counts_[type]++ == 0)
+        self->types_.push_back (type);
+      GstStructure *&last = self->last_[type];
+      if (last)
+        gst_structure_free (last);
+      last = gst_structure_copy (s);
     } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
       self->eos_ = true;
     } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && !self->error_) {
@@ -222,7 +232,9 @@ private:
   GstElement *src_ = nullptr;
   bool decode_ = true;
   std::mutex lock_;
-  std::vector<GstStructure *> events_;
+  std::map<std::string, guint> counts_;
+  std::map<std::string, GstStructure *> last_;
+  std::vector<std::string> types_;
   GError *error_ = nullptr;
   std::atomic<guint64> video_frames_ { 0 };
   std::atomic<guint64> audio_buffers_ { 0 };

@@ -94,18 +94,6 @@ check_file (const std::string &path)
   return fc;
 }
 
-/* The name of the edge the subscriber is on, from its stats. */
-static std::string
-serving_edge (TestSubscriber &sub, TestCluster &c)
-{
-  GstStructure *stats = sub.stats ();
-  std::string address = gst_structure_get_string (stats, "edge");
-  gst_structure_free (stats);
-  for (const auto &e : c.edges ())
-    if (e.address == address)
-      return e.name;
-  return "";
-}
 
 GST_START_TEST (test_recording_survives_three_failovers_matroska)
 {
@@ -122,7 +110,7 @@ GST_START_TEST (test_recording_survives_three_failovers_matroska)
   g_usleep (2 * G_USEC_PER_SEC);
 
   for (guint k = 1; k <= 3; k++) {
-    std::string edge = serving_edge (sub, c);
+    std::string edge = c.edge_name (sub.edge ());
     fail_if (edge.empty ());
     c.control ("POST", "/edge/kill?edge=" + edge + "&mode=loud");
     fail_unless (sub.wait ([&] { return sub.count ("Subscribe.Start") >= k + 1; }, 30, false),

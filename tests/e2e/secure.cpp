@@ -4,6 +4,7 @@
 #include <gst/check/gstcheck.h>
 
 #include "test-cluster.h"
+#include "e2e-checks.h"
 #include "test-subscriber.h"
 
 #include <atomic>
@@ -78,15 +79,6 @@ base (TestCluster &c)
   return "host=127.0.0.1 port=" + std::to_string (c.port ()) + " stream-name=stream1 ";
 }
 
-static void
-check_plays (TestSubscriber &sub)
-{
-  fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
-  fail_unless (sub.wait ([&] { return sub.counted_frames () >= 30 && sub.audio_buffers () >= 10; },
-      30), "frames %" G_GUINT64_FORMAT " (counted %" G_GUINT64_FORMAT ") audio %"
-      G_GUINT64_FORMAT, sub.video_frames (), sub.counted_frames (), sub.audio_buffers ());
-  fail_unless (!sub.has_error ());
-}
 
 /* ---- TLS ------------------------------------------------------------------------ */
 

@@ -4,6 +4,7 @@
 #include <gst/check/gstcheck.h>
 
 #include "test-cluster.h"
+#include "e2e-checks.h"
 #include "test-subscriber.h"
 
 static std::string
@@ -14,16 +15,6 @@ base (TestCluster &c)
 }
 
 /* Plays until 30 frames with a readable counter and some audio arrived. */
-static void
-check_plays (TestSubscriber &sub)
-{
-  fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
-  fail_unless (sub.wait ([&] { return sub.counted_frames () >= 30 && sub.audio_buffers () >= 10; },
-      30), "frames %" G_GUINT64_FORMAT " (counted %" G_GUINT64_FORMAT ") audio %"
-      G_GUINT64_FORMAT, sub.video_frames (), sub.counted_frames (), sub.audio_buffers ());
-  fail_unless (sub.count ("Subscribe.Start") == 1);
-  fail_unless (!sub.has_error ());
-}
 
 /* The JSON of /state, parsed; caller unrefs. */
 static JsonParser *
