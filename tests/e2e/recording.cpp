@@ -1,4 +1,4 @@
-/* End-to-end: a recording pipeline (red5prosrc ! matroskamux ! filesink) survives three
+/* End-to-end: a recording pipeline (red5prosrc ! matroskamux or mp4mux ! filesink) survives three
  * failovers and leaves one valid file: readable to the end by a separate pipeline, as long
  * as the wall time, timestamps increasing, and frames from before and after every gap
  * (told apart by the test cluster's frame counter). */
@@ -24,11 +24,11 @@ struct FileCheck {
 
 /* Decodes the whole file with its own pipeline and reads the counters off the frames. */
 static FileCheck
-check_file (const std::string &path)
+check_file (const std::string &path, const char *demux_and_decoder)
 {
   FileCheck fc;
-  std::string desc = "filesrc location=" + path + " ! matroskademux name=d d.video_0 ! "
-      "vp8dec ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false";
+  std::string desc = "filesrc location=" + path + " ! " + demux_and_decoder +
+      " ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false";
   GError *err = nullptr;
   GstElement *pipeline = gst_parse_launch (desc.c_str (), &err);
   fail_unless (pipeline != nullptr && err == nullptr);
@@ -95,15 +95,19 @@ check_file (const std::string &path)
 }
 
 
-GST_START_TEST (test_recording_survives_three_failovers_matroska)
+/* Records through three failovers with the given muxer (VP8 into Matroska, H.264 into
+ * MP4), ends with EOS as gst-launch-1.0 -e does, and reads the file back. */
+static void
+check_recording (const char *codec, const char *muxer, const char *file,
+    const char *demux_and_decoder)
 {
-  TestCluster c ({ "--edges", "2" });
+  TestCluster c ({ "--edges", "2", "--codec", codec });
   char *dir = g_dir_make_tmp ("red5pro-rec-XXXXXX", nullptr);
-  std::string path = std::string (dir) + "/rec.mkv";
+  std::string path = std::string (dir) + "/" + file;
   TestSubscriber sub (TestSubscriber::Launch { "red5prosrc name=src ice-addresses=127.0.0.1 "
       "host=127.0.0.1 port=" + std::to_string (c.port ()) + " stream-manager=sm2 "
-      "stream-name=stream1 retry-timeout=500 src.video ! queue ! matroskamux name=mux ! "
-      "filesink location=" + path + " src.audio ! queue ! mux.audio_%u" });
+      "stream-name=stream1 retry-timeout=500 " + muxer + " name=mux ! filesink location=" +
+      path + " src.video ! queue ! mux.video_%u src.audio ! queue ! mux.audio_%u" });
   gint64 started = g_get_monotonic_time ();
   fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
   fail_unless (sub.wait_event ("Subscribe.Start", 30));
@@ -124,7 +128,7 @@ GST_START_TEST (test_recording_survives_three_failovers_matroska)
   fail_unless (!sub.has_error ());
   sub.stop ();
 
-  FileCheck fc = check_file (path);
+  FileCheck fc = check_file (path, demux_and_decoder);
   GST_INFO ("%u frames (%u counted), duration %" GST_TIME_FORMAT ", wall %.1f s, %zu gaps",
       fc.frames, fc.counted, GST_TIME_ARGS (fc.duration), wall_s, fc.gaps.size ());
   fail_unless (fc.error.empty (), "the file does not play: %s", fc.error.c_str ());
@@ -143,6 +147,17 @@ GST_START_TEST (test_recording_survives_three_failovers_matroska)
   g_rmdir (dir);
   g_free (dir);
 }
+
+GST_START_TEST (test_recording_survives_three_failovers_matroska)
+{
+  check_recording ("vp8", "matroskamux", "rec.mkv", "matroskademux name=d d.video_0 ! vp8dec");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_recording_survives_three_failovers_mp4_finished_by_eos)
+{
+  check_recording ("h264", "mp4mux", "rec.mp4", "qtdemux name=d d.video_0 ! h264parse ! avdec_h264");
+}
 GST_END_TEST;
 
 static Suite *
@@ -153,6 +168,7 @@ recording_suite (void)
   tcase_set_timeout (tc, 240);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_recording_survives_three_failovers_matroska);
+  tcase_add_test (tc, test_recording_survives_three_failovers_mp4_finished_by_eos);
   return s;
 }
 
