@@ -505,8 +505,8 @@ Host::give_up (const Failure &f, bool retried)
           ("Stream '%s' was unpublished", stream.c_str ()), ("%s", d));
       break;
     case Failure::Kind::INTERNAL:
-      GST_ELEMENT_ERROR (self, CORE, FAILED, ("Could not subscribe to '%s'", stream.c_str ()),
-          ("%s", d));
+      GST_ELEMENT_ERROR (self, CORE, FAILED,
+          ("Could not subscribe to '%s': %s", stream.c_str (), f.reason.c_str ()), ("%s", d));
       break;
   }
 }
@@ -586,14 +586,27 @@ gst_red5pro_src_handle_message (GstBin *bin, GstMessage *msg)
     GST_WARNING_OBJECT (self, "error inside an attempt from %s: %s (%s)",
         GST_MESSAGE_SRC_NAME (msg), err->message, GST_STR_NULL (dbg));
     std::string text = std::string (GST_MESSAGE_SRC_NAME (msg)) + ": " + err->message;
+    /* not-linked with one of our pads unlinked: the application's pipeline is at fault
+     * (gst-launch-1.0 gave a muxer pad of the wrong kind, say), not the network */
+    bool downstream = false;
+    if (dbg && strstr (dbg, "not-linked")) {
+      std::lock_guard<std::mutex> guard (self->state->pads_lock);
+      for (OutputPad *out : { &self->state->video, &self->state->audio }) {
+        if (out->pad && !gst_pad_is_linked (out->pad)) {
+          text = std::string ("the '") + GST_PAD_NAME (out->pad) +
+              "' pad of red5prosrc is not linked downstream";
+          downstream = true;
+        }
+      }
+    }
     GstObject *origin = GST_OBJECT (gst_object_ref (GST_MESSAGE_SRC (msg)));
     g_clear_error (&err);
     g_free (dbg);
     gst_message_unref (msg);
-    self->state->worker.post ([self, origin, text] () {
+    self->state->worker.post ([self, origin, text, downstream] () {
       auto &session = self->state->session;
       if (session && session->owns (origin))
-        session->child_error (text);
+        session->child_error (text, downstream);
       gst_object_unref (origin);
     });
     return;

@@ -888,9 +888,10 @@ Session::handle_metadata (const GstStructure *md)
 }
 
 void
-Session::child_error (const std::string &message)
+Session::child_error (const std::string &message, bool downstream)
 {
-  fail (Failure::Kind::CONNECTION_CLOSED, message);
+  /* a pipeline that cannot take our output will not take it from another edge either */
+  fail (downstream ? Failure::Kind::INTERNAL : Failure::Kind::CONNECTION_CLOSED, message);
 }
 
 bool

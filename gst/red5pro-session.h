@@ -72,7 +72,9 @@ public:
   /* True when err came from an element inside this attempt's bin. Any thread. */
   bool owns (GstObject *object) const;
   /* Worker thread: a child of the bin posted an error. */
-  void child_error (const std::string &message);
+  /* An element inside the attempt posted an error; downstream: our output could not be
+   * delivered (a pad of the element is not linked), which no retry fixes. */
+  void child_error (const std::string &message, bool downstream = false);
 
   guint attempt () const { return attempt_; }
   /* Monotonic time (us) of the last RTP packet, 0 before the first. Any thread. */
