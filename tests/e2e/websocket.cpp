@@ -176,6 +176,22 @@ GST_START_TEST (test_unpublish_on_the_data_channel_after_the_switch_is_reported)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_the_edge_closing_the_socket_before_the_switch_is_a_lost_connection)
+{
+  TestCluster c ({ "--edges", "1" });
+  TestSubscriber sub ("host=127.0.0.2 port=" + std::to_string (c.port ()) +
+      " stream-name=stream1 retry-timeout=300 signaling=websocket "
+      "connection-params=\"params,doNotSwitch=true\"");
+  check_plays (sub);
+  guint status = 0;
+  c.control ("POST", "/subscriber/close-socket?stream=stream1", &status);
+  fail_unless_equals_int (status, 200);
+  fail_unless (sub.wait_event ("Subscribe.Connection.Closed", 10));
+  /* and it comes back */
+  fail_unless (sub.wait ([&] { return sub.count ("Subscribe.Start") >= 2; }, 30));
+}
+GST_END_TEST;
+
 GST_START_TEST (test_metadata_is_posted_with_its_fields)
 {
   TestCluster c ({ "--edges", "1" });
@@ -265,6 +281,7 @@ websocket_suite (void)
   tcase_add_test (tc, test_connection_params_reach_the_edge_over_whep);
   tcase_add_test (tc, test_unpublish_on_the_socket_before_the_switch_is_reported);
   tcase_add_test (tc, test_unpublish_on_the_data_channel_after_the_switch_is_reported);
+  tcase_add_test (tc, test_the_edge_closing_the_socket_before_the_switch_is_a_lost_connection);
   tcase_add_test (tc, test_metadata_is_posted_with_its_fields);
   tcase_add_test (tc, test_garbage_on_the_socket_is_ignored_and_play_continues);
   tcase_add_test (tc, test_garbage_on_the_data_channel_is_ignored_and_play_continues);
