@@ -603,12 +603,14 @@ gst_red5pro_src_handle_message (GstBin *bin, GstMessage *msg)
     g_clear_error (&err);
     g_free (dbg);
     gst_message_unref (msg);
-    self->state->worker.post ([self, origin, text, downstream] () {
+    bool posted = self->state->worker.post ([self, origin, text, downstream] () {
       auto &session = self->state->session;
       if (session && session->owns (origin))
         session->child_error (text, downstream);
       gst_object_unref (origin);
     });
+    if (!posted)
+      gst_object_unref (origin);
     return;
   }
   GST_BIN_CLASS (parent_class)->handle_message (bin, msg);

@@ -151,12 +151,14 @@ promise_on_worker (Session &session, Worker &worker,
         gst_promise_ref (promise);
         auto weak = pd->session;
         auto fn = pd->fn;
-        pd->worker->post ([weak, fn, promise] () {
+        bool posted = pd->worker->post ([weak, fn, promise] () {
           auto self = weak.lock ();
           if (self)
             fn (*self, promise);
           gst_promise_unref (promise);
         });
+        if (!posted)
+          gst_promise_unref (promise);
       },
       pd, [] (gpointer data) { delete static_cast<PromiseData *> (data); });
 }
@@ -1087,6 +1089,17 @@ Session::stop ()
       gst_bin_remove (GST_BIN (element_), GST_ELEMENT (bin_));
     gst_element_set_state (GST_ELEMENT (bin_), GST_STATE_NULL);
   }
+  /* Everything the attempt holds goes now, here on the worker. A webrtcbin callback
+   * still running on one of its threads may hold the last reference to this Session;
+   * when it lets go, it must not be the one that finalizes webrtcbin (from webrtcbin's
+   * own thread) or touches the WebSocket (libsoup objects belong to the worker). */
+  ws_.reset ();
+  whep_.reset ();
+  for (auto *ch : channels_)
+    g_object_unref (ch);
+  channels_.clear ();
+  webrtc_ = nullptr;
+  gst_clear_object (&bin_);
   post (event_new (event::SUBSCRIBE_STOP, "edge", G_TYPE_STRING, edge_.c_str (), NULL));
   GST_INFO_OBJECT (element_, "attempt %u stopped", attempt_);
 }
@@ -1133,8 +1146,12 @@ void
 Session::on_data_channel_cb (GstElement *, GstWebRTCDataChannel *ch, gpointer data)
 {
   if (auto self = from_data (data)) {
-    g_object_ref (ch);
-    self->on_worker ([ch] (Session &s) { s.watch_data_channel (ch, true); });
+    /* the reference goes to the session, or is dropped with the closure if it stopped */
+    std::shared_ptr<GstWebRTCDataChannel> ref (
+        GST_WEBRTC_DATA_CHANNEL (g_object_ref (ch)), g_object_unref);
+    self->on_worker ([ref] (Session &s) {
+      s.watch_data_channel (GST_WEBRTC_DATA_CHANNEL (g_object_ref (ref.get ())), true);
+    });
   }
 }
 

@@ -82,7 +82,6 @@ public:
   guint64 packets () const { return packets_.load (); }
   guint64 bytes () const { return bytes_.load (); }
   const std::string &edge () const { return edge_; }
-  GstBin *bin () const { return bin_; }
 
 private:
   /* signalling steps, in order */

@@ -70,7 +70,10 @@ Worker::start (guint timeout_s, GTlsDatabase *database, bool insecure)
   insecure_ = insecure;
   stopping_ = false;
   pending_ = 0;
-  context_ = g_main_context_new ();
+  {
+    std::lock_guard<std::mutex> guard (context_lock_);
+    context_ = g_main_context_new ();
+  }
   thread_ = g_thread_new (name_.c_str (), thread_main, this);
 }
 
@@ -106,23 +109,36 @@ Worker::thread_main (gpointer data)
   return nullptr;
 }
 
+GMainContext *
+Worker::ref_context () const
+{
+  std::lock_guard<std::mutex> guard (context_lock_);
+  return context_ ? g_main_context_ref (context_) : nullptr;
+}
+
 bool
 Worker::on_worker_thread () const
 {
-  return context_ && g_main_context_is_owner (context_);
+  GMainContext *ctx = ref_context ();
+  bool owner = ctx && g_main_context_is_owner (ctx);
+  if (ctx)
+    g_main_context_unref (ctx);
+  return owner;
 }
 
-void
+bool
 Worker::post (std::function<void ()> fn)
 {
-  GMainContext *ctx = context_;
+  GMainContext *ctx = ref_context ();
   if (!ctx)
-    return;
+    return false;
   GSource *src = g_idle_source_new ();
   g_source_set_priority (src, G_PRIORITY_DEFAULT);
   g_source_set_callback (src, run_closure, new Closure { std::move (fn) }, free_closure);
   g_source_attach (src, ctx);
   g_source_unref (src);
+  g_main_context_unref (ctx);
+  return true;
 }
 
 void
@@ -134,12 +150,14 @@ Worker::call (std::function<void ()> fn)
   std::mutex lock;
   std::condition_variable cond;
   bool done = false;
-  post ([&] {
+  bool posted = post ([&] {
     fn ();
     std::lock_guard<std::mutex> g (lock);
     done = true;
     cond.notify_one ();
   });
+  if (!posted)
+    return;
   std::unique_lock<std::mutex> g (lock);
   cond.wait (g, [&] { return done; });
 }
@@ -147,23 +165,27 @@ Worker::call (std::function<void ()> fn)
 guint
 Worker::add_timeout (guint ms, std::function<void ()> fn)
 {
-  if (!context_)
+  GMainContext *ctx = ref_context ();
+  if (!ctx)
     return 0;
   GSource *src = g_timeout_source_new (ms);
   g_source_set_callback (src, run_closure, new Closure { std::move (fn) }, free_closure);
-  guint id = g_source_attach (src, context_);
+  guint id = g_source_attach (src, ctx);
   g_source_unref (src);
+  g_main_context_unref (ctx);
   return id;
 }
 
 void
 Worker::remove_timeout (guint id)
 {
-  if (!id || !context_)
+  GMainContext *ctx = id ? ref_context () : nullptr;
+  if (!ctx)
     return;
-  GSource *src = g_main_context_find_source_by_id (context_, id);
+  GSource *src = g_main_context_find_source_by_id (ctx, id);
   if (src)
     g_source_destroy (src);
+  g_main_context_unref (ctx);
 }
 
 void
@@ -244,8 +266,14 @@ Worker::stop (guint drain_ms)
   g_thread_join (thread_);
   thread_ = nullptr;
   g_clear_object (&database_);
-  g_main_context_unref (context_);
-  context_ = nullptr;
+  GMainContext *ctx;
+  {
+    std::lock_guard<std::mutex> guard (context_lock_);
+    ctx = context_;
+    context_ = nullptr;
+  }
+  /* destroys what was posted after the loop ended (their closures run no code) */
+  g_main_context_unref (ctx);
 }
 
 }  // namespace red5pro

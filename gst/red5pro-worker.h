@@ -45,13 +45,13 @@ public:
   /* Lets requests in flight finish for up to drain_ms, aborts the rest, joins the thread. */
   void stop (guint drain_ms);
 
-  GMainContext *context () const { return context_; }
   /* The HTTP session; worker thread only. */
   SoupSession *http () const { return session_; }
   bool on_worker_thread () const;
 
-  /* Runs fn on the worker thread, asynchronously (safe from any thread). */
-  void post (std::function<void ()> fn);
+  /* Runs fn on the worker thread, asynchronously (safe from any thread). False when the
+   * worker is not running: fn is dropped without running. */
+  bool post (std::function<void ()> fn);
   /* Runs fn on the worker thread and waits for it (never call from the worker). */
   void call (std::function<void ()> fn);
   /* One-shot timer on the worker context; returns the source id (0 if not started). */
@@ -66,7 +66,11 @@ private:
   struct Request;
   static void on_sent (GObject *source, GAsyncResult *res, gpointer data);
 
+  /* The context, with a reference, or nullptr when not running; any thread. */
+  GMainContext *ref_context () const;
+
   std::string name_;
+  mutable std::mutex context_lock_;  /* context_: other threads post while stop() ends it */
   GMainContext *context_ = nullptr;
   GThread *thread_ = nullptr;
   SoupSession *session_ = nullptr;   /* created and used on the worker thread only */
