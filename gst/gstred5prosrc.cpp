@@ -101,6 +101,7 @@ struct OutputPad {
   bool have_segment = false;
   GstSegment segment;
   GstCaps *caps = nullptr;
+  GstClockTime last_dts = GST_CLOCK_TIME_NONE;
   std::atomic<bool> need_keyframe { false };
   std::atomic<bool> allow_eos { false };
   std::atomic<guint64> dropped { 0 };        /* delta frames dropped after a rebuild */
@@ -232,6 +233,29 @@ output_probe (GstPad *, GstPadProbeInfo *info, gpointer data)
       }
       out->need_keyframe = false;
     }
+    /* RTP carries presentation times only, and WebRTC's codecs do not reorder frames, so
+     * the decoding time is the presentation time. Muxers need both on every buffer
+     * (mp4mux refuses one without) and never decreasing, which neither a jitter buffer
+     * that has just started under load nor a parser's untimed buffer (seen from h264parse
+     * answering a key unit request) promises: such a buffer takes the last time. */
+    GstClockTime pts = GST_BUFFER_PTS (buf), dts = GST_BUFFER_DTS (buf);
+    GstClockTime want = GST_CLOCK_TIME_IS_VALID (dts) ? dts : pts;
+    if (!GST_CLOCK_TIME_IS_VALID (want) ||
+        (GST_CLOCK_TIME_IS_VALID (out->last_dts) && want < out->last_dts))
+      want = out->last_dts;
+    if (GST_CLOCK_TIME_IS_VALID (want) &&
+        (want != dts || !GST_CLOCK_TIME_IS_VALID (pts) || pts < want)) {
+      GST_LOG ("%s: pts %" GST_TIME_FORMAT " dts %" GST_TIME_FORMAT " -> %" GST_TIME_FORMAT,
+          out->video ? "video" : "audio", GST_TIME_ARGS (pts), GST_TIME_ARGS (dts),
+          GST_TIME_ARGS (want));
+      buf = gst_buffer_make_writable (buf);
+      GST_BUFFER_DTS (buf) = want;
+      if (!GST_CLOCK_TIME_IS_VALID (pts) || pts < want)
+        GST_BUFFER_PTS (buf) = want;
+      GST_PAD_PROBE_INFO_DATA (info) = buf;
+    }
+    if (GST_CLOCK_TIME_IS_VALID (want))
+      out->last_dts = want;
     *out->last_output = g_get_real_time ();
     return GST_PAD_PROBE_OK;
   }
@@ -323,6 +347,7 @@ reset_pads (GstRed5ProSrc *self)
     if (out->pad)
       gst_ghost_pad_set_target (GST_GHOST_PAD (out->pad), nullptr);
     gst_clear_caps (&out->caps);
+    out->last_dts = GST_CLOCK_TIME_NONE;
     out->sent_stream_start = false;
     out->have_segment = false;
     out->need_keyframe = false;

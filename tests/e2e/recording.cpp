@@ -114,8 +114,10 @@ check_recording (const char *codec, const char *muxer, const char *file,
   g_usleep (2 * G_USEC_PER_SEC);
 
   for (guint k = 1; k <= 3; k++) {
-    std::string edge = c.edge_name (sub.edge ());
-    fail_if (edge.empty ());
+    /* the serving edge, once media flows from it (stats name it then) */
+    std::string edge;
+    fail_unless (sub.wait ([&] { return !(edge = c.edge_name (sub.edge ())).empty (); }, 30,
+        false), "no media before failover %u", k);
     c.control ("POST", "/edge/kill?edge=" + edge + "&mode=loud");
     fail_unless (sub.wait ([&] { return sub.count ("Subscribe.Start") >= k + 1; }, 30, false),
         "no new subscription after failover %u", k);
