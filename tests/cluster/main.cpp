@@ -5,6 +5,8 @@
 
 #include <glib-unix.h>
 
+#include <openssl/crypto.h>
+
 namespace cluster {
 
 Cluster &
@@ -141,6 +143,8 @@ print_ports ()
 int
 main (int argc, char **argv)
 {
+  /* webrtcbin's DTLS threads and OpenSSL's atexit cleanup race at exit (see gst/plugin.cpp) */
+  OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, nullptr);
   Cluster &c = the_cluster ();
   int edges = 2, port = 0, control_port = 0, kill_after = 0;
   char *flavours = nullptr, *publish = nullptr, *app = nullptr, *codec = nullptr;
