@@ -10,6 +10,8 @@
 
 #include <glib/gstdio.h>
 
+#include <cstring>
+
 struct FileCheck {
   bool eos = false;
   std::string error;
@@ -162,6 +164,55 @@ GST_START_TEST (test_recording_survives_three_failovers_mp4_finished_by_eos)
 }
 GST_END_TEST;
 
+/* docs/examples/record.cpp run as a user runs it: it records across a failover, ends the
+ * file with its own EOS after the time given, exits 0, and the file plays to its end. */
+GST_START_TEST (test_the_record_example_records_across_a_failover)
+{
+  TestCluster c ({ "--edges", "2" });
+  char *dir = g_dir_make_tmp ("red5pro-example-XXXXXX", nullptr);
+  std::string path = std::string (dir) + "/example.mkv";
+  std::string uri = "red5pro://127.0.0.1:" + std::to_string (c.port ()) +
+      "/live/stream1?stream-manager=sm2&ice-addresses=127.0.0.1&retry-timeout=500";
+  GError *err = nullptr;
+  GSubprocess *proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &err,
+      g_getenv ("RED5PRO_EXAMPLE_RECORD"), uri.c_str (), path.c_str (), "10", NULL);
+  fail_unless (proc != nullptr, "%s", err ? err->message : "");
+  GDataInputStream *out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  std::string output, edge;
+  bool killed = false;
+  while (char *line = g_data_input_stream_read_line (out, nullptr, nullptr, nullptr)) {
+    output += std::string (line) + "\n";
+    /* "Red5Pro.Edge.Resolved edge=(string)127.0.0.2, ..." names the edge it goes to */
+    if (const char *at = strstr (line, "Red5Pro.Edge.Resolved edge=(string)")) {
+      std::string address = at + strlen ("Red5Pro.Edge.Resolved edge=(string)");
+      edge = c.edge_name (address.substr (0, address.find (',')));
+    }
+    if (!killed && g_str_has_prefix (line, "Subscribe.Start") && !edge.empty ()) {
+      c.control ("POST", "/edge/kill?edge=" + edge + "&mode=loud");
+      killed = true;
+    }
+    g_free (line);
+  }
+  g_object_unref (out);
+  fail_unless (g_subprocess_wait (proc, nullptr, nullptr));
+  fail_unless (g_subprocess_get_if_exited (proc) && g_subprocess_get_exit_status (proc) == 0,
+      "the example failed:\n%s", output.c_str ());
+  g_object_unref (proc);
+  fail_unless (killed, "the example never started:\n%s", output.c_str ());
+  fail_unless (output.find ("Red5Pro.Retry.Scheduled") != std::string::npos &&
+      output.find ("recording finished") != std::string::npos, "%s", output.c_str ());
+
+  FileCheck fc = check_file (path, "matroskademux name=d d.video_0 ! vp8dec");
+  fail_unless (fc.error.empty (), "the file does not play: %s", fc.error.c_str ());
+  fail_unless (fc.eos && fc.pts_increasing && fc.counters_increasing);
+  fail_unless (fc.gaps.size () >= 1 && fc.frames_after_last_gap >= 30,
+      "%zu gaps, %u frames after the last", fc.gaps.size (), fc.frames_after_last_gap);
+  g_unlink (path.c_str ());
+  g_rmdir (dir);
+  g_free (dir);
+}
+GST_END_TEST;
+
 static Suite *
 recording_suite (void)
 {
@@ -171,6 +222,8 @@ recording_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_recording_survives_three_failovers_matroska);
   tcase_add_test (tc, test_recording_survives_three_failovers_mp4_finished_by_eos);
+  if (g_getenv ("RED5PRO_EXAMPLE_RECORD"))   /* built with -Dexamples (the default) */
+    tcase_add_test (tc, test_the_record_example_records_across_a_failover);
   return s;
 }
 
