@@ -188,6 +188,7 @@ GST_START_TEST (test_the_record_example_records_across_a_failover)
       edge = c.edge_name (address.substr (0, address.find (',')));
     }
     if (!killed && g_str_has_prefix (line, "Subscribe.Start") && !edge.empty ()) {
+      g_usleep (2 * G_USEC_PER_SEC);   /* frames before the gap; its output waits in the pipe */
       c.control ("POST", "/edge/kill?edge=" + edge + "&mode=loud");
       killed = true;
     }
