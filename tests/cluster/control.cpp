@@ -213,8 +213,14 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
   } else if (get) {
     reply_text (msg, SOUP_STATUS_NOT_FOUND, "GET /state, /requests?edge=\n");
   } else if (p == "/publish") {
-    reply_text (msg, stream_publish (arg ("stream")) ? SOUP_STATUS_OK
-                                                     : SOUP_STATUS_INTERNAL_SERVER_ERROR, "");
+    /* optional width/height: a republish at another size is a caps change downstream */
+    auto size = [&] (const char *k, guint64 fallback) {
+      return arg (k).empty () ? fallback : g_ascii_strtoull (arg (k).c_str (), nullptr, 10);
+    };
+    guint64 width = size ("width", 320), height = size ("height", 240);
+    bool ok = width >= 320 && width <= 4096 && height >= 16 && height <= 4096 &&
+        stream_publish (arg ("stream"), guint (width), guint (height));
+    reply_text (msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_BAD_REQUEST, "");
   } else if (p == "/unpublish") {
     stream_unpublish (arg ("stream"));
     reply_text (msg, SOUP_STATUS_OK, "");

@@ -43,7 +43,7 @@ stamp_counter (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 }
 
 bool
-stream_publish (const std::string &name)
+stream_publish (const std::string &name, guint width, guint height)
 {
   Cluster &c = the_cluster ();
   if (c.streams.count (name))
@@ -51,8 +51,8 @@ stream_publish (const std::string &name)
   const bool h264 = c.opt.codec == "h264";
   std::string desc =
       "videotestsrc is-live=true pattern=ball name=vsrc "
-      "! video/x-raw,format=I420,width=320,height=240,framerate=30/1 "
-      "! identity name=stamp ! " +
+      "! video/x-raw,format=I420,width=" + std::to_string (width) + ",height=" +
+      std::to_string (height) + ",framerate=30/1 ! identity name=stamp ! " +
       std::string (h264 ? "openh264enc gop-size=30 complexity=low "
                          "! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au "
                        : "vp8enc deadline=1 cpu-used=8 keyframe-max-dist=30 target-bitrate=400000 ") +

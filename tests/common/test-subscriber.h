@@ -31,6 +31,7 @@ public:
     g_assert_no_error (err);
     src_ = gst_bin_get_by_name (GST_BIN (pipeline_), "src");
     decode_ = decode;
+    gst_segment_init (&segment_, GST_FORMAT_TIME);
     GstBus *bus = gst_element_get_bus (pipeline_);
     gst_bus_set_sync_handler (bus, on_bus, this, nullptr);
     gst_object_unref (bus);
@@ -86,6 +87,16 @@ public:
   guint32 last_counter () const { return last_counter_; }
   bool got_eos () const { return eos_; }
   gint64 first_frame_us () const { return first_frame_ ? first_frame_ - started_ : -1; }
+
+  /* What the video sink saw (decoded pipelines): events that would tell it a new stream
+   * began, the last frame width, and video running time (a new attempt must not take it
+   * back). */
+  guint stream_starts () const { return stream_starts_; }
+  guint flushes () const { return flushes_; }
+  guint eos_events () const { return eos_events_; }
+  gint video_width () const { return video_width_; }
+  GstClockTime last_running_time () const { return last_running_time_; }
+  bool running_time_went_back () const { return running_time_back_; }
 
   /* Polls until cond() or the timeout; false on timeout or when an error arrived. */
   template <typename F> bool wait (F cond, double timeout_s, bool stop_on_error = true)
@@ -190,6 +201,9 @@ private:
     GstPad *pad = gst_element_get_static_pad (el, "sink");
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
         video ? on_video : on_audio, this, nullptr);
+    if (video)
+      gst_pad_add_probe (pad, GstPadProbeType (GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+              GST_PAD_PROBE_TYPE_EVENT_FLUSH), on_video_event, this, nullptr);
     gst_object_unref (pad);
     gst_object_unref (el);
   }
@@ -200,12 +214,47 @@ private:
     return GST_PAD_PROBE_OK;
   }
 
+  static GstPadProbeReturn on_video_event (GstPad *, GstPadProbeInfo *info, gpointer data)
+  {
+    auto *self = static_cast<TestSubscriber *> (data);
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+    switch (GST_EVENT_TYPE (event)) {
+      case GST_EVENT_STREAM_START: self->stream_starts_++; break;
+      case GST_EVENT_FLUSH_START: self->flushes_++; break;
+      case GST_EVENT_EOS: self->eos_events_++; break;
+      case GST_EVENT_SEGMENT: {
+        const GstSegment *segment = nullptr;
+        gst_event_parse_segment (event, &segment);
+        gst_segment_copy_into (segment, &self->segment_);
+        break;
+      }
+      case GST_EVENT_CAPS: {
+        GstCaps *caps = nullptr;
+        gst_event_parse_caps (event, &caps);
+        gint width = 0;
+        if (gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", &width))
+          self->video_width_ = width;
+        break;
+      }
+      default:
+        break;
+    }
+    return GST_PAD_PROBE_OK;
+  }
+
   static GstPadProbeReturn on_video (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   {
     auto *self = static_cast<TestSubscriber *> (data);
     if (!self->first_frame_)
       self->first_frame_ = g_get_monotonic_time ();
     self->video_frames_++;
+    GstClockTime rt = gst_segment_to_running_time (&self->segment_, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info)));
+    if (GST_CLOCK_TIME_IS_VALID (rt)) {
+      if (GST_CLOCK_TIME_IS_VALID (self->last_running_time_) && rt < self->last_running_time_)
+        self->running_time_back_ = true;
+      self->last_running_time_ = rt;
+    }
     if (!self->decode_)
       return GST_PAD_PROBE_OK;
     GstCaps *caps = gst_pad_get_current_caps (pad);
@@ -243,4 +292,11 @@ private:
   std::atomic<gint64> first_frame_ { 0 };
   std::atomic<bool> eos_ { false };
   gint64 started_ = 0;
+  GstSegment segment_ {};                   /* video streaming thread */
+  std::atomic<guint> stream_starts_ { 0 };
+  std::atomic<guint> flushes_ { 0 };
+  std::atomic<guint> eos_events_ { 0 };
+  std::atomic<gint> video_width_ { 0 };
+  std::atomic<GstClockTime> last_running_time_ { GST_CLOCK_TIME_NONE };
+  std::atomic<bool> running_time_back_ { false };
 };

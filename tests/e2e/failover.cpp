@@ -101,6 +101,39 @@ check_unpublish_republish (const char *signaling)
   fail_unless (!sub.has_error ());
 }
 
+/* The stream comes back at another size: downstream sees one stream, whose caps change
+ * (a caps event), with no second stream-start, no flush, no EOS, and running time that
+ * moves on across the gap instead of starting over. */
+GST_START_TEST (test_republish_at_a_new_size_is_a_caps_change_in_one_stream)
+{
+  TestCluster c ({ "--edges", "1" });
+  TestSubscriber sub (props (c, "whep"));
+  sub.play ();
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= 30; }, 30));
+  fail_unless_equals_int (sub.video_width (), 320);
+  GstClockTime before = sub.last_running_time ();
+  guint32 counter = sub.last_counter ();
+  c.control ("POST", "/unpublish?stream=stream1");
+  fail_unless (sub.wait_event ("Subscribe.Play.Unpublish", 20));
+  g_usleep (2 * G_USEC_PER_SEC);
+  guint status = 0;
+  c.control ("POST", "/publish?stream=stream1&width=640&height=360", &status);
+  fail_unless_equals_int (status, 200);
+  fail_unless (sub.wait ([&] { return sub.video_width () == 640 && sub.counted_frames () > 0 &&
+                             sub.last_counter () > counter; }, 30),
+      "no 640-wide frames after the republish (width %d)", sub.video_width ());
+  fail_unless_equals_int (sub.stream_starts (), 1);
+  fail_unless_equals_int (sub.flushes (), 0);
+  fail_unless_equals_int (sub.eos_events (), 0);
+  fail_unless (!sub.running_time_went_back ());
+  /* the gap (at least the 2 s without a publisher) is in the running time */
+  fail_unless (sub.last_running_time () > before + 2 * GST_SECOND,
+      "running time %" GST_TIME_FORMAT " after %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (sub.last_running_time ()), GST_TIME_ARGS (before));
+  fail_unless (!sub.has_error ());
+}
+GST_END_TEST;
+
 GST_START_TEST (test_whep_unpublish_then_republish_resumes_on_the_same_pads)
 {
   check_unpublish_republish ("whep");
@@ -153,6 +186,7 @@ failover_suite (void)
   tcase_add_test (tc, test_websocket_loud_edge_kill_resumes_from_another_edge);
   tcase_add_test (tc, test_websocket_silent_edge_kill_is_detected_by_inactivity_and_resumes);
   tcase_add_test (tc, test_whep_unpublish_then_republish_resumes_on_the_same_pads);
+  tcase_add_test (tc, test_republish_at_a_new_size_is_a_caps_change_in_one_stream);
   tcase_add_test (tc, test_websocket_unpublish_then_republish_resumes_on_the_same_pads);
   tcase_add_test (tc, test_stream_manager_down_at_start_keeps_retrying_then_plays);
   tcase_add_test (tc, test_max_retries_against_a_dead_cluster_gives_up_with_an_error);
