@@ -1,5 +1,5 @@
 /* Element tests without a cluster: properties, the URI handler, refusing to start with
- * missing settings, and clear errors when the server is dead or silent. */
+ * missing settings, clear errors when the server is dead or silent, and prompt stops. */
 #include <gst/check/gstcheck.h>
 #include <libsoup/soup.h>
 
@@ -298,6 +298,72 @@ GST_START_TEST (test_silent_server_times_out_with_an_error)
 }
 GST_END_TEST;
 
+/* Runs until a red5pro-event of that type (true) or timeout_s (false). */
+static bool
+wait_for_event (GstElement *pipeline, const char *type, guint timeout_s)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  bool seen = false;
+  gint64 deadline = g_get_monotonic_time () + gint64 (timeout_s) * G_USEC_PER_SEC;
+  while (!seen && g_get_monotonic_time () < deadline) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 100 * GST_MSECOND, GST_MESSAGE_ELEMENT);
+    if (!msg)
+      continue;
+    const GstStructure *s = gst_message_get_structure (msg);
+    seen = gst_structure_has_name (s, "red5pro-event") &&
+        g_strcmp0 (gst_structure_get_string (s, "type"), type) == 0;
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  return seen;
+}
+
+/* Seconds that setting the pipeline to NULL takes. */
+static double
+seconds_to_stop (GstElement *pipeline)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  return double (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+}
+
+/* Stopping cancels what is under way: a request the server never answers (60 s timeout)
+ * and a retry that waits (10 min) end at once, not when they would have. The bound is
+ * far from both, not a performance goal. */
+GST_START_TEST (test_stopping_while_a_request_hangs_or_a_retry_waits_is_prompt)
+{
+  SilentServer ss;
+  ss.thread = g_thread_new ("silent-server", silent_server_main, &ss);
+  while (!g_atomic_int_get (&ss.port))
+    g_usleep (1000);
+  gchar *desc = g_strdup_printf ("red5prosrc name=src host=127.0.0.1 port=%u "
+      "stream-name=stream1 timeout=60 ! fakesink", ss.port);
+  GstElement *pipeline = gst_parse_launch (desc, nullptr);
+  g_free (desc);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  fail_unless (wait_for_event (pipeline, "WebRTC.PeerConnection.Available", 20));
+  g_usleep (300 * 1000);   /* the WHEP POST is out, unanswered */
+  double s = seconds_to_stop (pipeline);
+  fail_unless (s < 5.0, "stopping during a hanging request took %.1f s", s);
+  gst_object_unref (pipeline);
+  g_main_loop_quit (ss.loop);
+  g_thread_join (ss.thread);
+  g_main_loop_unref (ss.loop);
+  g_main_context_unref (ss.ctx);
+
+  desc = g_strdup_printf ("red5prosrc host=127.0.0.1 port=%u stream-manager=sm2 "
+      "stream-name=stream1 retry-timeout=600000 ! fakesink", dead_port ());
+  pipeline = gst_parse_launch (desc, nullptr);
+  g_free (desc);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  fail_unless (wait_for_event (pipeline, "Red5Pro.Retry.Scheduled", 20));
+  s = seconds_to_stop (pipeline);
+  fail_unless (s < 5.0, "stopping during a retry wait took %.1f s", s);
+  gst_object_unref (pipeline);
+}
+GST_END_TEST;
+
 static Suite *
 properties_suite (void)
 {
@@ -313,6 +379,7 @@ properties_suite (void)
   tcase_add_test (tc, test_dead_stream_manager_without_retry_gives_connect_failure_and_error);
   tcase_add_test (tc, test_max_retries_against_dead_cluster_gives_up_with_an_error);
   tcase_add_test (tc, test_silent_server_times_out_with_an_error);
+  tcase_add_test (tc, test_stopping_while_a_request_hangs_or_a_retry_waits_is_prompt);
   return s;
 }
 
