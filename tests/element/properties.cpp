@@ -237,12 +237,31 @@ never_answer (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, 
   soup_server_message_pause (msg);
 }
 
+static gboolean silent_server_listen (gpointer data);
+static gpointer silent_server_main (gpointer data);
+
+/* A server on its own thread that accepts every request and never answers; it listens
+ * once constructed and is gone once destroyed. */
 struct SilentServer {
   GMainContext *ctx = g_main_context_new ();
   GMainLoop *loop = g_main_loop_new (ctx, FALSE);
   SoupServer *server = nullptr;
   guint port = 0;
   GThread *thread = nullptr;
+
+  SilentServer ()
+  {
+    thread = g_thread_new ("silent-server", silent_server_main, this);
+    while (!g_atomic_int_get (&port))
+      g_usleep (1000);
+  }
+  ~SilentServer ()
+  {
+    g_main_loop_quit (loop);
+    g_thread_join (thread);
+    g_main_loop_unref (loop);
+    g_main_context_unref (ctx);
+  }
 };
 
 static gboolean
@@ -273,10 +292,6 @@ silent_server_main (gpointer data)
 GST_START_TEST (test_silent_server_times_out_with_an_error)
 {
   SilentServer ss;
-  ss.thread = g_thread_new ("silent-server", silent_server_main, &ss);
-  while (!g_atomic_int_get (&ss.port))
-    g_usleep (1000);
-
   gchar *desc = g_strdup_printf ("red5prosrc host=127.0.0.1 port=%u stream-name=stream1 "
       "timeout=1 retry-timeout=0 ! fakesink", ss.port);
   GstElement *pipeline = gst_parse_launch (desc, nullptr);
@@ -290,11 +305,6 @@ GST_START_TEST (test_silent_server_times_out_with_an_error)
   fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
       GST_STATE_CHANGE_SUCCESS);
   gst_object_unref (pipeline);
-
-  g_main_loop_quit (ss.loop);
-  g_thread_join (ss.thread);
-  g_main_loop_unref (ss.loop);
-  g_main_context_unref (ss.ctx);
 }
 GST_END_TEST;
 
@@ -333,24 +343,22 @@ seconds_to_stop (GstElement *pipeline)
  * far from both, not a performance goal. */
 GST_START_TEST (test_stopping_while_a_request_hangs_or_a_retry_waits_is_prompt)
 {
-  SilentServer ss;
-  ss.thread = g_thread_new ("silent-server", silent_server_main, &ss);
-  while (!g_atomic_int_get (&ss.port))
-    g_usleep (1000);
-  gchar *desc = g_strdup_printf ("red5prosrc name=src host=127.0.0.1 port=%u "
-      "stream-name=stream1 timeout=60 ! fakesink", ss.port);
-  GstElement *pipeline = gst_parse_launch (desc, nullptr);
-  g_free (desc);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  fail_unless (wait_for_event (pipeline, "WebRTC.PeerConnection.Available", 20));
-  g_usleep (300 * 1000);   /* the WHEP POST is out, unanswered */
-  double s = seconds_to_stop (pipeline);
-  fail_unless (s < 5.0, "stopping during a hanging request took %.1f s", s);
-  gst_object_unref (pipeline);
-  g_main_loop_quit (ss.loop);
-  g_thread_join (ss.thread);
-  g_main_loop_unref (ss.loop);
-  g_main_context_unref (ss.ctx);
+  gchar *desc;
+  GstElement *pipeline;
+  double s;
+  {
+    SilentServer ss;
+    desc = g_strdup_printf ("red5prosrc host=127.0.0.1 port=%u stream-name=stream1 "
+        "timeout=60 ! fakesink", ss.port);
+    pipeline = gst_parse_launch (desc, nullptr);
+    g_free (desc);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    fail_unless (wait_for_event (pipeline, "WebRTC.PeerConnection.Available", 20));
+    g_usleep (300 * 1000);   /* the WHEP POST is out, unanswered */
+    s = seconds_to_stop (pipeline);
+    fail_unless (s < 5.0, "stopping during a hanging request took %.1f s", s);
+    gst_object_unref (pipeline);
+  }
 
   desc = g_strdup_printf ("red5prosrc host=127.0.0.1 port=%u stream-manager=sm2 "
       "stream-name=stream1 retry-timeout=600000 ! fakesink", dead_port ());
