@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -67,6 +68,8 @@ struct Peer {
   GstElement *webrtc = nullptr;
   GstPad *video_tee_pad = nullptr;
   GstPad *audio_tee_pad = nullptr;
+  /* the sending transceivers by kind ("video", "audio"), references */
+  std::map<std::string, GstWebRTCRTPTransceiver *> transceivers;
   GstWebRTCDataChannel *channel = nullptr;
   bool channel_open = false;
   SoupWebsocketConnection *ws = nullptr;
@@ -89,7 +92,11 @@ struct Edge {
   enum class State { UP, KILLED, SILENT };
   std::string name;
   std::string address;
-  std::string flavour;   /* "red5" or "standard" (WHEP) */
+  /* WHEP: "red5" (the server offers), "standard" (RFC 9725: it answers), or "strict"
+   * (standard, and like the strictest real servers it reads an offered m-line with port 0
+   * as rejected and answers it inactive) */
+  std::string flavour;
+  std::atomic<guint> loss_percent { 0 };   /* RTP packets dropped before sending, % */
   State state = State::UP;
   SoupServer *server = nullptr;
   std::vector<LoggedRequest> log;
@@ -140,8 +147,9 @@ std::shared_ptr<Peer> peer_create (Edge *edge, const std::string &stream, Peer::
 std::shared_ptr<Peer> peer_find (guint id);
 /* what the peer's webrtcbin does next; callbacks run on the main context */
 void peer_create_offer (const std::shared_ptr<Peer> &peer, std::function<void (bool)> done);
+/* kinds listed in rejected are answered inactive */
 void peer_answer_offer (const std::shared_ptr<Peer> &peer, const std::string &sdp,
-    std::function<void (bool)> done);
+    std::function<void (bool)> done, const std::vector<std::string> &rejected = {});
 bool peer_apply_answer (const std::shared_ptr<Peer> &peer, const std::string &sdp);
 void peer_add_candidate (const std::shared_ptr<Peer> &peer, guint mline,
     const std::string &candidate);

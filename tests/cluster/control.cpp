@@ -231,7 +231,8 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
       c.routes[arg ("stream")] = arg ("edge");
     reply_text (msg, edge_named (arg ("edge")) || arg ("edge").empty () ? SOUP_STATUS_OK
                                                                        : SOUP_STATUS_NOT_FOUND, "");
-  } else if (p == "/edge/kill" || p == "/edge/restart" || p == "/edge/flavour") {
+  } else if (p == "/edge/kill" || p == "/edge/restart" || p == "/edge/flavour" ||
+      p == "/edge/loss") {
     Edge *e = edge_named (arg ("edge"));
     if (!e) {
       reply_text (msg, SOUP_STATUS_NOT_FOUND, "no such edge\n");
@@ -240,8 +241,13 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
       reply_text (msg, SOUP_STATUS_OK, "");
     } else if (p == "/edge/restart") {
       reply_text (msg, edge_restart (e) ? SOUP_STATUS_OK : SOUP_STATUS_INTERNAL_SERVER_ERROR, "");
+    } else if (p == "/edge/loss") {
+      /* ?percent=N: that share of the RTP packets to its subscribers is lost */
+      e->loss_percent = guint (MIN (100, g_ascii_strtoull (arg ("percent").c_str (), nullptr, 10)));
+      reply_text (msg, SOUP_STATUS_OK, "");
     } else {
-      e->flavour = arg ("flavour") == "standard" ? "standard" : "red5";
+      const std::string f = arg ("flavour");
+      e->flavour = f == "standard" || f == "strict" ? f : "red5";
       reply_text (msg, SOUP_STATUS_OK, "");
     }
   } else if (p == "/sm/down") {

@@ -146,7 +146,7 @@ whep_post (Edge *e, SoupServerMessage *msg, const std::string &stream,
     return;
   }
   std::string offer = body_of (msg);
-  const bool red5 = e->flavour != "standard";
+  const bool red5 = e->flavour == "red5";
   if ((!red5 && offer.empty ()) ||
       (!offer.empty () && red5pro::classify_sdp (offer) != red5pro::SdpKind::OFFER)) {
     respond (msg, SOUP_STATUS_BAD_REQUEST, "text/plain", "Bad offer");
@@ -179,10 +179,23 @@ whep_post (Edge *e, SoupServerMessage *msg, const std::string &stream,
       peer_close (peer);
     }
   };
+  /* the strictest standard servers take port 0 for "rejected", bundle-only or not */
+  std::vector<std::string> rejected;
+  if (e->flavour == "strict") {
+    GstSDPMessage *sdp = nullptr;
+    gst_sdp_message_new_from_text (offer.c_str (), &sdp);
+    for (guint i = 0; sdp && i < gst_sdp_message_medias_len (sdp); i++) {
+      const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+      if (gst_sdp_media_get_port (m) == 0 && gst_sdp_media_get_media (m))
+        rejected.emplace_back (gst_sdp_media_get_media (m));
+    }
+    if (sdp)
+      gst_sdp_message_free (sdp);
+  }
   if (red5)
     peer_create_offer (p, failed);
   else
-    peer_answer_offer (p, offer, failed);
+    peer_answer_offer (p, offer, failed, rejected);
 }
 
 static void

@@ -153,11 +153,12 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     { "edges", 0, 0, G_OPTION_ARG_INT, &edges, "Number of edges (default 2)", "N" },
     { "edge-flavours", 0, 0, G_OPTION_ARG_STRING, &flavours,
-        "WHEP flavour per edge, comma-separated: red5 (server offers) or standard", "LIST" },
+        "WHEP flavour per edge, comma-separated: red5 (server offers), standard (RFC 9725), "
+        "or strict (standard, answering port-0 m-lines inactive)", "LIST" },
     { "publish", 0, 0, G_OPTION_ARG_STRING, &publish,
         "Streams published at start, comma-separated (default stream1; '' for none)", "LIST" },
     { "app", 0, 0, G_OPTION_ARG_STRING, &app, "Application scope (default live)", "APP" },
-    { "codec", 0, 0, G_OPTION_ARG_STRING, &codec, "Video codec: vp8 (default) or h264", "C" },
+    { "codec", 0, 0, G_OPTION_ARG_STRING, &codec, "Video codec: vp8 (default), h264 or h265", "C" },
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Port of the SM and every edge (0 = pick)", "P" },
     { "control-port", 0, 0, G_OPTION_ARG_INT, &control_port, "Control API port (0 = pick)", "P" },
     { "kill-after-s", 0, 0, G_OPTION_ARG_INT, &kill_after,

@@ -48,14 +48,18 @@ stream_publish (const std::string &name, guint width, guint height)
   Cluster &c = the_cluster ();
   if (c.streams.count (name))
     return true;
-  const bool h264 = c.opt.codec == "h264";
+  const char *encoder =
+      c.opt.codec == "h264" ? "openh264enc gop-size=30 complexity=low ! h264parse config-interval=-1 "
+                              "! video/x-h264,stream-format=byte-stream,alignment=au "
+      : c.opt.codec == "h265" ? "x265enc speed-preset=ultrafast tune=zerolatency key-int-max=30 "
+                                "! h265parse config-interval=-1 "
+                                "! video/x-h265,stream-format=byte-stream,alignment=au "
+      : "vp8enc deadline=1 cpu-used=8 keyframe-max-dist=30 target-bitrate=400000 ";
   std::string desc =
       "videotestsrc is-live=true pattern=ball name=vsrc "
       "! video/x-raw,format=I420,width=" + std::to_string (width) + ",height=" +
       std::to_string (height) + ",framerate=30/1 ! identity name=stamp ! " +
-      std::string (h264 ? "openh264enc gop-size=30 complexity=low "
-                         "! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au "
-                       : "vp8enc deadline=1 cpu-used=8 keyframe-max-dist=30 target-bitrate=400000 ") +
+      std::string (encoder) +
       "! tee name=vtee allow-not-linked=true "
       "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 "
       "! audio/x-raw,rate=48000,channels=2 ! opusenc ! tee name=atee allow-not-linked=true";
@@ -207,33 +211,62 @@ on_data_channel (GstElement *, GstWebRTCDataChannel *channel, gpointer data)
   });
 }
 
+/* A lossy network: the edge's loss_percent of the RTP packets never leave. */
+static GstPadProbeReturn
+lose_packets (GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  guint percent = static_cast<Edge *> (data)->loss_percent.load ();
+  auto lost = [percent] { return guint (g_random_int_range (0, 100)) < percent; };
+  if (!percent)
+    return GST_PAD_PROBE_OK;
+  if (!(GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER_LIST))
+    return lost () ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+  GstBufferList *list = gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+  for (guint i = gst_buffer_list_length (list); i > 0; i--)
+    if (lost ())
+      gst_buffer_list_remove (list, i - 1, 1);
+  GST_PAD_PROBE_INFO_DATA (info) = list;
+  return GST_PAD_PROBE_OK;
+}
+
 static GstPad *
-add_branch (GstBin *bin, GstElement *webrtc, const char *pay_factory, guint pt,
+add_branch (const std::shared_ptr<Peer> &p, const char *pay_factory, guint pt,
     const char *caps, const char *name)
 {
+  GstBin *bin = GST_BIN (p->bin);
+  GstElement *webrtc = p->webrtc;
   GstElement *queue = gst_element_factory_make ("queue", nullptr);
   GstElement *pay = gst_element_factory_make (pay_factory, nullptr);
   /* a subscriber that stalls must not stall the publisher */
   g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0,
       "max-size-time", 2 * GST_SECOND, NULL);
-  g_object_set (pay, "pt", pt, NULL);
+  /* the SSRC goes into the SDP (a=ssrc), as real servers announce theirs: the subscriber's
+   * webrtcbin maps it to its m-line (NACKs, statistics) */
+  guint ssrc = g_random_int ();
+  g_object_set (pay, "pt", pt, "ssrc", ssrc, NULL);
   if (g_str_equal (pay_factory, "rtpvp8pay"))
     g_object_set (pay, "picture-id-mode", 2, NULL);
   if (g_str_equal (pay_factory, "rtph264pay"))
     g_object_set (pay, "config-interval", -1, "aggregate-mode", 1, NULL);
+  if (g_str_equal (pay_factory, "rtph265pay"))
+    g_object_set (pay, "config-interval", -1, NULL);
   gst_bin_add_many (bin, queue, pay, NULL);
   gst_element_link (queue, pay);
   GstPad *sink = gst_element_request_pad_simple (webrtc, "sink_%u");
   GstPad *src = gst_element_get_static_pad (pay, "src");
+  gst_pad_add_probe (src, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
+          GST_PAD_PROBE_TYPE_BUFFER_LIST), lose_packets, p->edge, nullptr);
   gst_pad_link (src, sink);
   gst_object_unref (src);
   GstWebRTCRTPTransceiver *trans = nullptr;
   g_object_get (sink, "transceiver", &trans, NULL);
   GstCaps *prefs = gst_caps_from_string (caps);
+  gst_caps_set_simple (prefs, "ssrc", G_TYPE_UINT, ssrc, NULL);
+  /* video: NACKs are answered (retransmission), as real servers do */
   g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-      "codec-preferences", prefs, NULL);
+      "codec-preferences", prefs, "do-nack", g_str_equal (name, "video"), NULL);
   gst_caps_unref (prefs);
-  gst_object_unref (trans);
+  p->transceivers[name] = trans;   /* takes the reference */
   gst_object_unref (sink);
   GstPad *qsink = gst_element_get_static_pad (queue, "sink");
   GstPad *ghost = gst_ghost_pad_new (name, qsink);
@@ -277,15 +310,18 @@ peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig)
   }
   gst_clear_object (&ice);
 
-  const bool h264 = c.opt.codec == "h264";
-  GstPad *vghost = h264
-      ? add_branch (GST_BIN (p->bin), p->webrtc, "rtph264pay", 102,
+  GstPad *vghost = c.opt.codec == "h264"
+      ? add_branch (p, "rtph264pay", 102,
             "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
             "packetization-mode=(string)1,profile-level-id=(string)42e01f", "video")
-      : add_branch (GST_BIN (p->bin), p->webrtc, "rtpvp8pay", 96,
+      : c.opt.codec == "h265"
+      ? add_branch (p, "rtph265pay", 104,
+            "application/x-rtp,media=video,encoding-name=H265,payload=104,clock-rate=90000",
+            "video")
+      : add_branch (p, "rtpvp8pay", 96,
             "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000",
             "video");
-  GstPad *aghost = add_branch (GST_BIN (p->bin), p->webrtc, "rtpopuspay", 111,
+  GstPad *aghost = add_branch (p, "rtpopuspay", 111,
       "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
       "encoding-params=(string)2", "audio");
 
@@ -401,12 +437,18 @@ parse_description (GstWebRTCSDPType type, const std::string &sdp)
 
 void
 peer_answer_offer (const std::shared_ptr<Peer> &p, const std::string &sdp,
-    std::function<void (bool)> done)
+    std::function<void (bool)> done, const std::vector<std::string> &rejected)
 {
   GstWebRTCSessionDescription *offer = parse_description (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
   if (!offer) {
     done (false);
     return;
+  }
+  for (const auto &kind : rejected) {
+    auto it = p->transceivers.find (kind);
+    if (it != p->transceivers.end ())
+      g_object_set (it->second, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE,
+          NULL);
   }
   g_signal_emit_by_name (p->webrtc, "set-remote-description", offer, NULL);
   gst_webrtc_session_description_free (offer);
@@ -514,6 +556,9 @@ peer_close (const std::shared_ptr<Peer> &p)
   GstPad *vpad = p->video_tee_pad, *apad = p->audio_tee_pad;
   GstWebRTCDataChannel *channel = p->channel;
   p->channel = nullptr;
+  for (auto &kv : p->transceivers)
+    gst_object_unref (kv.second);
+  p->transceivers.clear ();
   g_signal_handlers_disconnect_matched (p->webrtc, G_SIGNAL_MATCH_DATA, 0, 0, nullptr,
       nullptr, GUINT_TO_POINTER (p->id));
   /* close the data channel first (the subscriber sees it go), then the rest */
