@@ -14,6 +14,7 @@
 #include "gstred5prosrc.h"
 #include "red5pro-config.h"
 #include "red5pro-events.h"
+#include "red5pro-output.h"
 #include "red5pro-retry.h"
 #include "red5pro-session.h"
 #include "red5pro-worker.h"
@@ -59,6 +60,9 @@ enum {
   PROP_RETRY_BACKOFF_MAX,
   PROP_RETRY_ON_AUTH_FAILURE,
   PROP_INACTIVITY_TIMEOUT,
+  PROP_LATENCY,
+  PROP_VIDEO_CODECS,
+  PROP_AUDIO_CODECS,
   PROP_STATS,
 };
 
@@ -78,6 +82,7 @@ enum {
 #define DEFAULT_RETRY_BACKOFF_MAX 0
 #define DEFAULT_RETRY_ON_AUTH_FAILURE FALSE
 #define DEFAULT_INACTIVITY_TIMEOUT 2000
+#define DEFAULT_LATENCY 200
 
 /* How long stopping waits for the WHEP DELETE to reach the edge. */
 #define TEARDOWN_DRAIN_MS 2000
@@ -92,22 +97,6 @@ static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio",
 
 namespace {
 
-/* One of our source pads. It outlives every attempt: attempts' pads are put behind it
- * and its probe makes downstream see one stream across rebuilds. */
-struct OutputPad {
-  GstPad *pad = nullptr;             /* our ghost pad */
-  bool video = false;
-  bool sent_stream_start = false;    /* streaming thread from here on */
-  bool have_segment = false;
-  GstSegment segment;
-  GstCaps *caps = nullptr;
-  GstClockTime last_dts = GST_CLOCK_TIME_NONE;
-  std::atomic<bool> need_keyframe { false };
-  std::atomic<bool> allow_eos { false };
-  std::atomic<guint64> dropped { 0 };        /* delta frames dropped after a rebuild */
-  std::atomic<gint64> *last_output = nullptr;
-};
-
 struct Host : RetryController::Host {
   GstRed5ProSrc *src = nullptr;
   void start_attempt () override;
@@ -121,6 +110,7 @@ struct Host : RetryController::Host {
 struct Listener : SessionListener {
   GstRed5ProSrc *src = nullptr;
   void session_pad_added (Session &session, GstPad *pad) override;
+  void session_media_expected (Session &session, bool video, bool audio) override;
   void session_media_started (Session &session) override;
   void session_failed (Session &session, const Failure &failure) override;
 };
@@ -133,7 +123,6 @@ struct Stats {
   gint64 subscribed_since = 0;       /* monotonic us, 0 when not subscribed */
   guint64 packets_done = 0;          /* from attempts already torn down */
   guint64 bytes_done = 0;
-  std::atomic<gint64> last_frame_time { 0 };  /* real time us of the last output buffer */
   std::shared_ptr<Session> current;  /* for its packet counters */
   std::string state = "idle";        /* copied from the retry controller */
   guint retries = 0;
@@ -142,6 +131,7 @@ struct Stats {
 
 /* Everything C++ the element owns. */
 struct State {
+  explicit State (GstElement *element) : outputs (element, &video_template, &audio_template) {}
   SubscriberConfig props;                  /* GST_OBJECT_LOCK */
   RetryPolicy policy;                      /* GST_OBJECT_LOCK */
   std::string ca_file;                     /* GST_OBJECT_LOCK */
@@ -153,11 +143,11 @@ struct State {
   RetryController retry { worker, host };  /* worker thread */
   std::shared_ptr<Session> session;        /* worker thread */
   bool running = false;                    /* worker thread: between start and stop */
+  guint media_wait_timer = 0;              /* worker thread */
+  guint quality_timer = 0;                 /* worker thread */
   std::mutex stats_lock;
-  Stats stats;                             /* stats_lock, but for the atomics */
-  std::mutex pads_lock;
-  OutputPad video;                         /* pads_lock for .pad and .caps */
-  OutputPad audio;
+  Stats stats;                             /* stats_lock */
+  OutputPads outputs;                      /* its own locks */
 };
 
 }  // namespace
@@ -217,187 +207,51 @@ gst_red5pro_signaling_get_type (void)
 
 /* ---- pads ------------------------------------------------------------------------ */
 
-/* Downstream sees one stream: the first stream-start, then only changes of caps and
- * segment; never the flushes or EOS of a dying attempt; encoded video resumes at a key
- * frame after a rebuild. */
-static GstPadProbeReturn
-output_probe (GstPad *, GstPadProbeInfo *info, gpointer data)
-{
-  auto *out = static_cast<OutputPad *> (data);
-  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
-    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-    if (out->need_keyframe.load ()) {
-      if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
-        out->dropped++;
-        return GST_PAD_PROBE_DROP;
-      }
-      out->need_keyframe = false;
-    }
-    /* RTP carries presentation times only, and WebRTC's codecs do not reorder frames, so
-     * the decoding time is the presentation time. Muxers need both on every buffer
-     * (mp4mux refuses one without) and never decreasing, which neither a jitter buffer
-     * that has just started under load nor a parser's untimed buffer (seen from h264parse
-     * answering a key unit request) promises: such a buffer takes the last time. */
-    GstClockTime pts = GST_BUFFER_PTS (buf), dts = GST_BUFFER_DTS (buf);
-    GstClockTime want = GST_CLOCK_TIME_IS_VALID (dts) ? dts : pts;
-    if (!GST_CLOCK_TIME_IS_VALID (want) ||
-        (GST_CLOCK_TIME_IS_VALID (out->last_dts) && want < out->last_dts))
-      want = out->last_dts;
-    if (GST_CLOCK_TIME_IS_VALID (want) &&
-        (want != dts || !GST_CLOCK_TIME_IS_VALID (pts) || pts < want)) {
-      GST_LOG ("%s: pts %" GST_TIME_FORMAT " dts %" GST_TIME_FORMAT " -> %" GST_TIME_FORMAT,
-          out->video ? "video" : "audio", GST_TIME_ARGS (pts), GST_TIME_ARGS (dts),
-          GST_TIME_ARGS (want));
-      buf = gst_buffer_make_writable (buf);
-      GST_BUFFER_DTS (buf) = want;
-      if (!GST_CLOCK_TIME_IS_VALID (pts) || pts < want)
-        GST_BUFFER_PTS (buf) = want;
-      GST_PAD_PROBE_INFO_DATA (info) = buf;
-    }
-    if (GST_CLOCK_TIME_IS_VALID (want))
-      out->last_dts = want;
-    *out->last_output = g_get_real_time ();
-    return GST_PAD_PROBE_OK;
-  }
-  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_STREAM_START:
-      if (out->sent_stream_start)
-        return GST_PAD_PROBE_DROP;
-      out->sent_stream_start = true;
-      return GST_PAD_PROBE_OK;
-    case GST_EVENT_FLUSH_START:
-    case GST_EVENT_FLUSH_STOP:
-      return GST_PAD_PROBE_DROP;
-    case GST_EVENT_EOS:
-      return out->allow_eos.load () ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
-    case GST_EVENT_SEGMENT: {
-      const GstSegment *seg = nullptr;
-      gst_event_parse_segment (event, &seg);
-      if (out->have_segment && gst_segment_is_equal (&out->segment, seg))
-        return GST_PAD_PROBE_DROP;
-      gst_segment_copy_into (seg, &out->segment);
-      out->have_segment = true;
-      return GST_PAD_PROBE_OK;
-    }
-    case GST_EVENT_CAPS: {
-      GstCaps *caps = nullptr;
-      gst_event_parse_caps (event, &caps);
-      if (out->caps && gst_caps_is_equal (out->caps, caps))
-        return GST_PAD_PROBE_DROP;
-      gst_caps_replace (&out->caps, caps);
-      return GST_PAD_PROBE_OK;
-    }
-    default:
-      return GST_PAD_PROBE_OK;
-  }
-}
+/* How long, once one medium has its pad, the others the negotiation promised may take to
+ * show before they count as not coming (no-more-pads is emitted without them). */
+#define MEDIA_WAIT_MS 3000
 
-/* Creates our "video" or "audio" pad, with pads_lock held. Without a target it carries
- * nothing until an attempt's pad is put behind it (EOS before any media). */
+/* How often the network quality in "stats" is refreshed. */
+#define QUALITY_REFRESH_MS 1000
+
+/* Worker: media the negotiation promised that did not come in time are given up on. */
 static void
-expose_pad_locked (GstRed5ProSrc *src, OutputPad &out, bool video, GstPad *target)
+give_up_missing_media (GstRed5ProSrc *self)
 {
-  State *st = src->state;
-  const char *name = video ? "video" : "audio";
-  GstPadTemplate *templ = gst_static_pad_template_get (video ? &video_template : &audio_template);
-  out.pad = target ? gst_ghost_pad_new_from_template (name, target, templ)
-                   : gst_ghost_pad_new_no_target_from_template (name, templ);
-  gst_object_unref (templ);
-  out.video = video;
-  out.last_output = &st->stats.last_frame_time;
-  gst_pad_add_probe (out.pad, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
-          GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH),
-      output_probe, &out, nullptr);
-  gst_pad_set_active (out.pad, TRUE);
-  gst_element_add_pad (GST_ELEMENT (src), out.pad);
-  GST_INFO_OBJECT (src, "exposed pad %s", name);
+  State *st = self->state;
+  st->media_wait_timer = 0;
+  for (Medium m : st->outputs.missing ()) {
+    if (!st->outputs.unavailable (m))
+      continue;
+    event_post (GST_ELEMENT (self), event_new (event::MEDIA_UNAVAILABLE, "kind",
+        G_TYPE_STRING, medium_name (m), "reason", G_TYPE_STRING, "no-media", NULL));
+    warn_media_unavailable (GST_ELEMENT (self), medium_name (m), "no-media");
+  }
 }
 
-/* Streaming thread: put the attempt's pad behind our "video"/"audio" pad, creating ours
- * the first time. Ours stay for the element's whole PAUSED/PLAYING life. */
+/* Streaming thread: the attempt's pad goes behind our "video"/"audio" pad. */
 void
 Listener::session_pad_added (Session &, GstPad *pad)
 {
-  State *st = src->state;
-  bool video = g_str_equal (GST_PAD_NAME (pad), "video");
-  std::lock_guard<std::mutex> guard (st->pads_lock);
-  OutputPad &out = video ? st->video : st->audio;
-  if (!out.pad) {
-    expose_pad_locked (src, out, video, pad);
-    return;
-  }
-  GST_INFO_OBJECT (src, "attempt's %s pad now behind ours", GST_PAD_NAME (pad));
-  out.need_keyframe = video;
-  gst_ghost_pad_set_target (GST_GHOST_PAD (out.pad), pad);
-  if (video)
-    gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (
-        GST_CLOCK_TIME_NONE, TRUE, 0));
-}
-
-/* PAUSED→READY: our pads stay (a pipeline linked to them plays again from NULL without
- * relinking, as gst-launch-1.0 links sometimes pads only once), but start over: the next
- * PLAYING sends a fresh stream-start, caps and segment. */
-static void
-reset_pads (GstRed5ProSrc *self)
-{
+  GstRed5ProSrc *self = src;
   State *st = self->state;
-  std::lock_guard<std::mutex> guard (st->pads_lock);
-  for (OutputPad *out : { &st->video, &st->audio }) {
-    if (out->pad)
-      gst_ghost_pad_set_target (GST_GHOST_PAD (out->pad), nullptr);
-    gst_clear_caps (&out->caps);
-    out->last_dts = GST_CLOCK_TIME_NONE;
-    out->sent_stream_start = false;
-    out->have_segment = false;
-    out->need_keyframe = false;
-    out->allow_eos = false;
+  Medium m = g_str_equal (GST_PAD_NAME (pad), "video") ? Medium::VIDEO : Medium::AUDIO;
+  st->outputs.attach (m, pad);
+  if (!st->outputs.missing ().empty ()) {
+    st->worker.post ([self] () {
+      State *st = self->state;
+      if (!st->media_wait_timer)
+        st->media_wait_timer = st->worker.add_timeout (MEDIA_WAIT_MS,
+            [self] () { give_up_missing_media (self); });
+    });
   }
 }
 
-static void
-untarget_pads (GstRed5ProSrc *self)
+/* Worker thread: the first negotiation of a run decides which pads to wait for. */
+void
+Listener::session_media_expected (Session &, bool video, bool audio)
 {
-  State *st = self->state;
-  std::lock_guard<std::mutex> guard (st->pads_lock);
-  for (OutputPad *out : { &st->video, &st->audio }) {
-    if (out->pad)
-      gst_ghost_pad_set_target (GST_GHOST_PAD (out->pad), nullptr);
-  }
-}
-
-/* EOS out of our pads, so that downstream (a muxer, say) can finish its file: when the
- * application sends it, and when retries run out. A pad that never carried media is
- * created for it, or a sink waiting on it (gst-launch-1.0 -e) would wait forever. */
-static void
-push_eos (GstRed5ProSrc *self)
-{
-  State *st = self->state;
-  std::vector<GstPad *> pads, fresh;
-  {
-    std::lock_guard<std::mutex> guard (st->pads_lock);
-    for (OutputPad *out : { &st->video, &st->audio }) {
-      if (!out->pad) {
-        expose_pad_locked (self, *out, out == &st->video, nullptr);
-        fresh.push_back (GST_PAD (gst_object_ref (out->pad)));
-      }
-      out->allow_eos = true;
-      pads.push_back (GST_PAD (gst_object_ref (out->pad)));
-    }
-  }
-  for (GstPad *pad : fresh) {
-    char *id = gst_pad_create_stream_id (pad, GST_ELEMENT (self), GST_PAD_NAME (pad));
-    gst_pad_push_event (pad, gst_event_new_stream_start (id));
-    g_free (id);
-    GstSegment segment;
-    gst_segment_init (&segment, GST_FORMAT_TIME);
-    gst_pad_push_event (pad, gst_event_new_segment (&segment));
-    gst_object_unref (pad);
-  }
-  for (GstPad *pad : pads) {
-    gst_pad_push_event (pad, gst_event_new_eos ());
-    gst_object_unref (pad);
-  }
+  src->state->outputs.expect (video, audio);
 }
 
 /* ---- attempts (worker thread) ----------------------------------------------------- */
@@ -416,7 +270,7 @@ Host::stop_attempt ()
   State *st = src->state;
   if (!st->session)
     return;
-  untarget_pads (src);
+  st->outputs.detach_all ();
   auto session = std::move (st->session);
   session->stop ();
   std::lock_guard<std::mutex> guard (st->stats_lock);
@@ -489,51 +343,60 @@ Host::give_up (const Failure &f, bool retried)
   std::string detail = f.reason;
   if (retried)
     detail += " (retries exhausted)";
-  push_eos (self);
-  const char *d = detail.c_str ();
-  switch (f.kind) {
-    case Failure::Kind::NOT_FOUND:
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          ("Stream '%s' was not found on %s", stream.c_str (), host.c_str ()), ("%s", d));
-      break;
-    case Failure::Kind::UNAUTHORIZED:
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-          ("Not authorized to subscribe to '%s' on %s", stream.c_str (), host.c_str ()),
-          ("%s", d));
-      break;
-    case Failure::Kind::UNREACHABLE:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not reach %s", host.c_str ()),
-          ("%s", d));
-      break;
-    case Failure::Kind::REFUSED:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("%s refused the subscription to '%s'", host.c_str (), stream.c_str ()), ("%s", d));
-      break;
-    case Failure::Kind::CERTIFICATE:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("The TLS certificate of %s is not trusted: %s", host.c_str (), f.reason.c_str ()),
-          ("set ca-file to trust a private CA, or tls-insecure=true to skip the check; %s",
-              d));
-      break;
-    case Failure::Kind::PROTOCOL:
-      GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("Unexpected answer from %s while subscribing to '%s'", host.c_str (),
-              stream.c_str ()), ("%s", d));
-      break;
-    case Failure::Kind::CONNECTION_CLOSED:
-    case Failure::Kind::INACTIVE:
-      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Lost the connection to %s", host.c_str ()),
-          ("%s", d));
-      break;
-    case Failure::Kind::UNPUBLISHED:
-      GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("Stream '%s' was unpublished", stream.c_str ()), ("%s", d));
-      break;
-    case Failure::Kind::INTERNAL:
-      GST_ELEMENT_ERROR (self, CORE, FAILED,
-          ("Could not subscribe to '%s': %s", stream.c_str (), f.reason.c_str ()), ("%s", d));
-      break;
-  }
+  /* EOS first, so that a muxer downstream finishes its file before the error stops the
+   * pipeline; both from the thread that pushes EOS */
+  self->state->outputs.push_eos ([self, f, stream, host, detail] () {
+    const char *d = detail.c_str ();
+    switch (f.kind) {
+      case Failure::Kind::NOT_FOUND:
+        GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+            ("Stream '%s' was not found on %s", stream.c_str (), host.c_str ()), ("%s", d));
+        break;
+      case Failure::Kind::UNAUTHORIZED:
+        GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+            ("Not authorized to subscribe to '%s' on %s", stream.c_str (), host.c_str ()),
+            ("%s", d));
+        break;
+      case Failure::Kind::UNREACHABLE:
+        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not reach %s", host.c_str ()),
+            ("%s", d));
+        break;
+      case Failure::Kind::REFUSED:
+        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+            ("%s refused the subscription to '%s'", host.c_str (), stream.c_str ()),
+            ("%s", d));
+        break;
+      case Failure::Kind::CERTIFICATE:
+        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+            ("The TLS certificate of %s is not trusted: %s", host.c_str (), f.reason.c_str ()),
+            ("set ca-file to trust a private CA, or tls-insecure=true to skip the check; %s",
+                d));
+        break;
+      case Failure::Kind::PROTOCOL:
+        GST_ELEMENT_ERROR (self, RESOURCE, READ,
+            ("Unexpected answer from %s while subscribing to '%s'", host.c_str (),
+                stream.c_str ()), ("%s", d));
+        break;
+      case Failure::Kind::CONNECTION_CLOSED:
+      case Failure::Kind::INACTIVE:
+        GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Lost the connection to %s", host.c_str ()),
+            ("%s", d));
+        break;
+      case Failure::Kind::UNPUBLISHED:
+        GST_ELEMENT_ERROR (self, RESOURCE, READ,
+            ("Stream '%s' was unpublished", stream.c_str ()), ("%s", d));
+        break;
+      case Failure::Kind::UNSUPPORTED:
+        GST_ELEMENT_ERROR (self, STREAM, CODEC_NOT_FOUND,
+            ("Cannot receive '%s': %s", stream.c_str (), f.reason.c_str ()), ("%s", d));
+        break;
+      case Failure::Kind::INTERNAL:
+        GST_ELEMENT_ERROR (self, CORE, FAILED,
+            ("Could not subscribe to '%s': %s", stream.c_str (), f.reason.c_str ()),
+            ("%s", d));
+        break;
+    }
+  });
 }
 
 void
@@ -578,7 +441,7 @@ build_stats (GstRed5ProSrc *self)
   gint64 now = g_get_monotonic_time ();
   guint64 packets = s.packets_done + (s.current ? s.current->packets () : 0);
   guint64 bytes = s.bytes_done + (s.current ? s.current->bytes () : 0);
-  return gst_structure_new ("red5pro-stats",
+  GstStructure *out = gst_structure_new ("red5pro-stats",
       "state", G_TYPE_STRING, s.state.c_str (),
       "attempts", G_TYPE_UINT, s.attempts,
       "connections", G_TYPE_UINT, s.connections,
@@ -586,12 +449,33 @@ build_stats (GstRed5ProSrc *self)
       "edge", G_TYPE_STRING, s.edge.c_str (),
       "connected-ms", G_TYPE_UINT64,
           guint64 (s.subscribed_since ? (now - s.subscribed_since) / 1000 : 0),
-      "last-frame-time", G_TYPE_INT64, s.last_frame_time.load (),
+      "last-frame-time", G_TYPE_INT64, st->outputs.last_output_time (),
       "last-failure", G_TYPE_STRING, s.last_failure.c_str (),
       "packets-received", G_TYPE_UINT64, packets,
       "bytes-received", G_TYPE_UINT64, bytes,
-      "frames-dropped", G_TYPE_UINT64, st->video.dropped.load () + st->audio.dropped.load (),
+      "frames-dropped", G_TYPE_UINT64, st->outputs.dropped (),
       NULL);
+  for (bool video : { true, false }) {
+    NetworkQuality q = s.current ? s.current->quality (video) : NetworkQuality ();
+    if (!q.valid)
+      continue;
+    GstStructure *net = q.to_structure ();
+    gst_structure_set (out, video ? "video-network" : "audio-network", GST_TYPE_STRUCTURE, net,
+        NULL);
+    gst_structure_free (net);
+  }
+  return out;
+}
+
+/* Worker: network quality refreshed about once a second while playing. */
+static void
+refresh_quality (GstRed5ProSrc *self)
+{
+  State *st = self->state;
+  if (st->session)
+    st->session->refresh_quality ();
+  st->quality_timer = st->worker.add_timeout (QUALITY_REFRESH_MS,
+      [self] () { refresh_quality (self); });
 }
 
 
@@ -615,13 +499,13 @@ gst_red5pro_src_handle_message (GstBin *bin, GstMessage *msg)
      * (gst-launch-1.0 gave a muxer pad of the wrong kind, say), not the network */
     bool downstream = false;
     if (dbg && strstr (dbg, "not-linked")) {
-      std::lock_guard<std::mutex> guard (self->state->pads_lock);
-      for (OutputPad *out : { &self->state->video, &self->state->audio }) {
-        if (out->pad && !gst_pad_is_linked (out->pad)) {
-          text = std::string ("the '") + GST_PAD_NAME (out->pad) +
-              "' pad of red5prosrc is not linked downstream";
-          downstream = true;
-        }
+      /* our pads combine their flows: not-linked comes out only when none is linked */
+      std::vector<std::string> unlinked = self->state->outputs.unlinked ();
+      if (!unlinked.empty ()) {
+        text = unlinked.size () == 1
+            ? "the '" + unlinked[0] + "' pad of red5prosrc is not linked downstream"
+            : std::string ("no pad of red5prosrc is linked downstream");
+        downstream = true;
       }
     }
     GstObject *origin = GST_OBJECT (gst_object_ref (GST_MESSAGE_SRC (msg)));
@@ -654,13 +538,7 @@ gst_red5pro_src_send_event (GstElement *element, GstEvent *event)
     /* EOS is serialized: pushing it waits for the streaming threads, which may wait on a
      * full queue downstream (a muxer waiting for the other stream). The caller, often
      * the application's main loop, must not wait with them. */
-    GThread *thread = g_thread_new ("red5prosrc-eos", [] (gpointer data) -> gpointer {
-      auto *src = GST_RED5PRO_SRC (data);
-      push_eos (src);
-      gst_object_unref (src);
-      return nullptr;
-    }, gst_object_ref (self));
-    g_thread_unref (thread);
+    self->state->outputs.push_eos ();
     return TRUE;
   }
   return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
@@ -681,6 +559,22 @@ check_settings (GstRed5ProSrc *self)
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("No server given: set the 'host' property (the edge, or the Stream Manager "
          "when 'stream-manager' is set)"), (nullptr));
+    return FALSE;
+  }
+  for (bool video : { true, false }) {
+    for (const auto &c : video ? cfg.video_codecs : cfg.audio_codecs) {
+      if (!codec_is_known (c, video)) {
+        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+            ("'%s' is not a codec red5prosrc receives as %s: %s-codecs takes %s", c.c_str (),
+                video ? "video" : "audio", video ? "video" : "audio",
+                known_codecs (video).c_str ()), (nullptr));
+        return FALSE;
+      }
+    }
+  }
+  if (cfg.video_codecs.empty () && cfg.audio_codecs.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Both video-codecs and audio-codecs are empty: nothing to receive"), (nullptr));
     return FALSE;
   }
   if (cfg.use_proxy && cfg.stream_manager == StreamManagerMode::NONE) {
@@ -732,10 +626,18 @@ gst_red5pro_src_change_state (GstElement *element, GstStateChange transition)
       g_clear_object (&db);
       break;
     }
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      st->outputs.prepare ();
+      break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       st->worker.call ([self] () {
-        self->state->running = false;
-        self->state->retry.stop ();
+        State *st = self->state;
+        st->running = false;
+        st->retry.stop ();
+        st->worker.remove_timeout (st->media_wait_timer);
+        st->worker.remove_timeout (st->quality_timer);
+        st->media_wait_timer = 0;
+        st->quality_timer = 0;
       });
       break;
     default:
@@ -762,10 +664,11 @@ gst_red5pro_src_change_state (GstElement *element, GstStateChange transition)
         policy.connect_timeout_ms = st->props.timeout_s * 2000;
         GST_OBJECT_UNLOCK (self);
         st->retry.start (policy);
+        refresh_quality (self);
       });
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      reset_pads (self);
+      st->outputs.reset ();
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       st->worker.stop (TEARDOWN_DRAIN_MS);
@@ -774,6 +677,33 @@ gst_red5pro_src_change_state (GstElement *element, GstStateChange transition)
       break;
   }
   return ret;
+}
+
+/* LATENCY: a live source's, that of the jitter buffers behind our pads, as the attempt
+ * reports it (GstBin's default would ask the sinks inside, the data channel's, which are not
+ * live); between attempts, the configured latency. URI: ours. */
+static gboolean
+gst_red5pro_src_query (GstElement *element, GstQuery *query)
+{
+  auto *self = GST_RED5PRO_SRC (element);
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    if (!self->state->outputs.query_latency (query)) {
+      GST_OBJECT_LOCK (self);
+      GstClockTime min = self->state->props.latency_ms * GST_MSECOND;
+      GST_OBJECT_UNLOCK (self);
+      gst_query_set_latency (query, TRUE, min, GST_CLOCK_TIME_NONE);
+    }
+    return TRUE;
+  }
+  if (GST_QUERY_TYPE (query) == GST_QUERY_URI) {
+    /* also what gst_pad_create_stream_id() hashes: the same URI, the same stream ids */
+    gchar *uri = gst_uri_handler_get_uri (GST_URI_HANDLER (self));
+    if (uri)
+      gst_query_set_uri (query, uri);
+    g_free (uri);
+    return uri != nullptr;
+  }
+  return GST_ELEMENT_CLASS (parent_class)->query (element, query);
 }
 
 /* ---- properties ---------------------------------------------------------------------- */
@@ -852,6 +782,18 @@ gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *valu
     case PROP_RETRY_BACKOFF_MAX: r.backoff_max_ms = g_value_get_uint (value); break;
     case PROP_RETRY_ON_AUTH_FAILURE: r.retry_on_auth_failure = g_value_get_boolean (value); break;
     case PROP_INACTIVITY_TIMEOUT: r.inactivity_timeout_ms = g_value_get_uint (value); break;
+    case PROP_LATENCY: p.latency_ms = g_value_get_uint (value); break;
+    case PROP_VIDEO_CODECS:
+    case PROP_AUDIO_CODECS: {
+      auto &codecs = prop_id == PROP_VIDEO_CODECS ? p.video_codecs : p.audio_codecs;
+      codecs.clear ();
+      for (guint i = 0; i < gst_value_array_get_size (value); i++) {
+        const GValue *v = gst_value_array_get_value (value, i);
+        if (G_VALUE_HOLDS_STRING (v) && g_value_get_string (v))
+          codecs.emplace_back (g_value_get_string (v));
+      }
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -917,6 +859,16 @@ gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_RETRY_BACKOFF_MAX: g_value_set_uint (value, r.backoff_max_ms); break;
     case PROP_RETRY_ON_AUTH_FAILURE: g_value_set_boolean (value, r.retry_on_auth_failure); break;
     case PROP_INACTIVITY_TIMEOUT: g_value_set_uint (value, r.inactivity_timeout_ms); break;
+    case PROP_LATENCY: g_value_set_uint (value, p.latency_ms); break;
+    case PROP_VIDEO_CODECS:
+    case PROP_AUDIO_CODECS:
+      for (const auto &c : prop_id == PROP_VIDEO_CODECS ? p.video_codecs : p.audio_codecs) {
+        GValue v = G_VALUE_INIT;
+        g_value_init (&v, G_TYPE_STRING);
+        g_value_set_string (&v, c.c_str ());
+        gst_value_array_append_and_take_value (value, &v);
+      }
+      break;
     case PROP_STATS:
       GST_OBJECT_UNLOCK (self);
       g_value_take_boxed (value, build_stats (self));
@@ -1055,7 +1007,7 @@ gst_red5pro_src_finalize (GObject *object)
 static void
 gst_red5pro_src_init (GstRed5ProSrc *self)
 {
-  self->state = new State ();
+  self->state = new State (GST_ELEMENT (self));
   self->state->listener.src = self;
   self->state->host.src = self;
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
@@ -1075,6 +1027,7 @@ gst_red5pro_src_class_init (GstRed5ProSrcClass *klass)
   gobject_class->finalize = gst_red5pro_src_finalize;
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_red5pro_src_change_state);
   element_class->send_event = GST_DEBUG_FUNCPTR (gst_red5pro_src_send_event);
+  element_class->query = GST_DEBUG_FUNCPTR (gst_red5pro_src_query);
   bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_red5pro_src_handle_message);
 
   auto flags = GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
@@ -1187,10 +1140,31 @@ gst_red5pro_src_class_init (GstRed5ProSrcClass *klass)
       g_param_spec_uint ("inactivity-timeout", "Inactivity timeout",
           "Milliseconds without RTP while subscribed after which the connection counts as "
           "lost (0 = never)", 0, G_MAXUINT, DEFAULT_INACTIVITY_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint ("latency", "Latency",
+          "Milliseconds the jitter buffers wait for late or lost packets; the element's "
+          "latency in the pipeline", 0, 60000, DEFAULT_LATENCY, flags));
+  g_object_class_install_property (gobject_class, PROP_VIDEO_CODECS,
+      gst_param_spec_array ("video-codecs", "Video codecs",
+          "Video codecs to accept, by RTP name (of VP8, H264, VP9, H265; our offer lists "
+          "them in this order); "
+          "empty (<>) = receive no video",
+          g_param_spec_string ("video-codec", "Video codec", "A video codec", nullptr,
+              GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)), flags));
+  g_object_class_install_property (gobject_class, PROP_AUDIO_CODECS,
+      gst_param_spec_array ("audio-codecs", "Audio codecs",
+          "Audio codecs to accept, by RTP name (of OPUS, PCMU, PCMA; our offer lists them "
+          "in this order); "
+          "empty (<>) = receive no audio",
+          g_param_spec_string ("audio-codec", "Audio codec", "An audio codec", nullptr,
+              GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)), flags));
   stats_pspec = g_param_spec_boxed ("stats", "Statistics",
       "Subscriber statistics: state, attempts, connections, retries, edge, connected-ms, "
       "last-frame-time (real time, us), last-failure, packets-received, bytes-received, "
-      "frames-dropped (delta frames dropped until a key frame after a rebuild); "
+      "frames-dropped (delta frames dropped until a key frame after a rebuild), and per "
+      "medium, refreshed every second, video-network and audio-network: packets-received, "
+      "packets-lost, fraction-lost (last second), jitter-ms, bitrate (bits/s), nack-count, "
+      "pli-count, fir-count; "
       "notify::stats fires on every state change",
       GST_TYPE_STRUCTURE, GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_STATS, stats_pspec);

@@ -36,6 +36,10 @@ struct SubscriberConfig {
   bool data_channel = true;         /* WHEP signal=true: open the red5pro data channel */
   std::vector<std::string> ice_addresses;
   guint timeout_s = 10;
+  guint latency_ms = 200;           /* the jitter buffers' */
+  /* codecs we accept, by RTP encoding name; empty = that medium is not received */
+  std::vector<std::string> video_codecs { "VP8", "H264", "VP9", "H265" };
+  std::vector<std::string> audio_codecs { "OPUS", "PCMU", "PCMA" };
   std::string auth_token;           /* JWT for Authorization: Bearer (SM 2.0 API, WHEP) */
 
   /* Values that must never be printed: the token and secret connection parameters. */

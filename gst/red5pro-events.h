@@ -46,6 +46,7 @@ constexpr const char *ADD_STREAM = "WebRTC.Add.Stream";
 constexpr const char *EDGE_RESOLVED = "Red5Pro.Edge.Resolved";
 constexpr const char *RETRY_SCHEDULED = "Red5Pro.Retry.Scheduled";
 constexpr const char *RETRY_GAVE_UP = "Red5Pro.Retry.GaveUp";
+constexpr const char *MEDIA_UNAVAILABLE = "Red5Pro.Media.Unavailable";
 
 }  // namespace event
 

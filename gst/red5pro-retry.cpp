@@ -72,6 +72,7 @@ RetryController::attempt_failed (const Failure &failure)
   host_.stop_attempt ();
 
   bool retry = policy_.retry_timeout_ms > 0 && failure.kind != Failure::Kind::INTERNAL &&
+      failure.kind != Failure::Kind::UNSUPPORTED &&
       (failure.kind != Failure::Kind::UNAUTHORIZED || policy_.retry_on_auth_failure);
   if (!retry) {
     cancel_timers ();

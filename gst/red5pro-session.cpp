@@ -13,16 +13,76 @@ namespace red5pro {
 
 namespace {
 
-/* What we offer to receive. Red5 Pro's own offers use these codecs; payload types only
- * matter for standard WHEP servers, which answer with ours. */
-const char *VIDEO_CAPS =
-    "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000;"
-    "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
-    "packetization-mode=(string)1,profile-level-id=(string)42e01f,"
-    "level-asymmetry-allowed=(string)1";
-const char *AUDIO_CAPS =
-    "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
-    "encoding-params=(string)2";
+/* The codecs we can receive, by RTP encoding name (the video-codecs and audio-codecs
+ * properties pick from these). Payload types only matter for standard WHEP servers, which
+ * answer our offer with them; Red5 Pro offers its own. */
+struct KnownCodec {
+  const char *name;
+  bool video;
+  const char *caps;
+};
+const KnownCodec KNOWN_CODECS[] = {
+  { "VP8", true, "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000" },
+  { "H264", true, "application/x-rtp,media=video,encoding-name=H264,payload=102,"
+        "clock-rate=90000,packetization-mode=(string)1,profile-level-id=(string)42e01f,"
+        "level-asymmetry-allowed=(string)1" },
+  { "VP9", true, "application/x-rtp,media=video,encoding-name=VP9,payload=98,clock-rate=90000" },
+  { "H265", true, "application/x-rtp,media=video,encoding-name=H265,payload=104,"
+        "clock-rate=90000" },
+  { "OPUS", false, "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,"
+        "clock-rate=48000,encoding-params=(string)2" },
+  { "PCMU", false, "application/x-rtp,media=audio,encoding-name=PCMU,payload=0,clock-rate=8000" },
+  { "PCMA", false, "application/x-rtp,media=audio,encoding-name=PCMA,payload=8,clock-rate=8000" },
+};
+
+/* The receive caps for these codec names; every known codec of the kind when none. */
+GstCaps *
+codec_caps (const std::vector<std::string> &names, bool video)
+{
+  GstCaps *caps = gst_caps_new_empty ();
+  for (const auto &codec : KNOWN_CODECS) {
+    if (codec.video != video)
+      continue;
+    bool wanted = names.empty ();
+    for (const auto &n : names)
+      wanted |= g_ascii_strcasecmp (n.c_str (), codec.name) == 0;
+    if (wanted)
+      gst_caps_append (caps, gst_caps_from_string (codec.caps));
+  }
+  return caps;
+}
+
+bool
+has_attribute (const GstSDPMedia *m, const char *key)
+{
+  for (guint i = 0; i < gst_sdp_media_attributes_len (m); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (m, i);
+    if (a->key && g_str_equal (a->key, key))
+      return true;
+  }
+  return false;
+}
+
+/* What an answer says of the media of one kind: absent, refused (port 0 or inactive, or
+ * flowing the wrong way), or flowing to us. ours: the answer is our own (we receive
+ * with recvonly/sendrecv), else the server's (it sends with sendonly/sendrecv). */
+enum class MediaState { ABSENT, REFUSED, RECEIVING };
+MediaState
+media_state (const GstSDPMessage *sdp, const char *kind, bool ours)
+{
+  MediaState state = MediaState::ABSENT;
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    if (g_strcmp0 (gst_sdp_media_get_media (m), kind) != 0)
+      continue;
+    bool to_us = gst_sdp_media_get_port (m) != 0 && !has_attribute (m, "inactive") &&
+        !has_attribute (m, ours ? "sendonly" : "recvonly");
+    if (to_us)
+      return MediaState::RECEIVING;
+    state = MediaState::REFUSED;
+  }
+  return state;
+}
 
 std::string
 sdp_text (GstWebRTCSessionDescription *desc)
@@ -71,6 +131,35 @@ struct PromiseData {
 
 }  // namespace
 
+bool
+codec_is_known (const std::string &name, bool video)
+{
+  for (const auto &codec : KNOWN_CODECS)
+    if (codec.video == video && g_ascii_strcasecmp (codec.name, name.c_str ()) == 0)
+      return true;
+  return false;
+}
+
+std::string
+known_codecs (bool video)
+{
+  std::string out;
+  for (const auto &codec : KNOWN_CODECS)
+    if (codec.video == video)
+      out += (out.empty () ? "" : ", ") + std::string (codec.name);
+  return out;
+}
+
+void
+warn_media_unavailable (GstElement *element, const char *kind, const char *reason)
+{
+  const char *other = g_str_equal (kind, "video") ? "audio" : "video";
+  GST_ELEMENT_WARNING (element, STREAM, FAILED,
+      ("The server sends no %s (%s): a pipeline waiting on the '%s' pad of red5prosrc will "
+       "not get it; set %s-codecs=\"<>\" to receive %s only", kind, reason, kind, kind, other),
+      (nullptr));
+}
+
 const char *
 failure_kind_name (Failure::Kind kind)
 {
@@ -84,6 +173,7 @@ failure_kind_name (Failure::Kind kind)
     case Failure::Kind::CONNECTION_CLOSED: return "connection-closed";
     case Failure::Kind::UNPUBLISHED: return "unpublished";
     case Failure::Kind::INACTIVE: return "inactivity";
+    case Failure::Kind::UNSUPPORTED: return "unsupported-codec";
     case Failure::Kind::INTERNAL: return "internal-error";
   }
   return "unknown";
@@ -280,12 +370,29 @@ Session::create_peer ()
     fail (Failure::Kind::INTERNAL, "the webrtcbin element is missing (gst-plugins-bad)");
     return;
   }
-  g_object_set (webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
+  /* max-compat: offers like a browser's, every m-line on port 9 in one BUNDLE group.
+   * max-bundle would mark all but the first bundle-only with port 0, which several WHEP
+   * servers read as "rejected" and answer inactive (the audio never comes). Both bundle
+   * the media on one transport once the answer accepts the group. */
+  g_object_set (webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_COMPAT,
+      "latency", cfg_.latency_ms, NULL);
   if (!cfg_.stun_server.empty ())
     g_object_set (webrtc_, "stun-server", cfg_.stun_server.c_str (), NULL);
   if (!cfg_.turn_server.empty ())
     g_object_set (webrtc_, "turn-server", cfg_.turn_server.c_str (), NULL);
   gst_bin_add (bin_, webrtc_);
+
+  if (GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (webrtc_), "rtpbin")) {
+    /* Timestamps from the sender's RTP clock, from the first packet on: they only go
+     * forward. The default (slave) derives them from arrival times, and a stalled sender
+     * or a busy machine makes it repeat one time for runs of frames, which encoders and
+     * muxers refuse ("Buffer has no PTS" from mp4mux after x264enc). */
+    gst_util_set_object_arg (G_OBJECT (rtpbin), "buffer-mode", "synced");
+    /* the jitter buffers' input is the network's heartbeat */
+    g_signal_connect_data (rtpbin, "new-jitterbuffer", G_CALLBACK (on_new_jitterbuffer_cb),
+        weak_ref_data (), free_weak_ref_data, GConnectFlags (0));
+    gst_object_unref (rtpbin);
+  }
 
   if (!cfg_.ice_addresses.empty ()) {
     /* Host candidates only on these addresses (libnice gathers on all interfaces
@@ -307,17 +414,21 @@ Session::create_peer ()
     gst_clear_object (&ice);
   }
 
-  GstWebRTCRTPTransceiver *trans = nullptr;
-  GstCaps *caps = gst_caps_from_string (VIDEO_CAPS);
-  g_signal_emit_by_name (webrtc_, "add-transceiver",
-      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
-  gst_caps_unref (caps);
-  gst_clear_object (&trans);
-  caps = gst_caps_from_string (AUDIO_CAPS);
-  g_signal_emit_by_name (webrtc_, "add-transceiver",
-      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
-  gst_caps_unref (caps);
-  gst_clear_object (&trans);
+  /* One transceiver per kind. A kind we do not want (no codec) is inactive, so that a
+   * server's offer of it is answered inactive instead of getting a receiver of its own. */
+  for (bool video : { true, false }) {
+    const auto &codecs = video ? cfg_.video_codecs : cfg_.audio_codecs;
+    GstCaps *caps = codec_caps (codecs, video);
+    GstWebRTCRTPTransceiver *trans = nullptr;
+    g_signal_emit_by_name (webrtc_, "add-transceiver", codecs.empty ()
+        ? GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE
+        : GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
+    /* lost video packets are asked for again (NACK), as a browser does */
+    if (trans && video)
+      g_object_set (trans, "do-nack", TRUE, NULL);
+    gst_caps_unref (caps);
+    gst_clear_object (&trans);
+  }
 
   auto connect = [this] (const char *signal, GCallback cb) {
     g_signal_connect_data (webrtc_, signal, cb, weak_ref_data (),
@@ -569,7 +680,10 @@ Session::on_answer_created (GstWebRTCSessionDescription *answer)
 {
   g_signal_emit_by_name (webrtc_, "set-local-description", answer, NULL);
   std::string text = sdp_text (answer);
+  negotiated (answer->sdp, true);
   gst_webrtc_session_description_free (answer);
+  if (failed_)
+    return;
   if (ws_) {
     ws_->send_answer (text);
     post (event_new (event::ANSWER_END));
@@ -623,7 +737,91 @@ Session::apply_server_answer (const std::string &sdp)
   });
   g_signal_emit_by_name (webrtc_, "set-remote-description", answer, promise);
   gst_promise_unref (promise);
+  negotiated (answer->sdp, false);
   gst_webrtc_session_description_free (answer);
+}
+
+/* True when name is in a list as offered_codecs() writes it. */
+static bool
+codec_listed (const std::string &list, const std::string &name)
+{
+  gchar **parts = g_strsplit (list.c_str (), ", ", -1);
+  bool found = false;
+  for (gchar **p = parts; *p && !found; p++)
+    found = g_ascii_strcasecmp (*p, name.c_str ()) == 0;
+  g_strfreev (parts);
+  return found;
+}
+
+/* The RTP encoding names a server's m-line of that kind offers (not retransmission or FEC). */
+static std::string
+offered_codecs (const GstSDPMessage *sdp, const char *kind)
+{
+  std::string out;
+  for (guint i = 0; sdp && i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    if (g_strcmp0 (gst_sdp_media_get_media (m), kind) != 0)
+      continue;
+    for (guint f = 0; f < gst_sdp_media_formats_len (m); f++) {
+      GstCaps *caps = gst_sdp_media_get_caps_from_media (m,
+          (gint) g_ascii_strtoll (gst_sdp_media_get_format (m, f), nullptr, 10));
+      const char *name = caps && !gst_caps_is_empty (caps)
+          ? gst_structure_get_string (gst_caps_get_structure (caps, 0), "encoding-name")
+          : nullptr;
+      if (name && !g_str_equal (name, "RTX") && !g_str_equal (name, "RED") &&
+          !g_str_equal (name, "ULPFEC") && !g_str_equal (name, "FLEXFEC-03") &&
+          out.find (name) == std::string::npos)
+        out += (out.empty () ? "" : ", ") + std::string (name);
+      gst_clear_caps (&caps);
+    }
+  }
+  return out;
+}
+
+/* Both descriptions are in place: which media will come. A medium we want that the server
+ * refuses or does not offer is said with an event and not waited for; one the server offers
+ * only in codecs we cannot receive is the end (no edge would send it otherwise). */
+void
+Session::negotiated (const GstSDPMessage *answer, bool ours)
+{
+  GstWebRTCSessionDescription *remote = nullptr;
+  if (ours)
+    g_object_get (webrtc_, "remote-description", &remote, NULL);
+  bool receiving[2] = { false, false };
+  for (bool video : { true, false }) {
+    const char *kind = video ? "video" : "audio";
+    const auto &wanted = video ? cfg_.video_codecs : cfg_.audio_codecs;
+    MediaState state = media_state (answer, kind, ours);
+    receiving[video ? 0 : 1] = !wanted.empty () && state == MediaState::RECEIVING;
+    if (wanted.empty ())
+      continue;
+    /* webrtcbin answers an offer none of whose codecs we prefer with a receiver of its
+     * own that takes anything: what we answered is what will come */
+    bool accepted_codec = false;
+    for (const auto &c : wanted)
+      accepted_codec |= codec_listed (offered_codecs (answer, kind), c);
+    if (state == MediaState::RECEIVING && accepted_codec)
+      continue;
+    std::string offered = remote ? offered_codecs (remote->sdp, kind) : "";
+    if (!offered.empty () && media_state (remote->sdp, kind, false) == MediaState::RECEIVING) {
+      std::string accepted;
+      for (const auto &c : wanted)
+        accepted += (accepted.empty () ? "" : ", ") + c;
+      fail (Failure::Kind::UNSUPPORTED, std::string ("the server sends ") + kind + " as " +
+          offered + " only, which " + (video ? "video-codecs" : "audio-codecs") + " (" +
+          accepted + ") does not accept");
+      break;
+    }
+    const char *reason = state == MediaState::ABSENT ? "not-offered" : "refused";
+    GST_WARNING_OBJECT (element_, "attempt %u: no %s will come (%s)", attempt_, kind, reason);
+    post (event_new (event::MEDIA_UNAVAILABLE, "kind", G_TYPE_STRING, kind, "reason",
+        G_TYPE_STRING, reason, "edge", G_TYPE_STRING, edge_.c_str (), NULL));
+    warn_media_unavailable (element_, kind, reason);
+  }
+  if (remote)
+    gst_webrtc_session_description_free (remote);
+  if (!failed_)
+    listener_->session_media_expected (*this, receiving[0], receiving[1]);
 }
 
 void
@@ -944,7 +1142,7 @@ Session::on_pad_added (GstPad *pad)
 {
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
-  std::lock_guard<std::mutex> guard (pads_lock_);
+  std::unique_lock<std::mutex> guard (pads_lock_);
   if (stopped_)
     return;
 
@@ -961,13 +1159,10 @@ Session::on_pad_added (GstPad *pad)
   post (event_new (event::PEER_CONNECTION_ON_TRACK, "kind", G_TYPE_STRING, kind,
       "encoding-name", G_TYPE_STRING, encoding ? encoding : "", NULL));
 
-  /* every RTP packet: the watchdog's heartbeat and the stats' counters */
-  gst_pad_add_probe (pad, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
-          GST_PAD_PROBE_TYPE_BUFFER_LIST), on_rtp_cb, weak_ref_data (),
-      [] (gpointer d) { free_weak_ref_data (d); });
-
-  bool wanted = (video && !have_video_) || (audio && !have_audio_);
+  bool wanted = (video && !have_video_ && !cfg_.video_codecs.empty ()) ||
+      (audio && !have_audio_ && !cfg_.audio_codecs.empty ());
   std::vector<GstElement *> chain;
+  std::string unsupported;   /* why the stream cannot go out */
   if (wanted) {
     GstElement *depay = make_chain_element (GST_ELEMENT_FACTORY_TYPE_DEPAYLOADER, caps,
         GST_PAD_SINK, GST_RANK_MARGINAL);
@@ -989,24 +1184,28 @@ Session::on_pad_added (GstPad *pad)
       if (cfg_.decode) {
         GstElement *dec = make_chain_element (GST_ELEMENT_FACTORY_TYPE_DECODER, out,
             GST_PAD_SINK, GST_RANK_MARGINAL);
-        if (dec) {
+        if (dec)
           chain.push_back (dec);
-        } else {
-          GST_ELEMENT_WARNING (element_, CORE, MISSING_PLUGIN,
-              ("No decoder for %s %s; install the plugin that decodes it", kind, encoding),
-              ("caps %" GST_PTR_FORMAT, out));
-          for (auto *el : chain)
-            gst_object_unref (gst_object_ref_sink (el));
-          chain.clear ();
-        }
+        else
+          unsupported = std::string ("no decoder for ") + kind + " " +
+              (encoding ? encoding : "?") + " is installed (decode=true)";
       }
       gst_caps_unref (out);
     } else {
-      GST_ELEMENT_WARNING (element_, CORE, MISSING_PLUGIN,
-          ("No RTP depayloader for %s %s", kind, encoding), ("caps %" GST_PTR_FORMAT, caps));
+      unsupported = std::string ("no RTP depayloader for ") + kind + " " +
+          (encoding ? encoding : "?") + " is installed";
     }
   }
   gst_caps_unref (caps);
+  if (!unsupported.empty ()) {
+    for (auto *el : chain)
+      gst_object_unref (gst_object_ref_sink (el));
+    chain.clear ();
+    /* another edge would send the same codec: the end, with its name */
+    on_worker ([unsupported] (Session &s) {
+      s.fail (Failure::Kind::UNSUPPORTED, unsupported);
+    });
+  }
 
   if (chain.empty ()) {
     /* a stream we do not expose: swallow it so that webrtcbin is not not-linked */
@@ -1029,12 +1228,19 @@ Session::on_pad_added (GstPad *pad)
   GstPad *tail = gst_element_get_static_pad (chain.back (), "src");
   GstPad *ghost = gst_ghost_pad_new (kind, tail);
   gst_object_unref (tail);
+  /* media flows when buffers leave the chain, not when RTP arrives: a stream we could
+   * not turn into buffers must not count as a subscription */
+  gst_pad_add_probe (ghost, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
+          GST_PAD_PROBE_TYPE_BUFFER_LIST), on_output_cb, weak_ref_data (),
+      [] (gpointer d) { free_weak_ref_data (d); });
   gst_pad_set_active (ghost, TRUE);
   gst_element_add_pad (GST_ELEMENT (bin_), ghost);
   (video ? have_video_ : have_audio_) = true;
+  guard.unlock ();
+  /* no lock of ours while the element puts it behind its pad (pad-added runs the
+   * application's code) */
   listener_->session_pad_added (*this, ghost);
   post (event_new (event::ADD_STREAM, "kind", G_TYPE_STRING, kind, NULL));
-  post_started ();
 }
 
 GstPadProbeReturn
@@ -1053,10 +1259,147 @@ Session::on_rtp_cb (GstPad *, GstPadProbeInfo *info, gpointer data)
   }
   self->packets_ += n;
   self->bytes_ += size;
-  gint64 before = self->last_media_.exchange (g_get_monotonic_time ());
-  if (before == 0)
-    self->listener_->session_media_started (*self);
+  self->last_media_ = g_get_monotonic_time ();
   return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn
+Session::on_output_cb (GstPad *, GstPadProbeInfo *, gpointer data)
+{
+  auto self = from_data (data);
+  if (self && !self->media_out_.exchange (true)) {
+    self->listener_->session_media_started (*self);
+    self->on_worker ([] (Session &s) { s.post_started (); });
+  }
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* The kind of the m-line of a description that announces this SSRC (a=ssrc), or null. */
+static const char *
+kind_of_ssrc (const GstSDPMessage *sdp, guint ssrc)
+{
+  std::string prefix = std::to_string (ssrc) + " ";
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    for (guint a = 0; a < gst_sdp_media_attributes_len (m); a++) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (m, a);
+      if (g_strcmp0 (attr->key, "ssrc") == 0 && attr->value &&
+          g_str_has_prefix (attr->value, prefix.c_str ()))
+        return gst_sdp_media_get_media (m);
+    }
+  }
+  return nullptr;
+}
+
+void
+Session::on_new_jitterbuffer_cb (GstElement *, GstElement *jitterbuffer, guint, guint ssrc,
+    gpointer data)
+{
+  auto self = from_data (data);
+  /* webrtcbin 1.22 gives every jitter buffer of a bundle the NACK setting of the last
+   * m-line it looks at (the audio's, off); the video's is ours to put back */
+  GstWebRTCSessionDescription *remote = nullptr;
+  if (self)
+    g_object_get (self->webrtc_, "remote-description", &remote, NULL);
+  if (remote && g_strcmp0 (kind_of_ssrc (remote->sdp, ssrc), "video") == 0)
+    g_object_set (jitterbuffer, "do-retransmission", TRUE, NULL);
+  if (remote)
+    gst_webrtc_session_description_free (remote);
+  GstPad *sink = gst_element_get_static_pad (jitterbuffer, "sink");
+  if (self && sink)
+    gst_pad_add_probe (sink, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
+            GST_PAD_PROBE_TYPE_BUFFER_LIST), on_rtp_cb, self->weak_ref_data (),
+        [] (gpointer d) { free_weak_ref_data (d); });
+  gst_clear_object (&sink);
+}
+
+/* ---- network quality ------------------------------------------------------------ */
+
+GstStructure *
+NetworkQuality::to_structure () const
+{
+  return gst_structure_new ("network",
+      "packets-received", G_TYPE_UINT64, packets_received,
+      "packets-lost", G_TYPE_INT64, packets_lost,
+      "fraction-lost", G_TYPE_DOUBLE, fraction_lost,
+      "jitter-ms", G_TYPE_DOUBLE, jitter_ms,
+      "bitrate", G_TYPE_UINT64, bitrate,
+      "nack-count", G_TYPE_UINT, nack_count,
+      "pli-count", G_TYPE_UINT, pli_count,
+      "fir-count", G_TYPE_UINT, fir_count, NULL);
+}
+
+void
+Session::refresh_quality ()
+{
+  if (!webrtc_ || stopped_)
+    return;
+  GstPromise *promise = promise_on_worker (*this, worker_, [] (Session &s, GstPromise *p) {
+    if (!s.stopped_ && gst_promise_wait (p) == GST_PROMISE_RESULT_REPLIED &&
+        gst_promise_get_reply (p))
+      s.take_stats (gst_promise_get_reply (p));
+  });
+  g_signal_emit_by_name (webrtc_, "get-stats", NULL, promise);
+  gst_promise_unref (promise);
+}
+
+/* The inbound-rtp entries of a get-stats reply, with rates over the time since the last. */
+void
+Session::take_stats (const GstStructure *stats)
+{
+  gint64 now = g_get_monotonic_time ();
+  for (gint i = 0; i < gst_structure_n_fields (stats); i++) {
+    const GValue *v = gst_structure_get_value (stats, gst_structure_nth_field_name (stats, i));
+    if (!GST_VALUE_HOLDS_STRUCTURE (v))
+      continue;
+    const GstStructure *in = gst_value_get_structure (v);
+    GstWebRTCStatsType type;
+    if (!gst_structure_get (in, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL) ||
+        type != GST_WEBRTC_STATS_INBOUND_RTP)
+      continue;
+    /* webrtcbin 1.22 labels every stream of a bundle with the "kind" of the pad it was
+     * asked through; the RTP clock rate tells: video is 90 kHz, audio its sample rate */
+    const GValue *src = gst_structure_get_value (in, "gst-rtpsource-stats");
+    gint clock_rate = 0;
+    if (!src || !GST_VALUE_HOLDS_STRUCTURE (src) ||
+        !gst_structure_get_int (gst_value_get_structure (src), "clock-rate", &clock_rate) ||
+        clock_rate <= 0)
+      continue;
+    const char *kind = clock_rate == 90000 ? "video" : "audio";
+    NetworkQuality q;
+    q.valid = true;
+    q.sampled = now;
+    double jitter = 0;
+    gst_structure_get_uint64 (in, "packets-received", &q.packets_received);
+    /* the RTP source's own count (RFC 3550: expected - received); the inbound one comes
+     * from a jitter buffer webrtcbin 1.22 may have mixed up in a bundle */
+    gint lost = 0;
+    if (gst_structure_get_int (gst_value_get_structure (src), "packets-lost", &lost))
+      q.packets_lost = MAX (0, lost);
+    gst_structure_get_uint64 (in, "bytes-received", &q.bytes_received);
+    if (gst_structure_get_double (in, "jitter", &jitter))
+      q.jitter_ms = jitter * 1000;
+    gst_structure_get_uint (in, "nack-count", &q.nack_count);
+    gst_structure_get_uint (in, "pli-count", &q.pli_count);
+    gst_structure_get_uint (in, "fir-count", &q.fir_count);
+    std::lock_guard<std::mutex> guard (quality_lock_);
+    NetworkQuality &last = quality_[g_str_equal (kind, "video") ? 0 : 1];
+    if (last.valid && now > last.sampled) {
+      guint64 got = q.packets_received - MIN (q.packets_received, last.packets_received);
+      gint64 lost = MAX (0, q.packets_lost - last.packets_lost);
+      q.fraction_lost = got + lost ? double (lost) / double (got + lost) : 0;
+      q.bitrate = (q.bytes_received - MIN (q.bytes_received, last.bytes_received)) * 8 *
+          G_USEC_PER_SEC / guint64 (now - last.sampled);
+    }
+    last = q;
+  }
+}
+
+NetworkQuality
+Session::quality (bool video)
+{
+  std::lock_guard<std::mutex> guard (quality_lock_);
+  return quality_[video ? 0 : 1];
 }
 
 /* ---- teardown -------------------------------------------------------------------- */

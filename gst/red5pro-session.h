@@ -12,6 +12,7 @@
 #include "red5pro-worker.h"
 
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
 #include <atomic>
@@ -36,6 +37,7 @@ struct Failure {
     CONNECTION_CLOSED,  /* the peer connection failed or closed */
     UNPUBLISHED,        /* the publisher stopped (NetStream.Play.UnpublishNotify) */
     INACTIVE,           /* no media for the inactivity timeout */
+    UNSUPPORTED,        /* media we cannot depayload, parse or decode: no edge helps */
     INTERNAL,           /* a missing element or the like */
   };
   Kind kind = Kind::INTERNAL;
@@ -46,12 +48,40 @@ struct Failure {
 
 const char *failure_kind_name (Failure::Kind kind);
 
+/* True for a codec (RTP encoding name, any case) red5prosrc receives as video / audio. */
+bool codec_is_known (const std::string &name, bool video);
+/* The codecs red5prosrc receives as video / audio, for messages: "VP8, H264". */
+std::string known_codecs (bool video);
+
+/* A bus WARNING for a medium that will not come ("refused", "not-offered", "no-media"):
+ * a pipeline linked to that pad would wait for it. */
+void warn_media_unavailable (GstElement *element, const char *kind, const char *reason);
+
+/* Network quality of one medium, from webrtcbin's statistics (inbound-rtp). */
+struct NetworkQuality {
+  bool valid = false;
+  guint64 packets_received = 0;
+  gint64 packets_lost = 0;
+  double jitter_ms = 0;          /* interarrival jitter */
+  guint64 bytes_received = 0;
+  guint nack_count = 0;          /* NACKs, PLIs and FIRs we sent */
+  guint pli_count = 0;
+  guint fir_count = 0;
+  double fraction_lost = 0;      /* over the last refresh interval */
+  guint64 bitrate = 0;           /* bits/s over the last refresh interval */
+  gint64 sampled = 0;            /* monotonic us */
+  /* the fields as a structure named "network" */
+  GstStructure *to_structure () const;
+};
+
 class SessionListener {
 public:
   virtual ~SessionListener () = default;
   /* A media pad (name "video" or "audio") appeared on the session's bin. Streaming thread. */
   virtual void session_pad_added (Session &session, GstPad *pad) = 0;
-  /* The first RTP packet of the attempt arrived. Streaming thread. */
+  /* The negotiation says which media will come. Worker thread. */
+  virtual void session_media_expected (Session &session, bool video, bool audio) = 0;
+  /* The first buffer left the attempt's chains. Streaming thread. */
   virtual void session_media_started (Session &session) = 0;
   /* The attempt failed and will do nothing more. Worker thread. */
   virtual void session_failed (Session &session, const Failure &failure) = 0;
@@ -77,11 +107,18 @@ public:
   void child_error (const std::string &message, bool downstream = false);
 
   guint attempt () const { return attempt_; }
-  /* Monotonic time (us) of the last RTP packet, 0 before the first. Any thread. */
+  /* Monotonic time (us) of the last RTP packet received from the network (before the
+   * jitter buffers, so a downstream that blocks or a paused pipeline is not silence),
+   * 0 before the first. Any thread. */
   gint64 last_media_time () const { return last_media_.load (); }
   guint64 packets () const { return packets_.load (); }
   guint64 bytes () const { return bytes_.load (); }
   const std::string &edge () const { return edge_; }
+
+  /* Worker thread: asks webrtcbin for fresh statistics; quality() has them shortly after. */
+  void refresh_quality ();
+  /* Any thread: the last network quality of "video" or "audio". */
+  NetworkQuality quality (bool video);
 
 private:
   /* signalling steps, in order */
@@ -101,6 +138,8 @@ private:
   void send_end_of_candidates ();
   void maybe_send_candidates ();
   void on_connection_state (GstWebRTCPeerConnectionState state);
+  /* Which media the negotiated description lets through; posts what will not come. */
+  void negotiated (const GstSDPMessage *answer, bool ours);
   void watch_data_channel (GstWebRTCDataChannel *channel, bool remote);
   /* A server message from the data channel (or, later, the WebSocket). */
   void handle_server_message (const ServerMessage &m, bool data_channel);
@@ -127,6 +166,9 @@ private:
   static void on_connection_state_cb (GObject *obj, GParamSpec *, gpointer data);
   static void on_pad_added_cb (GstElement *, GstPad *pad, gpointer data);
   static GstPadProbeReturn on_rtp_cb (GstPad *, GstPadProbeInfo *info, gpointer data);
+  static GstPadProbeReturn on_output_cb (GstPad *, GstPadProbeInfo *info, gpointer data);
+  static void on_new_jitterbuffer_cb (GstElement *, GstElement *jitterbuffer, guint session,
+      guint ssrc, gpointer data);
   static void on_data_channel_cb (GstElement *, GstWebRTCDataChannel *ch, gpointer data);
   static void on_dc_open_cb (GstWebRTCDataChannel *ch, gpointer data);
   static void on_dc_close_cb (GstWebRTCDataChannel *ch, gpointer data);
@@ -163,7 +205,12 @@ private:
   std::mutex pads_lock_;           /* streaming thread vs. stop */
   bool have_video_ = false;
   bool have_audio_ = false;
-  std::atomic<bool> started_ { false };
+  std::atomic<bool> started_ { false };     /* Subscribe.Start posted */
+  std::atomic<bool> media_out_ { false };   /* a buffer left the chains */
+
+  std::mutex quality_lock_;
+  NetworkQuality quality_[2];      /* video, audio; quality_lock_ */
+  void take_stats (const GstStructure *stats);
 
   /* last metadata values, for the *.Change events (worker thread) */
   std::string orientation_;
