@@ -48,6 +48,11 @@ public:
     GError *err = nullptr;
     pipeline_ = gst_parse_launch (launch.description.c_str (), &err);
     g_assert_no_error (err);
+    if (!GST_IS_PIPELINE (pipeline_)) {   /* a description of one element gives just it */
+      GstElement *pipeline = gst_pipeline_new (nullptr);
+      gst_bin_add (GST_BIN (pipeline), pipeline_);
+      pipeline_ = pipeline;
+    }
     src_ = gst_bin_get_by_name (GST_BIN (pipeline_), "src");
     decode_ = false;
     GstBus *bus = gst_element_get_bus (pipeline_);

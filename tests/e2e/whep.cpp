@@ -207,22 +207,6 @@ GST_START_TEST (test_play_stop_twenty_times_leaks_no_threads_or_sockets)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_an_unlinked_output_pad_is_a_clear_error_not_a_retry_loop)
-{
-  TestCluster c ({ "--edges", "1" });
-  /* nothing takes the video: no retry can fix that */
-  TestSubscriber sub (TestSubscriber::Launch { "red5prosrc name=src ice-addresses=127.0.0.1 "
-      "host=127.0.0.2 port=" + std::to_string (c.port ()) + " stream-name=stream1 "
-      "src.audio ! queue ! fakesink async=false" });
-  sub.play ();
-  fail_unless (sub.wait ([&] { return sub.has_error (); }, 30, false), "no error, no hang");
-  std::string message;
-  fail_unless (sub.error_matches (GST_CORE_ERROR, GST_CORE_ERROR_FAILED, &message));
-  fail_unless (message.find ("'video' pad") != std::string::npos, "%s", message.c_str ());
-  fail_unless_equals_int (sub.count ("Red5Pro.Retry.Scheduled"), 0);
-}
-GST_END_TEST;
-
 static Suite *
 whep_suite (void)
 {
@@ -239,7 +223,6 @@ whep_suite (void)
   tcase_add_test (tc, test_unknown_stream_on_edge_gives_invalid_name_and_error);
   tcase_add_test (tc, test_unknown_stream_via_stream_manager_gives_invalid_name_and_error);
   tcase_add_test (tc, test_play_stop_twenty_times_leaks_no_threads_or_sockets);
-  tcase_add_test (tc, test_an_unlinked_output_pad_is_a_clear_error_not_a_retry_loop);
   return s;
 }
 
