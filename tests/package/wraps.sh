@@ -31,7 +31,7 @@ setup() {   # <build dir> <meson options...>
 # 1. Meson reads both wraps: each names the directory its tarball unpacks to.
 out=$(meson subprojects foreach true 2>&1) || fail "meson subprojects: $out"
 for d in json-glib-1.6.6 libsoup-3.4.4; do
-  echo "$out" | grep -q "subprojects/$d" || fail "meson does not list subprojects/$d: $out"
+  grep -q "subprojects/$d" <<< "$out" || fail "meson does not list subprojects/$d: $out"
 done
 echo "wraps read: json-glib-1.6.6, libsoup-3.4.4"
 
