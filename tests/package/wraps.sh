@@ -8,6 +8,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/red5pro-wraps.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/tmp"
+export TMPDIR="$tmp/tmp"
 fail() {
   echo "FAIL: $*" >&2
   exit 1
