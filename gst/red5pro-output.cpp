@@ -92,6 +92,7 @@ OutputPads::reset ()
       p->have_segment = false;
       gst_clear_caps (&p->caps);
       p->last_pts = GST_CLOCK_TIME_NONE;
+      p->last_end = GST_CLOCK_TIME_NONE;
       p->need_keyframe = false;
       p->allow_eos = false;
       p->collection_pending = false;
@@ -283,20 +284,24 @@ OutputPads::prepare_buffer (Pad &p, GstBuffer *&buf)
     p.need_keyframe = false;
   }
   GstClockTime pts = GST_BUFFER_PTS (buf);
-  if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (p.last_pts) &&
-      pts <= p.last_pts && (p.medium == Medium::VIDEO || pts < p.last_pts)) {
-    /* Within an attempt the jitter buffer's timestamps follow the RTP clock and only go
-     * forward. A new attempt that starts earlier than the last one ended (its first packet
-     * far later than the rest) is let in where its time passes ours, at a key frame: a
-     * muxer refuses time going back, and rewriting times would make up a stream. */
-    GST_DEBUG_OBJECT (p.pad, "dropping a buffer at %" GST_TIME_FORMAT ", not after %"
-        GST_TIME_FORMAT, GST_TIME_ARGS (pts), GST_TIME_ARGS (p.last_pts));
+  /* Within an attempt the jitter buffer's timestamps follow the RTP clock and only go
+   * forward, frame after frame, audio buffer after audio buffer. A new attempt's start is
+   * its first packet's arrival: one that starts before the last one ended (its first packet
+   * far later than the rest) is let in where its time passes ours, video at a key frame.
+   * Audio must not overlap either: an encoder that counts samples (avenc_aac) would step
+   * back. A muxer refuses time going back, and rewriting times would make up a stream. */
+  if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (p.last_end) &&
+      (p.medium == Medium::VIDEO ? pts <= p.last_pts : pts + GST_MSECOND < p.last_end)) {
+    GST_DEBUG_OBJECT (p.pad, "dropping a buffer at %" GST_TIME_FORMAT ", before %"
+        GST_TIME_FORMAT, GST_TIME_ARGS (pts), GST_TIME_ARGS (p.last_end));
     p.dropped++;
     p.need_keyframe = p.medium == Medium::VIDEO;
     return GST_FLOW_CUSTOM_SUCCESS;
   }
-  if (GST_CLOCK_TIME_IS_VALID (pts))
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
     p.last_pts = pts;
+    p.last_end = GST_BUFFER_DURATION_IS_VALID (buf) ? pts + GST_BUFFER_DURATION (buf) : pts;
+  }
   /* RTP carries presentation times only, and WebRTC's codecs do not reorder frames, so
    * the decoding time is the presentation time; muxers (mp4mux) want both. */
   if (!GST_BUFFER_DTS_IS_VALID (buf) && GST_CLOCK_TIME_IS_VALID (pts)) {
@@ -360,7 +365,13 @@ OutputPads::event (GstPad *internal, GstObject *parent, GstEvent *event)
         self->send_stream_start (*p);
       const GstSegment *seg = nullptr;
       gst_event_parse_segment (event, &seg);
-      if (p->have_segment && gst_segment_is_equal (&p->segment, seg)) {
+      /* every attempt's jitter buffer starts the same live segment, only its position
+       * (the first packet's time) differs: a new segment downstream would make encoders
+       * drain and muxers start over, so only one that changes anything else goes on */
+      GstSegment same;
+      gst_segment_copy_into (seg, &same);
+      same.position = p->segment.position;
+      if (p->have_segment && gst_segment_is_equal (&p->segment, &same)) {
         gst_event_unref (event);
         return TRUE;
       }

@@ -82,6 +82,7 @@ private:
     GstSegment segment;
     GstCaps *caps = nullptr;
     GstClockTime last_pts = GST_CLOCK_TIME_NONE;
+    GstClockTime last_end = GST_CLOCK_TIME_NONE;   /* last_pts + its duration */
     std::atomic<bool> need_keyframe { false };
     std::atomic<bool> allow_eos { false };
     std::atomic<bool> collection_pending { false };

@@ -102,6 +102,7 @@ def timestamps(path):
         kind = caps.get_structure(0).get_name().split("/")[0]
         sink = Gst.ElementFactory.make("fakesink")
         sink.set_property("sync", False)
+        sink.set_property("async", False)
         pipeline.add(sink)
         sink.sync_state_with_parent()
         pad.link(sink.get_static_pad("sink"))
@@ -123,10 +124,10 @@ def timestamps(path):
     return streams
 
 
-def check_forward(path, streams, kinds):
+def check_forward(path, streams, kinds, least=10):
     assert sorted(streams) == sorted(kinds), f"{path}: streams {sorted(streams)}, want {kinds}"
     for kind, times in streams.items():
-        assert len(times) > 10, f"{path}: {len(times)} {kind} buffers"
+        assert len(times) >= least, f"{path}: {len(times)} {kind} buffers"
         last = None
         for pts, dts in times:
             assert pts != Gst.CLOCK_TIME_NONE, f"{path}: a {kind} buffer without PTS"
@@ -164,7 +165,8 @@ def check(recipe, workdir):
         length = 0
         for seg in segments:
             path = os.path.join(workdir, seg)
-            check_forward(path, timestamps(path), kinds)
+            # the segment cut short by the failover may hold a frame or two
+            check_forward(path, timestamps(path), kinds, least=1)
             length += duration(path)
     else:
         raise AssertionError(f"unknown check {recipe['check']}")
@@ -190,6 +192,10 @@ def main():
             except AssertionError as e:
                 print(f"  FAILED: {e}", flush=True)
                 failed.append(recipe["name"])
+                if os.environ.get("RED5PRO_KEEP_FAILED"):   # for a look at what it wrote
+                    kept = tempfile.mkdtemp(prefix=f"red5pro-recipe-{recipe['name']}-")
+                    subprocess.run(["cp", "-a", workdir + "/.", kept], check=False)
+                    print(f"  kept in {kept}", flush=True)
     assert not failed, f"failed: {failed}"
     print("ok")
 
