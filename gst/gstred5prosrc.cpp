@@ -12,18 +12,13 @@
  *     stream-name=stream1 decode=true name=src  src.video ! videoconvert ! autovideosink
  */
 #include "gstred5prosrc.h"
+#include "red5pro-codecs.h"
 #include "red5pro-config.h"
 #include "red5pro-events.h"
-#include "red5pro-output.h"
-#include "red5pro-retry.h"
-#include "red5pro-session.h"
-#include "red5pro-worker.h"
+#include "red5pro-subscriber.h"
 
+#include <cstring>
 #include <memory>
-#include <mutex>
-#include <sstream>
-
-#include <gst/video/video.h>
 
 GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
 #define GST_CAT_DEFAULT red5prosrc_debug
@@ -49,6 +44,7 @@ enum {
   PROP_DATA_CHANNEL,
   PROP_ICE_ADDRESSES,
   PROP_TIMEOUT,
+  PROP_REQUEST_TIMEOUT,
   PROP_USE_PROXY,
   PROP_CONNECTION_PARAMS,
   PROP_AUTH_TOKEN,
@@ -72,10 +68,10 @@ enum {
 #define DEFAULT_STREAM_MANAGER StreamManagerMode::NONE
 #define DEFAULT_NODE_GROUP "default"
 #define DEFAULT_SM_API_VERSION "4.0"
-#define DEFAULT_SIGNALING Signaling::WHEP
+#define DEFAULT_SIGNALING SignalingProtocol::WHEP
 #define DEFAULT_DECODE FALSE
 #define DEFAULT_DATA_CHANNEL TRUE
-#define DEFAULT_TIMEOUT 10
+#define DEFAULT_REQUEST_TIMEOUT 10000
 #define DEFAULT_USE_PROXY FALSE
 #define DEFAULT_RETRY_TIMEOUT 1000
 #define DEFAULT_MAX_RETRIES -1
@@ -95,62 +91,15 @@ static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio",
     GST_PAD_SRC, GST_PAD_SOMETIMES,
     GST_STATIC_CAPS ("audio/x-opus; audio/x-alaw; audio/x-mulaw; audio/x-raw(ANY)"));
 
-namespace {
-
-struct Host : RetryController::Host {
-  GstRed5ProSrc *src = nullptr;
-  void start_attempt () override;
-  void stop_attempt () override;
-  gint64 last_media_time () override;
-  void give_up (const Failure &failure, bool retried) override;
-  void post_event (GstStructure *event) override;
-  void changed () override;
-};
-
-struct Listener : SessionListener {
-  GstRed5ProSrc *src = nullptr;
-  void session_pad_added (Session &session, GstPad *pad) override;
-  void session_media_expected (Session &session, bool video, bool audio) override;
-  void session_media_started (Session &session) override;
-  void session_failed (Session &session, const Failure &failure) override;
-};
-
-/* Counters behind the "stats" property. */
-struct Stats {
-  guint attempts = 0;
-  guint connections = 0;             /* attempts that delivered media */
-  std::string edge;
-  gint64 subscribed_since = 0;       /* monotonic us, 0 when not subscribed */
-  guint64 packets_done = 0;          /* from attempts already torn down */
-  guint64 bytes_done = 0;
-  std::shared_ptr<Session> current;  /* for its packet counters */
-  std::string state = "idle";        /* copied from the retry controller */
-  guint retries = 0;
-  std::string last_failure;
-};
-
-/* Everything C++ the element owns. */
+/* Everything C++ the element owns: its settings, and the subscriber doing the work. */
 struct State {
-  explicit State (GstElement *element) : outputs (element, &video_template, &audio_template) {}
   SubscriberConfig props;                  /* GST_OBJECT_LOCK */
   RetryPolicy policy;                      /* GST_OBJECT_LOCK */
   std::string ca_file;                     /* GST_OBJECT_LOCK */
   GTlsDatabase *tls_database = nullptr;    /* GST_OBJECT_LOCK */
   bool tls_insecure = false;               /* GST_OBJECT_LOCK */
-  Worker worker { "red5prosrc" };
-  Host host;
-  Listener listener;
-  RetryController retry { worker, host };  /* worker thread */
-  std::shared_ptr<Session> session;        /* worker thread */
-  bool running = false;                    /* worker thread: between start and stop */
-  guint media_wait_timer = 0;              /* worker thread */
-  guint quality_timer = 0;                 /* worker thread */
-  std::mutex stats_lock;
-  Stats stats;                             /* stats_lock */
-  OutputPads outputs;                      /* its own locks */
+  std::unique_ptr<Subscriber> subscriber;
 };
-
-}  // namespace
 
 struct _GstRed5ProSrc {
   GstBin parent;
@@ -192,9 +141,9 @@ gst_red5pro_signaling_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    { int (Signaling::WHEP), "WHEP over HTTP (Red5 Pro's server-offer flavour or RFC 9725)",
+    { int (SignalingProtocol::WHEP), "WHEP over HTTP (Red5 Pro's server-offer flavour or RFC 9725)",
       "whep" },
-    { int (Signaling::WEBSOCKET), "Red5 Pro WebSocket signaling (the server offers)",
+    { int (SignalingProtocol::WEBSOCKET), "Red5 Pro WebSocket signaling (the server offers)",
       "websocket" },
     { 0, nullptr, nullptr },
   };
@@ -205,281 +154,9 @@ gst_red5pro_signaling_get_type (void)
   return type;
 }
 
-/* ---- pads ------------------------------------------------------------------------ */
-
-/* How long, once one medium has its pad, the others the negotiation promised may take to
- * show before they count as not coming (no-more-pads is emitted without them). */
-#define MEDIA_WAIT_MS 3000
-
-/* How often the network quality in "stats" is refreshed. */
-#define QUALITY_REFRESH_MS 1000
-
-/* Worker: media the negotiation promised that did not come in time are given up on. */
-static void
-give_up_missing_media (GstRed5ProSrc *self)
-{
-  State *st = self->state;
-  st->media_wait_timer = 0;
-  for (Medium m : st->outputs.missing ()) {
-    if (!st->outputs.unavailable (m))
-      continue;
-    event_post (GST_ELEMENT (self), event_new (event::MEDIA_UNAVAILABLE, "kind",
-        G_TYPE_STRING, medium_name (m), "reason", G_TYPE_STRING, "no-media", NULL));
-    warn_media_unavailable (GST_ELEMENT (self), medium_name (m), "no-media");
-  }
-}
-
-/* Streaming thread: the attempt's pad goes behind our "video"/"audio" pad. */
-void
-Listener::session_pad_added (Session &, GstPad *pad)
-{
-  GstRed5ProSrc *self = src;
-  State *st = self->state;
-  Medium m = g_str_equal (GST_PAD_NAME (pad), "video") ? Medium::VIDEO : Medium::AUDIO;
-  st->outputs.attach (m, pad);
-  if (!st->outputs.missing ().empty ()) {
-    st->worker.post ([self] () {
-      State *st = self->state;
-      if (!st->media_wait_timer)
-        st->media_wait_timer = st->worker.add_timeout (MEDIA_WAIT_MS,
-            [self] () { give_up_missing_media (self); });
-    });
-  }
-}
-
-/* Worker thread: the first negotiation of a run decides which pads to wait for. */
-void
-Listener::session_media_expected (Session &, bool video, bool audio)
-{
-  src->state->outputs.expect (video, audio);
-}
-
-/* ---- attempts (worker thread) ----------------------------------------------------- */
-
-static std::string
-make_subscription_id ()
-{
-  char buf[32];
-  g_snprintf (buf, sizeof buf, "subscriber-%04x", g_random_int_range (0, 0x10000));
-  return buf;
-}
-
-void
-Host::stop_attempt ()
-{
-  State *st = src->state;
-  if (!st->session)
-    return;
-  st->outputs.detach_all ();
-  auto session = std::move (st->session);
-  session->stop ();
-  std::lock_guard<std::mutex> guard (st->stats_lock);
-  st->stats.packets_done += session->packets ();
-  st->stats.bytes_done += session->bytes ();
-  st->stats.subscribed_since = 0;
-  st->stats.current.reset ();
-}
-
-void
-Host::start_attempt ()
-{
-  State *st = src->state;
-  stop_attempt ();
-  GST_OBJECT_LOCK (src);
-  SubscriberConfig cfg = st->props;
-  GST_OBJECT_UNLOCK (src);
-  if (cfg.subscription_id.empty ())
-    cfg.subscription_id = make_subscription_id ();
-  guint n;
-  {
-    std::lock_guard<std::mutex> guard (st->stats_lock);
-    n = ++st->stats.attempts;
-    st->stats.edge.clear ();
-  }
-  st->session = std::make_shared<Session> (GST_ELEMENT (src), st->worker, cfg,
-      &st->listener, n);
-  {
-    std::lock_guard<std::mutex> guard (st->stats_lock);
-    st->stats.current = st->session;
-  }
-  st->session->start ();
-}
-
-gint64
-Host::last_media_time ()
-{
-  auto &session = src->state->session;
-  return session ? session->last_media_time () : 0;
-}
-
-void
-Host::post_event (GstStructure *event)
-{
-  event_post (GST_ELEMENT (src), event);
-}
-
-void
-Host::changed ()
-{
-  State *st = src->state;
-  {
-    std::lock_guard<std::mutex> guard (st->stats_lock);
-    st->stats.state = RetryController::state_name (st->retry.state ());
-    st->stats.retries = st->retry.retries ();
-    st->stats.last_failure = st->retry.last_failure ();
-  }
-  g_object_notify_by_pspec (G_OBJECT (src), stats_pspec);
-}
-
-/* The end: retry is off, the failure is not one to retry, or retries are exhausted. */
-void
-Host::give_up (const Failure &f, bool retried)
-{
-  GstRed5ProSrc *self = src;
-  GST_OBJECT_LOCK (self);
-  std::string stream = self->state->props.stream_name;
-  std::string host = f.edge.empty () ? self->state->props.host : f.edge;
-  GST_OBJECT_UNLOCK (self);
-  std::string detail = f.reason;
-  if (retried)
-    detail += " (retries exhausted)";
-  /* EOS first, so that a muxer downstream finishes its file before the error stops the
-   * pipeline; both from the thread that pushes EOS */
-  self->state->outputs.push_eos ([self, f, stream, host, detail] () {
-    const char *d = detail.c_str ();
-    switch (f.kind) {
-      case Failure::Kind::NOT_FOUND:
-        GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-            ("Stream '%s' was not found on %s", stream.c_str (), host.c_str ()), ("%s", d));
-        break;
-      case Failure::Kind::UNAUTHORIZED:
-        GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-            ("Not authorized to subscribe to '%s' on %s", stream.c_str (), host.c_str ()),
-            ("%s", d));
-        break;
-      case Failure::Kind::UNREACHABLE:
-        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not reach %s", host.c_str ()),
-            ("%s", d));
-        break;
-      case Failure::Kind::REFUSED:
-        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-            ("%s refused the subscription to '%s'", host.c_str (), stream.c_str ()),
-            ("%s", d));
-        break;
-      case Failure::Kind::CERTIFICATE:
-        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-            ("The TLS certificate of %s is not trusted: %s", host.c_str (), f.reason.c_str ()),
-            ("set ca-file to trust a private CA, or tls-insecure=true to skip the check; %s",
-                d));
-        break;
-      case Failure::Kind::PROTOCOL:
-        GST_ELEMENT_ERROR (self, RESOURCE, READ,
-            ("Unexpected answer from %s while subscribing to '%s'", host.c_str (),
-                stream.c_str ()), ("%s", d));
-        break;
-      case Failure::Kind::CONNECTION_CLOSED:
-      case Failure::Kind::INACTIVE:
-        GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Lost the connection to %s", host.c_str ()),
-            ("%s", d));
-        break;
-      case Failure::Kind::UNPUBLISHED:
-        GST_ELEMENT_ERROR (self, RESOURCE, READ,
-            ("Stream '%s' was unpublished", stream.c_str ()), ("%s", d));
-        break;
-      case Failure::Kind::UNSUPPORTED:
-        GST_ELEMENT_ERROR (self, STREAM, CODEC_NOT_FOUND,
-            ("Cannot receive '%s': %s", stream.c_str (), f.reason.c_str ()), ("%s", d));
-        break;
-      case Failure::Kind::INTERNAL:
-        GST_ELEMENT_ERROR (self, CORE, FAILED,
-            ("Could not subscribe to '%s': %s", stream.c_str (), f.reason.c_str ()),
-            ("%s", d));
-        break;
-    }
-  });
-}
-
-void
-Listener::session_media_started (Session &session)
-{
-  std::weak_ptr<Session> started = session.shared_from_this ();
-  GstRed5ProSrc *self = src;
-  self->state->worker.post ([self, started] () {
-    State *st = self->state;
-    auto s = started.lock ();
-    if (!s || s != st->session)
-      return;
-    {
-      std::lock_guard<std::mutex> guard (st->stats_lock);
-      st->stats.connections++;
-      st->stats.edge = s->edge ();
-      st->stats.subscribed_since = g_get_monotonic_time ();
-    }
-    st->retry.media_started ();
-  });
-}
-
-/* Worker thread, from inside the session: hand over once its callback has returned. */
-void
-Listener::session_failed (Session &session, const Failure &f)
-{
-  std::weak_ptr<Session> failed = session.shared_from_this ();
-  GstRed5ProSrc *self = src;
-  self->state->worker.post ([self, failed, f] () {
-    auto s = failed.lock ();
-    if (s && s == self->state->session)
-      self->state->retry.attempt_failed (f);
-  });
-}
-
-static GstStructure *
-build_stats (GstRed5ProSrc *self)
-{
-  State *st = self->state;
-  std::lock_guard<std::mutex> guard (st->stats_lock);
-  const Stats &s = st->stats;
-  gint64 now = g_get_monotonic_time ();
-  guint64 packets = s.packets_done + (s.current ? s.current->packets () : 0);
-  guint64 bytes = s.bytes_done + (s.current ? s.current->bytes () : 0);
-  GstStructure *out = gst_structure_new ("red5pro-stats",
-      "state", G_TYPE_STRING, s.state.c_str (),
-      "attempts", G_TYPE_UINT, s.attempts,
-      "connections", G_TYPE_UINT, s.connections,
-      "retries", G_TYPE_UINT, s.retries,
-      "edge", G_TYPE_STRING, s.edge.c_str (),
-      "connected-ms", G_TYPE_UINT64,
-          guint64 (s.subscribed_since ? (now - s.subscribed_since) / 1000 : 0),
-      "last-frame-time", G_TYPE_INT64, st->outputs.last_output_time (),
-      "last-failure", G_TYPE_STRING, s.last_failure.c_str (),
-      "packets-received", G_TYPE_UINT64, packets,
-      "bytes-received", G_TYPE_UINT64, bytes,
-      "frames-dropped", G_TYPE_UINT64, st->outputs.dropped (),
-      NULL);
-  for (bool video : { true, false }) {
-    NetworkQuality q = s.current ? s.current->quality (video) : NetworkQuality ();
-    if (!q.valid)
-      continue;
-    GstStructure *net = q.to_structure ();
-    gst_structure_set (out, video ? "video-network" : "audio-network", GST_TYPE_STRUCTURE, net,
-        NULL);
-    gst_structure_free (net);
-  }
-  return out;
-}
-
-/* Worker: network quality refreshed about once a second while playing. */
-static void
-refresh_quality (GstRed5ProSrc *self)
-{
-  State *st = self->state;
-  if (st->session)
-    st->session->refresh_quality ();
-  st->quality_timer = st->worker.add_timeout (QUALITY_REFRESH_MS,
-      [self] () { refresh_quality (self); });
-}
-
-
 /* ---- GstBin / GstElement ----------------------------------------------------------- */
+
+#define SUBSCRIBER(self) ((self)->state->subscriber)
 
 /* Errors from inside an attempt (webrtcbin, DTLS, a chain) end that attempt; they are
  * reported through the same failure path instead of leaving a half-dead bin. */
@@ -487,47 +164,37 @@ static void
 gst_red5pro_src_handle_message (GstBin *bin, GstMessage *msg)
 {
   auto *self = GST_RED5PRO_SRC (bin);
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && GST_MESSAGE_SRC (msg) &&
-      GST_OBJECT (GST_MESSAGE_SRC (msg)) != GST_OBJECT (self)) {
-    GError *err = nullptr;
-    gchar *dbg = nullptr;
-    gst_message_parse_error (msg, &err, &dbg);
-    GST_WARNING_OBJECT (self, "error inside an attempt from %s: %s (%s)",
-        GST_MESSAGE_SRC_NAME (msg), err->message, GST_STR_NULL (dbg));
-    std::string text = std::string (GST_MESSAGE_SRC_NAME (msg)) + ": " + err->message;
-    /* not-linked with one of our pads unlinked: the application's pipeline is at fault
-     * (gst-launch-1.0 gave a muxer pad of the wrong kind, say), not the network */
-    bool downstream = false;
-    if (dbg && strstr (dbg, "not-linked")) {
-      /* our pads combine their flows: not-linked comes out only when none is linked */
-      std::vector<std::string> unlinked = self->state->outputs.unlinked ();
-      if (!unlinked.empty ()) {
-        text = unlinked.size () == 1
-            ? "the '" + unlinked[0] + "' pad of red5prosrc is not linked downstream"
-            : std::string ("no pad of red5prosrc is linked downstream");
-        downstream = true;
-      }
-    }
-    GstObject *origin = GST_OBJECT (gst_object_ref (GST_MESSAGE_SRC (msg)));
-    g_clear_error (&err);
-    g_free (dbg);
-    gst_message_unref (msg);
-    bool posted = self->state->worker.post ([self, origin, text, downstream] () {
-      auto &session = self->state->session;
-      if (session && session->owns (origin))
-        session->child_error (text, downstream);
-      gst_object_unref (origin);
-    });
-    if (!posted)
-      gst_object_unref (origin);
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR || !GST_MESSAGE_SRC (msg) ||
+      GST_OBJECT (GST_MESSAGE_SRC (msg)) == GST_OBJECT (self)) {
+    GST_BIN_CLASS (parent_class)->handle_message (bin, msg);
     return;
   }
-  GST_BIN_CLASS (parent_class)->handle_message (bin, msg);
+  g_autoptr (GError) err = nullptr;
+  g_autofree gchar *dbg = nullptr;
+  gst_message_parse_error (msg, &err, &dbg);
+  GST_WARNING_OBJECT (self, "error inside an attempt from %s: %s (%s)",
+      GST_MESSAGE_SRC_NAME (msg), err->message, GST_STR_NULL (dbg));
+  std::string text = std::string (GST_MESSAGE_SRC_NAME (msg)) + ": " + err->message;
+  /* not-linked: our pads combine their flows, so it comes out only when none is linked,
+   * the application's pipeline is at fault, not the network */
+  bool downstream = false;
+  if (dbg && strstr (dbg, "not-linked")) {
+    std::vector<std::string> unlinked = SUBSCRIBER (self)->outputs ().unlinked ();
+    if (!unlinked.empty ()) {
+      text = unlinked.size () == 1
+          ? "the '" + unlinked[0] + "' pad of red5prosrc is not linked downstream"
+          : std::string ("no pad of red5prosrc is linked downstream");
+      downstream = true;
+    }
+  }
+  SUBSCRIBER (self)->child_error (GST_MESSAGE_SRC (msg), text, downstream);
+  gst_message_unref (msg);
 }
 
-/* EOS from the application (gst-launch-1.0 -e, a recorder stopping): send it out of
- * our pads, so muxers finish their files; the attempt itself keeps running until the
- * state change. */
+/* EOS from the application (gst-launch-1.0 -e, a recorder stopping): out of our pads, so
+ * muxers finish their files; the attempt itself keeps running until the state change. EOS
+ * is serialized, and pushing it may wait behind a full queue downstream: it goes from a
+ * thread of its own, never the caller's (often the application's main loop). */
 static gboolean
 gst_red5pro_src_send_event (GstElement *element, GstEvent *event)
 {
@@ -535,10 +202,7 @@ gst_red5pro_src_send_event (GstElement *element, GstEvent *event)
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     GST_INFO_OBJECT (self, "EOS from the application");
     gst_event_unref (event);
-    /* EOS is serialized: pushing it waits for the streaming threads, which may wait on a
-     * full queue downstream (a muxer waiting for the other stream). The caller, often
-     * the application's main loop, must not wait with them. */
-    self->state->outputs.push_eos ();
+    SUBSCRIBER (self)->push_eos ();
     return TRUE;
   }
   return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
@@ -583,7 +247,7 @@ check_settings (GstRed5ProSrc *self)
     return FALSE;
   }
   if (cfg.use_proxy && cfg.stream_manager == StreamManagerMode::SM1 &&
-      cfg.signaling == Signaling::WHEP) {
+      cfg.signaling == SignalingProtocol::WHEP) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("The Stream Manager 1.x proxy carries WebSocket signaling only: set "
          "signaling=websocket, or use-proxy=false"), (nullptr));
@@ -597,48 +261,39 @@ gst_red5pro_src_change_state (GstElement *element, GstStateChange transition)
 {
   auto *self = GST_RED5PRO_SRC (element);
   State *st = self->state;
+  Subscriber &sub = *st->subscriber;
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY: {
       if (!check_settings (self))
         return GST_STATE_CHANGE_FAILURE;
       GST_OBJECT_LOCK (self);
-      guint timeout = st->props.timeout_s;
+      guint timeout_ms = st->props.request_timeout_ms;
       std::string ca_file = st->ca_file;
-      GTlsDatabase *db = st->tls_database ? G_TLS_DATABASE (g_object_ref (st->tls_database))
-                                          : nullptr;
+      g_autoptr (GTlsDatabase) db = st->tls_database
+          ? G_TLS_DATABASE (g_object_ref (st->tls_database)) : nullptr;
       bool insecure = st->tls_insecure;
       GST_OBJECT_UNLOCK (self);
       if (!db && !ca_file.empty ()) {
-        GError *err = nullptr;
+        g_autoptr (GError) err = nullptr;
         db = g_tls_file_database_new (ca_file.c_str (), &err);
         if (!db) {
           GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
               ("Could not load the CA certificates in '%s' (ca-file)", ca_file.c_str ()),
               ("%s", err->message));
-          g_error_free (err);
           return GST_STATE_CHANGE_FAILURE;
         }
       }
       if (insecure)
         GST_WARNING_OBJECT (self, "tls-insecure=true: server certificates are NOT verified");
-      st->worker.start (timeout, db, insecure);
-      g_clear_object (&db);
+      sub.open (timeout_ms, db, insecure);
       break;
     }
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-      st->outputs.prepare ();
+      sub.outputs ().prepare ();
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      st->worker.call ([self] () {
-        State *st = self->state;
-        st->running = false;
-        st->retry.stop ();
-        st->worker.remove_timeout (st->media_wait_timer);
-        st->worker.remove_timeout (st->quality_timer);
-        st->media_wait_timer = 0;
-        st->quality_timer = 0;
-      });
+      sub.stop_playing ();
       break;
     default:
       break;
@@ -653,25 +308,20 @@ gst_red5pro_src_change_state (GstElement *element, GstStateChange transition)
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
       ret = GST_STATE_CHANGE_NO_PREROLL;   /* a live source */
       break;
-    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      st->worker.post ([self] () {
-        State *st = self->state;
-        if (st->running)
-          return;
-        st->running = true;
-        GST_OBJECT_LOCK (self);
-        RetryPolicy policy = st->policy;
-        policy.connect_timeout_ms = st->props.timeout_s * 2000;
-        GST_OBJECT_UNLOCK (self);
-        st->retry.start (policy);
-        refresh_quality (self);
-      });
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING: {
+      GST_OBJECT_LOCK (self);
+      SubscriberConfig cfg = st->props;
+      RetryPolicy policy = st->policy;
+      GST_OBJECT_UNLOCK (self);
+      policy.connect_timeout_ms = cfg.request_timeout_ms * 2;
+      sub.play (cfg, policy);
       break;
+    }
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      st->outputs.reset ();
+      sub.outputs ().reset ();
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
-      st->worker.stop (TEARDOWN_DRAIN_MS);
+      sub.close (TEARDOWN_DRAIN_MS);
       break;
     default:
       break;
@@ -687,7 +337,7 @@ gst_red5pro_src_query (GstElement *element, GstQuery *query)
 {
   auto *self = GST_RED5PRO_SRC (element);
   if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
-    if (!self->state->outputs.query_latency (query)) {
+    if (!SUBSCRIBER (self)->outputs ().query_latency (query)) {
       GST_OBJECT_LOCK (self);
       GstClockTime min = self->state->props.latency_ms * GST_MSECOND;
       GST_OBJECT_UNLOCK (self);
@@ -697,10 +347,9 @@ gst_red5pro_src_query (GstElement *element, GstQuery *query)
   }
   if (GST_QUERY_TYPE (query) == GST_QUERY_URI) {
     /* also what gst_pad_create_stream_id() hashes: the same URI, the same stream ids */
-    gchar *uri = gst_uri_handler_get_uri (GST_URI_HANDLER (self));
+    g_autofree gchar *uri = gst_uri_handler_get_uri (GST_URI_HANDLER (self));
     if (uri)
       gst_query_set_uri (query, uri);
-    g_free (uri);
     return uri != nullptr;
   }
   return GST_ELEMENT_CLASS (parent_class)->query (element, query);
@@ -735,7 +384,7 @@ gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *valu
     case PROP_NODE_GROUP: set_string (p.node_group, value, DEFAULT_NODE_GROUP); break;
     case PROP_REGION: set_string (p.region, value); break;
     case PROP_SM_API_VERSION: set_string (p.sm_api_version, value, DEFAULT_SM_API_VERSION); break;
-    case PROP_SIGNALING: p.signaling = Signaling (g_value_get_enum (value)); break;
+    case PROP_SIGNALING: p.signaling = SignalingProtocol (g_value_get_enum (value)); break;
     case PROP_SUBSCRIPTION_ID: set_string (p.subscription_id, value); break;
     case PROP_STUN_SERVER: set_string (p.stun_server, value); break;
     case PROP_TURN_SERVER: set_string (p.turn_server, value); break;
@@ -753,7 +402,8 @@ gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *valu
       g_strfreev (parts);
       break;
     }
-    case PROP_TIMEOUT: p.timeout_s = g_value_get_uint (value); break;
+    case PROP_TIMEOUT: p.request_timeout_ms = g_value_get_uint (value) * 1000; break;
+    case PROP_REQUEST_TIMEOUT: p.request_timeout_ms = g_value_get_uint (value); break;
     case PROP_USE_PROXY: p.use_proxy = g_value_get_boolean (value); break;
     case PROP_CONNECTION_PARAMS: {
       p.connection_params.clear ();
@@ -838,7 +488,8 @@ gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
       g_value_set_string (value, or_null (joined));
       break;
     }
-    case PROP_TIMEOUT: g_value_set_uint (value, p.timeout_s); break;
+    case PROP_TIMEOUT: g_value_set_uint (value, MAX (1u, p.request_timeout_ms / 1000)); break;
+    case PROP_REQUEST_TIMEOUT: g_value_set_uint (value, p.request_timeout_ms); break;
     case PROP_USE_PROXY: g_value_set_boolean (value, p.use_proxy); break;
     case PROP_CONNECTION_PARAMS: {
       if (p.connection_params.empty ()) {
@@ -871,7 +522,7 @@ gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_STATS:
       GST_OBJECT_UNLOCK (self);
-      g_value_take_boxed (value, build_stats (self));
+      g_value_take_boxed (value, SUBSCRIBER (self)->stats ());
       return;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -998,7 +649,7 @@ static void
 gst_red5pro_src_finalize (GObject *object)
 {
   auto *self = GST_RED5PRO_SRC (object);
-  self->state->worker.stop (0);
+  self->state->subscriber.reset ();
   g_clear_object (&self->state->tls_database);
   delete self->state;
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1007,9 +658,11 @@ gst_red5pro_src_finalize (GObject *object)
 static void
 gst_red5pro_src_init (GstRed5ProSrc *self)
 {
-  self->state = new State (GST_ELEMENT (self));
-  self->state->listener.src = self;
-  self->state->host.src = self;
+  self->state = new State ();
+  self->state->subscriber = std::make_unique<Subscriber> (GST_ELEMENT (self), &video_template,
+      &audio_template, [self] () {
+    g_object_notify_by_pspec (G_OBJECT (self), stats_pspec);
+  });
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
   gst_bin_set_suppressed_flags (GST_BIN (self),
       GstElementFlags (GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK));
@@ -1088,11 +741,16 @@ gst_red5pro_src_class_init (GstRed5ProSrcClass *klass)
       g_param_spec_string ("ice-addresses", "ICE addresses",
           "Comma-separated local IP addresses ICE may use for host candidates "
           "(empty = all interfaces)", nullptr, flags));
+  g_object_class_install_property (gobject_class, PROP_REQUEST_TIMEOUT,
+      g_param_spec_uint ("request-timeout", "Request timeout",
+          "Milliseconds each Stream Manager and signaling request may stay idle; an attempt "
+          "without media after twice this long has failed", 1000, 3600000,
+          DEFAULT_REQUEST_TIMEOUT, flags));
   g_object_class_install_property (gobject_class, PROP_TIMEOUT,
-      g_param_spec_uint ("timeout", "Timeout",
-          "Network timeout in seconds for each Stream Manager and signaling request; an "
-          "attempt without media after twice this long has failed",
-          1, 3600, DEFAULT_TIMEOUT, flags));
+      g_param_spec_uint ("timeout", "Timeout (deprecated)",
+          "The request timeout in seconds (deprecated: use request-timeout, in milliseconds)",
+          1, 3600, DEFAULT_REQUEST_TIMEOUT / 1000,
+          GParamFlags (flags | G_PARAM_DEPRECATED)));
 
   g_object_class_install_property (gobject_class, PROP_USE_PROXY,
       g_param_spec_boolean ("use-proxy", "Use proxy",

@@ -13,7 +13,7 @@
 namespace red5pro {
 
 enum class StreamManagerMode { NONE = 0, SM1 = 1, SM2 = 2 };
-enum class Signaling { WHEP = 0, WEBSOCKET = 1 };
+enum class SignalingProtocol { WHEP = 0, WEBSOCKET = 1 };
 
 struct SubscriberConfig {
   std::string host;                 /* edge/standalone host, or the Stream Manager's */
@@ -25,7 +25,7 @@ struct SubscriberConfig {
   std::string node_group = "default";
   std::string region;
   std::string sm_api_version = "4.0";
-  Signaling signaling = Signaling::WHEP;
+  SignalingProtocol signaling = SignalingProtocol::WHEP;
   bool use_proxy = false;           /* signal through the Stream Manager's proxy */
   /* connection parameters (credentials, doNotSwitch...), sent as query pairs */
   std::vector<std::pair<std::string, std::string>> connection_params;
@@ -35,7 +35,7 @@ struct SubscriberConfig {
   bool decode = false;
   bool data_channel = true;         /* WHEP signal=true: open the red5pro data channel */
   std::vector<std::string> ice_addresses;
-  guint timeout_s = 10;
+  guint request_timeout_ms = 10000; /* each request's I/O; twice that for media to flow */
   guint latency_ms = 200;           /* the jitter buffers' */
   /* codecs we accept, by RTP encoding name; empty = that medium is not received */
   std::vector<std::string> video_codecs { "VP8", "H264", "VP9", "H265" };

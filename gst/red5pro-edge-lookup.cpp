@@ -11,7 +11,7 @@ namespace red5pro {
 
 namespace {
 
-using Kind = LookupOutcome::Kind;
+using K = Failure::Kind;
 
 /* Parses body as JSON; returns the root node (owned by *parser) or nullptr. */
 JsonNode *
@@ -33,52 +33,39 @@ string_member (JsonObject *obj, const char *name)
   return json_node_get_string (node);
 }
 
-/* A failure status: the SM's errorMessage when it sent one. */
 LookupOutcome
-failure_outcome (guint status, JsonNode *root)
+failed (K kind, std::string why, guint status)
 {
   LookupOutcome out;
-  out.http_status = status;
+  out.failure = Failure (kind, std::move (why), status);
+  return out;
+}
+
+/* A failure status: the SM's errorMessage, when it sent one, says why. Any 4xx but 401/403
+ * means no edge serves the stream (yet). */
+LookupOutcome
+failure_outcome (guint status, const std::string &body, JsonNode *root)
+{
   std::string message;
   if (root && JSON_NODE_HOLDS_OBJECT (root))
     message = string_member (json_node_get_object (root), "errorMessage");
-  if (status == 401 || status == 403) {
-    out.kind = Kind::UNAUTHORIZED;
-    out.reason = "the Stream Manager refused the credentials (HTTP " + std::to_string (status) +
-        ")" + (message.empty () ? "" : ": " + message);
-  } else if (status >= 400 && status < 500) {
-    out.kind = Kind::NOT_FOUND;
-    out.reason = message.empty () ? "no edge serves the stream" : message;
-  } else {
-    out.kind = Kind::SERVER_ERROR;
-    out.reason = "Stream Manager answered HTTP " + std::to_string (status) +
-        (message.empty () ? "" : ": " + message);
-  }
+  HttpResult r;
+  r.status = status;
+  r.body = body;
+  LookupOutcome out;
+  out.failure = http_failure (r, "the Stream Manager", true, message);
+  if (out.failure.kind == K::NOT_FOUND)
+    out.failure.reason = message.empty () ? "no edge serves the stream" : text_excerpt (message, 200);
   return out;
 }
 
 LookupOutcome
 edge_outcome (guint status, Edge edge)
 {
+  if (!host_is_valid (edge.address))
+    return failed (K::PROTOCOL, "Stream Manager returned an unusable serverAddress", status);
   LookupOutcome out;
-  out.http_status = status;
-  if (!host_is_valid (edge.address)) {
-    out.kind = Kind::BAD_RESPONSE;
-    out.reason = "Stream Manager returned an unusable serverAddress";
-    return out;
-  }
-  out.kind = Kind::OK;
   out.edge = std::move (edge);
-  return out;
-}
-
-LookupOutcome
-bad_response (guint status, const char *why)
-{
-  LookupOutcome out;
-  out.kind = Kind::BAD_RESPONSE;
-  out.http_status = status;
-  out.reason = why;
   return out;
 }
 
@@ -107,9 +94,9 @@ parse_sm1_lookup (guint status, const std::string &body)
   JsonNode *root = parse_json (parser, body);
   LookupOutcome out;
   if (status < 200 || status >= 300) {
-    out = failure_outcome (status, root);
+    out = failure_outcome (status, body, root);
   } else if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
-    out = bad_response (status, "Stream Manager answer is not a JSON object");
+    out = failed (K::PROTOCOL, "Stream Manager answer is not a JSON object", status);
   } else {
     JsonObject *obj = json_node_get_object (root);
     Edge edge;
@@ -119,7 +106,7 @@ parse_sm1_lookup (guint status, const std::string &body)
       edge.app.erase (0, 1);
     edge.region = string_member (obj, "region");
     if (edge.address.empty ())
-      out = bad_response (status, "Stream Manager answer has no serverAddress");
+      out = failed (K::PROTOCOL, "Stream Manager answer has no serverAddress", status);
     else
       out = edge_outcome (status, std::move (edge));
   }
@@ -134,9 +121,9 @@ parse_sm2_lookup (guint status, const std::string &body, const std::string &stre
   JsonNode *root = parse_json (parser, body);
   LookupOutcome out;
   if (status < 200 || status >= 300) {
-    out = failure_outcome (status, root);
+    out = failure_outcome (status, body, root);
   } else if (!root || !JSON_NODE_HOLDS_ARRAY (root)) {
-    out = bad_response (status, "Stream Manager 2.0 answer is not a JSON array");
+    out = failed (K::PROTOCOL, "Stream Manager 2.0 answer is not a JSON array", status);
   } else {
     /* best first: the first entry with an address, preferring nodes in service */
     JsonArray *arr = json_node_get_array (root);
@@ -157,9 +144,7 @@ parse_sm2_lookup (guint status, const std::string &body, const std::string &stre
       }
     }
     if (!chosen) {
-      out.kind = Kind::NOT_FOUND;
-      out.http_status = status;
-      out.reason = "Stream Manager has no edge serving the stream yet";
+      out = failed (K::NOT_FOUND, "Stream Manager has no edge serving the stream yet", status);
     } else {
       Edge edge;
       edge.address = string_member (chosen, "serverAddress");
@@ -190,7 +175,7 @@ lookup_edge (Worker &worker, const SubscriberConfig &cfg, GCancellable *cancella
   GST_INFO ("Stream Manager lookup: GET %s", redact_url (url).c_str ());
   SoupMessage *msg = soup_message_new ("GET", url.c_str ());
   if (!msg) {
-    done (bad_response (0, "invalid Stream Manager URL"));
+    done (failed (K::PROTOCOL, "invalid Stream Manager URL", 0));
     return;
   }
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept",
@@ -202,8 +187,7 @@ lookup_edge (Worker &worker, const SubscriberConfig &cfg, GCancellable *cancella
   worker.send (msg, cancellable, [done, sm2, stream = cfg.stream_name] (const HttpResult &r) {
     if (r.status == 0) {
       LookupOutcome out;
-      out.kind = r.tls_failed ? Kind::CERTIFICATE : Kind::UNREACHABLE;
-      out.reason = r.tls_failed ? r.error : "Stream Manager unreachable: " + r.error;
+      out.failure = http_failure (r, "the Stream Manager lookup", true, "");
       done (out);
       return;
     }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "red5pro-config.h"
+#include "red5pro-failure.h"
 #include "red5pro-worker.h"
 
 #include <gio/gio.h>
@@ -18,20 +19,11 @@ struct Edge {
   std::string region;    /* region (SM 1.x) or subGroup (SM 2.0), may be empty */
 };
 
+/* An edge, or why there is none (failure.kind NONE when edge is good). */
 struct LookupOutcome {
-  enum class Kind {
-    OK,
-    NOT_FOUND,        /* no edge serves the stream (yet): 4xx, or SM 2.0 empty array */
-    UNAUTHORIZED,     /* 401 / 403: the auth token is missing or refused */
-    UNREACHABLE,      /* no HTTP response: refused, timeout */
-    CERTIFICATE,      /* the Stream Manager's TLS certificate was refused */
-    SERVER_ERROR,     /* 5xx or another unexpected status */
-    BAD_RESPONSE,     /* a 2xx whose body we cannot use */
-  };
-  Kind kind = Kind::BAD_RESPONSE;
   Edge edge;
-  guint http_status = 0;
-  std::string reason;   /* human-readable, for events and errors */
+  Failure failure;
+  bool ok () const { return !failure.failed (); }
 };
 
 /* The lookup URL for cfg (SM 1.x or SM 2.0). */

@@ -36,6 +36,16 @@ event_new (const char *type)
 }
 
 void
+warn_media_unavailable (GstElement *element, const char *kind, const char *reason)
+{
+  const char *other = g_str_equal (kind, "video") ? "audio" : "video";
+  GST_ELEMENT_WARNING (element, STREAM, FAILED,
+      ("The server sends no %s (%s): a pipeline waiting on the '%s' pad of red5prosrc will "
+       "not get it; set %s-codecs=\"<>\" to receive %s only", kind, reason, kind, kind, other),
+      (nullptr));
+}
+
+void
 event_post (GstElement *src, GstStructure *event)
 {
   GST_INFO_OBJECT (src, "event %" GST_PTR_FORMAT, event);

@@ -63,6 +63,10 @@ GstStructure *event_new (const char *type);
 /* Posts the event (takes ownership) as an ELEMENT message from src. */
 void event_post (GstElement *src, GstStructure *event);
 
+/* A bus WARNING for a medium that will not come ("refused", "not-offered", "no-media"):
+ * a pipeline linked to that pad would wait for it. */
+void warn_media_unavailable (GstElement *element, const char *kind, const char *reason);
+
 /* Registers the "red5prosrc" debug category the protocol code logs to. Idempotent. */
 void debug_init ();
 

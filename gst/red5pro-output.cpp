@@ -15,6 +15,82 @@ medium_name (Medium m)
   return m == Medium::VIDEO ? "video" : "audio";
 }
 
+/* ---- what goes behind a pad ------------------------------------------------------------ */
+
+namespace {
+
+GstElement *
+make_chain_element (GstElementFactoryListType type, GstCaps *caps, GstRank min_rank)
+{
+  GList *all = gst_element_factory_list_get_elements (type, min_rank);
+  GList *matching = gst_element_factory_list_filter (all, caps, GST_PAD_SINK, FALSE);
+  matching = g_list_sort (matching, gst_plugin_feature_rank_compare_func);
+  /* Prefer a factory that takes every caps we may send it: one that only intersects
+   * (vp8alphadecodebin wants codec-alpha=true) would refuse the real caps later. */
+  GList *pick = nullptr;
+  for (GList *l = matching; l && !pick; l = l->next)
+    if (gst_element_factory_can_sink_all_caps (GST_ELEMENT_FACTORY (l->data), caps))
+      pick = l;
+  GstElement *el = pick ? gst_element_factory_create (GST_ELEMENT_FACTORY (pick->data), nullptr)
+                        : nullptr;
+  for (GList *l = matching; l && !el; l = l->next)
+    el = gst_element_factory_create (GST_ELEMENT_FACTORY (l->data), nullptr);
+  gst_plugin_feature_list_free (matching);
+  gst_plugin_feature_list_free (all);
+  return el;
+}
+
+/* The caps an element's always-src template produces. */
+GstCaps *
+src_template_caps (GstElement *el)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (el, "src");
+  return pad ? gst_pad_get_pad_template_caps (pad) : gst_caps_new_any ();
+}
+
+}  // namespace
+
+std::vector<GstElement *>
+make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why)
+{
+  const GstStructure *s = gst_caps_get_structure (rtp_caps, 0);
+  std::string what = std::string (gst_structure_get_string (s, "media") ?: "?") + " " +
+      (gst_structure_get_string (s, "encoding-name") ?: "?");
+  std::vector<GstElement *> chain;
+  GstElement *depay = make_chain_element (GST_ELEMENT_FACTORY_TYPE_DEPAYLOADER, rtp_caps,
+      GST_RANK_MARGINAL);
+  if (!depay) {
+    *why = "no RTP depayloader for " + what + " is installed";
+    return chain;
+  }
+  /* a new attempt starts mid-stream: ask for a key frame and drop until it comes */
+  for (const char *prop : { "request-keyframe", "wait-for-keyframe" })
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (depay), prop))
+      g_object_set (depay, prop, TRUE, NULL);
+  chain.push_back (depay);
+  g_autoptr (GstCaps) out = src_template_caps (depay);
+  if (GstElement *parse = make_chain_element (GST_ELEMENT_FACTORY_TYPE_PARSER, out,
+          GST_RANK_NONE)) {
+    chain.push_back (parse);
+    gst_caps_unref (out);
+    out = src_template_caps (parse);
+  }
+  if (decode) {
+    if (GstElement *dec = make_chain_element (GST_ELEMENT_FACTORY_TYPE_DECODER, out,
+            GST_RANK_MARGINAL)) {
+      chain.push_back (dec);
+    } else {
+      *why = "no decoder for " + what + " is installed (decode=true)";
+      for (auto *el : chain)
+        gst_object_unref (gst_object_ref_sink (el));
+      chain.clear ();
+    }
+  }
+  return chain;
+}
+
+/* ---- our pads ---------------------------------------------------------------------------- */
+
 OutputPads::OutputPads (GstElement *element, GstStaticPadTemplate *video,
     GstStaticPadTemplate *audio)
   : element_ (element), combiner_ (gst_flow_combiner_new ())

@@ -2,7 +2,8 @@
  * attempt. Owns what downstream sees of them: one stream per pad across rebuilds (our own
  * stream-start with a stream id per pad, the stream collection, caps and segment only when
  * they change, no flush or EOS from a dying attempt, a key frame first after a rebuild),
- * no-more-pads, flow combining between the pads, decoding times, and EOS. */
+ * no-more-pads, flow combining between the pads, decoding times, and EOS; and the chain of
+ * elements each attempt puts behind a pad. */
 #pragma once
 
 #include <gst/gst.h>
@@ -18,6 +19,11 @@ namespace red5pro {
 
 enum class Medium { VIDEO = 0, AUDIO = 1 };
 const char *medium_name (Medium m);
+
+/* The elements, not linked, that turn RTP of these caps into what our pads carry:
+ * depayloader, parser, and decoder with decode, picked from the registry. Empty, with *why
+ * naming what is missing, when the codec cannot go out. */
+std::vector<GstElement *> make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why);
 
 class OutputPads {
 public:

@@ -1,5 +1,5 @@
 /* red5pro-retry: failover, read top to bottom: start → attempt → (media | failure) →
- * one retry timer → attempt ... until stop or max-retries. */
+ * one retry deadline → attempt ... until stop, a final failure or max-retries. */
 #include "red5pro-retry.h"
 #include "red5pro-events.h"
 
@@ -8,8 +8,25 @@ GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
 
 namespace red5pro {
 
-/* How often the watchdog looks at media arrival. */
-static constexpr guint WATCHDOG_PERIOD_MS = 100;
+void
+WorkerScheduler::schedule (GstClockTime deadline, std::function<void ()> fn)
+{
+  cancel ();
+  GstClockTime t = now ();
+  /* in whole milliseconds, rounded up: never early */
+  guint64 ms = deadline > t ? (deadline - t + GST_MSECOND - 1) / GST_MSECOND : 0;
+  timer_ = worker_.add_timeout (guint (MIN (ms, G_MAXUINT)), [this, fn] () {
+    timer_ = 0;
+    fn ();
+  });
+}
+
+void
+WorkerScheduler::cancel ()
+{
+  worker_.remove_timeout (timer_);
+  timer_ = 0;
+}
 
 const char *
 RetryController::state_name (State state)
@@ -24,6 +41,27 @@ RetryController::state_name (State state)
   return "unknown";
 }
 
+guint
+RetryController::retry_delay (const RetryPolicy &policy, guint n, guint32 random)
+{
+  guint64 base = policy.retry_timeout_ms;
+  if (n == 0 || policy.backoff_max_ms <= base)
+    return guint (base);
+  /* doubling in 64 bits, capped before it can overflow */
+  guint64 delay = base << MIN (n, 32u);
+  delay = MIN (delay, guint64 (policy.backoff_max_ms));
+  /* "equal jitter": half of it for sure, the other half at random */
+  delay = delay / 2 + (delay / 2) * (random % 1001) / 1000;
+  return guint (MAX (delay, base));
+}
+
+void
+RetryController::enter (State state, const char *why)
+{
+  GST_INFO_OBJECT (log_object_, "%s -> %s (%s)", state_name (state_), state_name (state), why);
+  state_ = state;
+}
+
 void
 RetryController::start (const RetryPolicy &policy)
 {
@@ -35,21 +73,20 @@ RetryController::start (const RetryPolicy &policy)
 void
 RetryController::stop ()
 {
-  cancel_timers ();
+  scheduler_.cancel ();
   host_.stop_attempt ();
-  state_ = State::IDLE;
+  enter (State::IDLE, "stopped");
   host_.changed ();
 }
 
 void
 RetryController::begin_attempt ()
 {
-  retry_timer_ = 0;
-  state_ = State::CONNECTING;
-  attempt_started_ = g_get_monotonic_time ();
+  enter (State::CONNECTING, consecutive_ ? "retry" : "start");
+  attempt_started_ = scheduler_.now ();
   host_.start_attempt ();
-  if (!watchdog_timer_)
-    watchdog ();
+  if (state_ == State::CONNECTING)   /* the attempt may have failed right away */
+    arm ();
   host_.changed ();
 }
 
@@ -58,8 +95,10 @@ RetryController::media_started ()
 {
   if (state_ != State::CONNECTING)
     return;
-  state_ = State::SUBSCRIBED;
+  enter (State::SUBSCRIBED, "media flows");
+  subscribed_at_ = scheduler_.now ();
   consecutive_ = 0;
+  arm ();
   host_.changed ();
 }
 
@@ -67,23 +106,20 @@ void
 RetryController::attempt_failed (const Failure &failure)
 {
   if (state_ != State::CONNECTING && state_ != State::SUBSCRIBED)
-    return;   /* already retrying, stopped or given up: one timer at a time */
+    return;   /* already retrying, stopped or given up: one deadline at a time */
+  scheduler_.cancel ();
   last_failure_ = std::string (failure_kind_name (failure.kind)) + ": " + failure.reason;
   host_.stop_attempt ();
 
-  bool retry = policy_.retry_timeout_ms > 0 && failure.kind != Failure::Kind::INTERNAL &&
-      failure.kind != Failure::Kind::UNSUPPORTED &&
-      (failure.kind != Failure::Kind::UNAUTHORIZED || policy_.retry_on_auth_failure);
-  if (!retry) {
-    cancel_timers ();
-    state_ = State::GAVE_UP;
+  if (policy_.retry_timeout_ms == 0 ||
+      failure_is_final (failure.kind, policy_.retry_on_auth_failure)) {
+    enter (State::GAVE_UP, failure_kind_name (failure.kind));
     host_.changed ();
     host_.give_up (failure, false);
     return;
   }
   if (policy_.max_retries >= 0 && consecutive_ >= guint (policy_.max_retries)) {
-    cancel_timers ();
-    state_ = State::GAVE_UP;
+    enter (State::GAVE_UP, "max-retries");
     host_.post_event (event_new (event::RETRY_GAVE_UP, "attempts", G_TYPE_UINT,
         consecutive_ + 1, "reason", G_TYPE_STRING, failure_kind_name (failure.kind),
         "message", G_TYPE_STRING, failure.reason.c_str (), NULL));
@@ -97,58 +133,57 @@ RetryController::attempt_failed (const Failure &failure)
 void
 RetryController::schedule_retry (const Failure &failure)
 {
-  guint delay = policy_.retry_timeout_ms;
-  if (policy_.backoff_max_ms > delay) {
-    for (guint i = 0; i < consecutive_ && delay < policy_.backoff_max_ms; i++)
-      delay *= 2;
-    delay = MIN (delay, policy_.backoff_max_ms);
-  }
+  guint delay = retry_delay (policy_, consecutive_, g_random_int ());
   consecutive_++;
   retries_++;
-  state_ = State::RETRYING;
-  GST_INFO ("retry %u in %u ms after %s", retries_, delay, last_failure_.c_str ());
+  enter (State::RETRYING, failure_kind_name (failure.kind));
+  GST_INFO_OBJECT (log_object_, "retry %u in %u ms after %s", retries_, delay,
+      last_failure_.c_str ());
   host_.post_event (event_new (event::RETRY_SCHEDULED, "attempt", G_TYPE_UINT, retries_,
       "delay-ms", G_TYPE_UINT, delay, "reason", G_TYPE_STRING,
       failure_kind_name (failure.kind), "message", G_TYPE_STRING, failure.reason.c_str (),
       NULL));
-  worker_.remove_timeout (retry_timer_);
-  retry_timer_ = worker_.add_timeout (delay, [this] () { begin_attempt (); });
+  scheduler_.schedule (scheduler_.now () + delay * GST_MSECOND, [this] () { begin_attempt (); });
   host_.changed ();
 }
 
-/* No media within the connect timeout, or none for the inactivity timeout once
- * subscribed: the edge may be gone without closing anything. */
+/* Connecting: media by the connect timeout. Subscribed: media again within the inactivity
+ * timeout of the last (the edge may be gone without closing anything). */
 void
-RetryController::watchdog ()
+RetryController::arm ()
 {
-  watchdog_timer_ = worker_.add_timeout (WATCHDOG_PERIOD_MS, [this] () {
-    watchdog_timer_ = 0;
-    gint64 now = g_get_monotonic_time ();
-    gint64 last = host_.last_media_time ();
-    Failure f;
-    f.kind = Failure::Kind::CONNECTION_CLOSED;
-    if (state_ == State::CONNECTING && policy_.connect_timeout_ms > 0 &&
-        now - attempt_started_ > gint64 (policy_.connect_timeout_ms) * 1000) {
-      f.reason = "no media within " + std::to_string (policy_.connect_timeout_ms) + " ms";
-      attempt_failed (f);
-    } else if (state_ == State::SUBSCRIBED && policy_.inactivity_timeout_ms > 0 && last > 0 &&
-        now - last > gint64 (policy_.inactivity_timeout_ms) * 1000) {
-      f.kind = Failure::Kind::INACTIVE;
-      f.reason = "no media for " + std::to_string ((now - last) / 1000) + " ms";
-      attempt_failed (f);
-    }
-    if (state_ != State::IDLE && state_ != State::GAVE_UP && !watchdog_timer_)
-      watchdog ();
-  });
+  GstClockTime deadline = GST_CLOCK_TIME_NONE;
+  if (state_ == State::CONNECTING && policy_.connect_timeout_ms > 0) {
+    deadline = attempt_started_ + policy_.connect_timeout_ms * GST_MSECOND;
+  } else if (state_ == State::SUBSCRIBED && policy_.inactivity_timeout_ms > 0) {
+    GstClockTime last = host_.last_media_time ();
+    if (!GST_CLOCK_TIME_IS_VALID (last) || last < subscribed_at_)
+      last = subscribed_at_;
+    deadline = last + policy_.inactivity_timeout_ms * GST_MSECOND;
+  }
+  if (GST_CLOCK_TIME_IS_VALID (deadline))
+    scheduler_.schedule (deadline, [this] () { on_deadline (); });
+  else
+    scheduler_.cancel ();
 }
 
 void
-RetryController::cancel_timers ()
+RetryController::on_deadline ()
 {
-  worker_.remove_timeout (retry_timer_);
-  worker_.remove_timeout (watchdog_timer_);
-  retry_timer_ = 0;
-  watchdog_timer_ = 0;
+  GstClockTime now = scheduler_.now ();
+  if (state_ == State::CONNECTING) {
+    attempt_failed (Failure (Failure::Kind::CONNECTION_CLOSED,
+        "no media within " + std::to_string (policy_.connect_timeout_ms) + " ms"));
+  } else if (state_ == State::SUBSCRIBED) {
+    GstClockTime last = host_.last_media_time ();
+    if (!GST_CLOCK_TIME_IS_VALID (last) || last < subscribed_at_)
+      last = subscribed_at_;
+    if (now >= last + policy_.inactivity_timeout_ms * GST_MSECOND)
+      attempt_failed (Failure (Failure::Kind::INACTIVE,
+          "no media for " + std::to_string ((now - last) / GST_MSECOND) + " ms"));
+    else
+      arm ();   /* media came since: the deadline moves with it */
+  }
 }
 
 }  // namespace red5pro

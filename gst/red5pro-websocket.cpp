@@ -37,7 +37,14 @@ websocket_url (const SubscriberConfig &cfg, const std::string &edge, const std::
   return build_url (scheme, host, cfg.effective_port (), path, query);
 }
 
-WebSocketClient::WebSocketClient (Worker &worker, std::string url,
+namespace {
+struct PendingConnect {
+  WebSocketSignaling *self;
+  std::shared_ptr<bool> alive;
+};
+}  // namespace
+
+WebSocketSignaling::WebSocketSignaling (Worker &worker, std::string url,
     const SubscriberConfig &cfg, GCancellable *cancellable)
   : worker_ (worker), url_ (std::move (url)), stream_ (cfg.stream_name),
     request_id_ (cfg.subscription_id), auth_token_ (cfg.auth_token),
@@ -51,8 +58,9 @@ WebSocketClient::WebSocketClient (Worker &worker, std::string url,
   }
 }
 
-WebSocketClient::~WebSocketClient ()
+WebSocketSignaling::~WebSocketSignaling ()
 {
+  *alive_ = false;
   worker_.remove_timeout (switch_timer_);
   if (conn_) {
     g_signal_handlers_disconnect_by_data (conn_, this);
@@ -63,13 +71,26 @@ WebSocketClient::~WebSocketClient ()
   g_object_unref (cancellable_);
 }
 
-void
-WebSocketClient::connect (Handlers handlers)
+std::string
+WebSocketSignaling::where () const
 {
-  handlers_ = std::move (handlers);
+  return redact_url (url_);
+}
+
+void
+WebSocketSignaling::report_failure (Failure::Kind kind, const std::string &why)
+{
+  closing_ = true;
+  events_.failed (Failure (kind, why));
+}
+
+void
+WebSocketSignaling::start (const std::string &, Events events)
+{
+  events_ = std::move (events);
   SoupMessage *msg = soup_message_new ("GET", url_.c_str ());
   if (!msg) {
-    handlers_.failed (Failure::UNREACHABLE, "invalid WebSocket URL");
+    report_failure (Failure::Kind::UNREACHABLE, "invalid WebSocket URL");
     return;
   }
   GST_INFO ("WebSocket connect %s", redact_url (url_).c_str ());
@@ -77,186 +98,172 @@ WebSocketClient::connect (Handlers handlers)
   if (!auth_token_.empty ())
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
         ("Bearer " + auth_token_).c_str ());
-  /* the callback holds a reference until the handshake ends */
-  auto *self_ref = new std::shared_ptr<WebSocketClient> (shared_from_this ());
+  /* the handshake ends on the worker; this may be gone by then */
   soup_session_websocket_connect_async (worker_.http (), msg, nullptr, nullptr,
-      G_PRIORITY_DEFAULT, cancellable_, on_connected, self_ref);
+      G_PRIORITY_DEFAULT, cancellable_, on_connected, new PendingConnect { this, alive_ });
   g_object_unref (msg);
 }
 
 void
-WebSocketClient::on_connected (GObject *source, GAsyncResult *res, gpointer data)
+WebSocketSignaling::on_connected (GObject *source, GAsyncResult *res, gpointer data)
 {
-  auto *ref = static_cast<std::shared_ptr<WebSocketClient> *> (data);
-  auto self = *ref;
-  delete ref;
-  GError *err = nullptr;
+  std::unique_ptr<PendingConnect> pending (static_cast<PendingConnect *> (data));
+  g_autoptr (GError) err = nullptr;
   SoupWebsocketConnection *conn =
       soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &err);
+  if (!*pending->alive) {
+    g_clear_object (&conn);
+    return;
+  }
+  WebSocketSignaling *self = pending->self;
   if (!conn) {
-    bool cancelled = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-    bool tls = err && err->domain == G_TLS_ERROR;
-    std::string why = err ? err->message : "unknown error";
-    g_clear_error (&err);
-    if (!cancelled && !self->closing_) {
-      if (tls)
-        self->handlers_.failed (Failure::CERTIFICATE, "the TLS certificate of the server was "
-            "refused: " + why);
-      else
-        self->handlers_.failed (Failure::UNREACHABLE, "WebSocket connection failed: " + why);
-    }
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->closing_)
+      return;
+    if (err && err->domain == G_TLS_ERROR)
+      self->report_failure (Failure::Kind::CERTIFICATE,
+          std::string ("the TLS certificate of the server was refused: ") + err->message);
+    else
+      self->report_failure (Failure::Kind::UNREACHABLE,
+          std::string ("WebSocket connection failed: ") + (err ? err->message : "unknown error"));
     return;
   }
   self->conn_ = conn;
   soup_websocket_connection_set_max_incoming_payload_size (conn, MAX_FRAME);
   soup_websocket_connection_set_keepalive_interval (conn, 0);
-  g_signal_connect (conn, "message", G_CALLBACK (on_message), self.get ());
-  g_signal_connect (conn, "closed", G_CALLBACK (on_closed), self.get ());
+  g_signal_connect (conn, "message", G_CALLBACK (on_message), self);
+  g_signal_connect (conn, "closed", G_CALLBACK (on_closed), self);
   GST_INFO ("WebSocket open");
 }
 
 void
-WebSocketClient::on_message (SoupWebsocketConnection *, gint type, GBytes *message,
+WebSocketSignaling::on_message (SoupWebsocketConnection *, gint type, GBytes *message,
     gpointer data)
 {
-  auto *self = static_cast<WebSocketClient *> (data);
+  auto *self = static_cast<WebSocketSignaling *> (data);
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
     GST_DEBUG ("ignoring a binary WebSocket frame");
     return;
   }
   gsize size = 0;
   const char *p = static_cast<const char *> (g_bytes_get_data (message, &size));
-  std::string text (p ? p : "", size);
-  ServerMessage m = parse_server_message (text);
+  ServerMessage m = parse_server_message (std::string (p ? p : "", size));
   GST_LOG ("WebSocket message: kind %d, %zu bytes", int (m.kind), size);
   if (m.kind == ServerMessage::Kind::INVALID) {
     GST_WARNING ("ignoring a WebSocket message that is not a JSON object (%zu bytes)", size);
     return;
   }
-  /* handlers may drop the last reference to us */
-  auto keep = self->shared_from_this ();
-  self->handle (std::move (m));
+  if (!self->closing_)
+    self->handle (std::move (m));
+}
+
+JsonBuilder *
+WebSocketSignaling::request (const char *key)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, key);
+  json_builder_add_string_value (b, stream_.c_str ());
+  json_builder_set_member_name (b, "requestId");
+  json_builder_add_string_value (b, request_id_.c_str ());
+  return b;
 }
 
 void
-WebSocketClient::handle (ServerMessage m)
+WebSocketSignaling::handle (ServerMessage m)
 {
   using K = ServerMessage::Kind;
+  auto alive = alive_;
   if (m.kind == K::STATUS && m.is_status (status::CONNECT_SUCCESS)) {
-    handlers_.connected ();
+    events_.connected (0);
+    if (!*alive)
+      return;
     JsonBuilder *b = json_builder_new ();
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "isAvailable");
     json_builder_add_string_value (b, stream_.c_str ());
-    json_builder_end_object (b);
     send (b);
   } else if ((m.kind == K::STATUS || m.kind == K::ERROR) &&
       (m.is_status (status::CONNECT_REJECTED) || m.is_status (status::CONNECT_FAILED))) {
-    closing_ = true;
-    handlers_.failed (m.is_status (status::CONNECT_REJECTED) ? Failure::REJECTED
-                                                             : Failure::CLOSED,
+    report_failure (m.is_status (status::CONNECT_REJECTED) ? Failure::Kind::UNAUTHORIZED
+                                                 : Failure::Kind::CONNECTION_CLOSED,
         m.code + (m.message.empty () ? "" : ": " + m.message));
   } else if (m.kind == K::AVAILABLE) {
     if (!m.available) {
-      closing_ = true;
-      handlers_.failed (Failure::UNAVAILABLE, "the server says the stream is not available");
+      report_failure (Failure::Kind::NOT_FOUND, "the server says the stream is not available");
       return;
     }
-    JsonBuilder *b = json_builder_new ();
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "requestOffer");
-    json_builder_add_string_value (b, stream_.c_str ());
-    json_builder_set_member_name (b, "requestId");
-    json_builder_add_string_value (b, request_id_.c_str ());
+    JsonBuilder *b = request ("requestOffer");
     json_builder_set_member_name (b, "transport");
     json_builder_add_string_value (b, "udp");
     json_builder_set_member_name (b, "datachannel");
     json_builder_add_boolean_value (b, datachannel_);
     json_builder_set_member_name (b, "doNotSwitch");
     json_builder_add_boolean_value (b, !switch_channel_);
-    json_builder_end_object (b);
     send (b);
   } else if (m.kind == K::OFFER) {
-    handlers_.offer (m.sdp);
+    events_.description (SdpKind::OFFER, m.sdp);
   } else if (m.kind == K::CANDIDATE) {
     IceCandidate c;
     c.mline = m.mline;
     c.mid = m.mid;
     c.candidate = m.candidate;
-    handlers_.candidate (c);
+    events_.candidate (c);
   } else if (m.kind == K::STATUS && (m.is_status (status::TRICKLE_COMPLETED) ||
                  m.is_status (status::TRICKLE_COMPLETED_OLD))) {
     if (!subscribed_) {
       subscribed_ = true;
-      JsonBuilder *b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "subscribe");
-      json_builder_add_string_value (b, stream_.c_str ());
-      json_builder_set_member_name (b, "requestId");
-      json_builder_add_string_value (b, request_id_.c_str ());
-      json_builder_end_object (b);
-      send (b);
+      send (request ("subscribe"));
     }
   } else {
     bool dc_ready = m.kind == K::STATUS && m.is_status (status::DATA_CHANNEL_AVAILABLE);
-    handlers_.message (m);
-    if (dc_ready && switch_channel_ && !switch_timer_) {
-      std::weak_ptr<WebSocketClient> weak = shared_from_this ();
-      switch_timer_ = worker_.add_timeout (SWITCH_DELAY_MS, [weak] () {
-        auto self = weak.lock ();
-        if (!self || !self->conn_)
+    events_.message (m);
+    if (*alive && dc_ready && switch_channel_ && !switch_timer_) {
+      switch_timer_ = worker_.add_timeout (SWITCH_DELAY_MS, [this, alive] () {
+        if (!*alive || !conn_)
           return;
-        self->switch_timer_ = 0;
+        switch_timer_ = 0;
         GST_INFO ("switching signaling to the data channel");
         JsonBuilder *b = json_builder_new ();
         json_builder_begin_object (b);
         json_builder_set_member_name (b, "switchChannel");
         json_builder_add_string_value (b, "red5pro");
-        json_builder_end_object (b);
-        self->send (b);
-        self->close ();
+        send (b);
+        closing_ = true;
+        if (soup_websocket_connection_get_state (conn_) == SOUP_WEBSOCKET_STATE_OPEN)
+          soup_websocket_connection_close (conn_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
       });
     }
   }
 }
 
 void
-WebSocketClient::on_closed (SoupWebsocketConnection *conn, gpointer data)
+WebSocketSignaling::on_closed (SoupWebsocketConnection *conn, gpointer data)
 {
-  auto *self = static_cast<WebSocketClient *> (data);
+  auto *self = static_cast<WebSocketSignaling *> (data);
   if (self->closing_)
     return;
-  auto keep = self->shared_from_this ();
-  self->closing_ = true;
-  char *why = g_strdup_printf ("the WebSocket closed (code %u)",
-      soup_websocket_connection_get_close_code (conn));
-  self->handlers_.failed (Failure::CLOSED, why);
-  g_free (why);
+  self->report_failure (Failure::Kind::CONNECTION_CLOSED, "the WebSocket closed (code " +
+      std::to_string (soup_websocket_connection_get_close_code (conn)) + ")");
 }
 
+/* Ends the object the builder holds and sends it. */
 void
-WebSocketClient::send (JsonBuilder *builder)
+WebSocketSignaling::send (JsonBuilder *builder)
 {
-  JsonNode *root = json_builder_get_root (builder);
-  char *text = json_to_string (root, FALSE);
+  json_builder_end_object (builder);
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = json_to_string (root, FALSE);
+  g_object_unref (builder);
   if (conn_ && soup_websocket_connection_get_state (conn_) == SOUP_WEBSOCKET_STATE_OPEN) {
     GST_LOG ("WebSocket send %s", text);
     soup_websocket_connection_send_text (conn_, text);
   }
-  g_free (text);
-  json_node_unref (root);
-  g_object_unref (builder);
 }
 
 void
-WebSocketClient::send_answer (const std::string &sdp)
+WebSocketSignaling::send_answer (const std::string &sdp)
 {
-  JsonBuilder *b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "handleAnswer");
-  json_builder_add_string_value (b, stream_.c_str ());
-  json_builder_set_member_name (b, "requestId");
-  json_builder_add_string_value (b, request_id_.c_str ());
+  JsonBuilder *b = request ("handleAnswer");
   json_builder_set_member_name (b, "data");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "sdp");
@@ -267,19 +274,14 @@ WebSocketClient::send_answer (const std::string &sdp)
   json_builder_add_string_value (b, sdp.c_str ());
   json_builder_end_object (b);
   json_builder_end_object (b);
-  json_builder_end_object (b);
   send (b);
+  events_.answer_delivered ();
 }
 
 void
-WebSocketClient::send_candidate (const IceCandidate &c)
+WebSocketSignaling::send_candidate (const IceCandidate &c)
 {
-  JsonBuilder *b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "handleCandidate");
-  json_builder_add_string_value (b, stream_.c_str ());
-  json_builder_set_member_name (b, "requestId");
-  json_builder_add_string_value (b, request_id_.c_str ());
+  JsonBuilder *b = request ("handleCandidate");
   json_builder_set_member_name (b, "data");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "candidate");
@@ -299,13 +301,19 @@ WebSocketClient::send_candidate (const IceCandidate &c)
   }
   json_builder_end_object (b);
   json_builder_end_object (b);
-  json_builder_end_object (b);
   send (b);
 }
 
 void
-WebSocketClient::close ()
+WebSocketSignaling::end_of_candidates (const std::string &, const std::string &)
 {
+  send_candidate (IceCandidate ());
+}
+
+void
+WebSocketSignaling::stop ()
+{
+  *alive_ = false;
   closing_ = true;
   worker_.remove_timeout (switch_timer_);
   switch_timer_ = 0;

@@ -1,12 +1,12 @@
-/* red5pro-websocket: Red5 Pro's WebSocket signaling client (protocol notes, section 3):
- * the URL (direct, SM 1.x proxy, SM 2.0 proxy), availability check, requestOffer,
- * handleAnswer / handleCandidate, subscribe after TrickleCompleted, and the switch to the
- * data channel. WebRTC itself stays in the session. */
+/* red5pro-websocket: Red5 Pro's WebSocket signaling (protocol notes, section 3): the URL
+ * (direct, SM 1.x proxy, SM 2.0 proxy) and the Signaling implementation: availability
+ * check, requestOffer, handleAnswer / handleCandidate, subscribe after TrickleCompleted, and
+ * the switch to the data channel. No WebRTC here. */
 #pragma once
 
 #include "red5pro-config.h"
 #include "red5pro-messages.h"
-#include "red5pro-whep.h"
+#include "red5pro-signaling.h"
 #include "red5pro-worker.h"
 
 #include <json-glib/json-glib.h>
@@ -22,36 +22,32 @@ namespace red5pro {
 std::string websocket_url (const SubscriberConfig &cfg, const std::string &edge,
     const std::string &app);
 
-class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
+/* Signaling over Red5 Pro's WebSocket protocol: Connect.Success, isAvailable, requestOffer
+ * (the server offers), handleAnswer, handleCandidate both ways, subscribe on
+ * TrickleCompleted, and the switch to the data channel once it is available. */
+class WebSocketSignaling : public Signaling {
 public:
-  enum class Failure { UNREACHABLE, CERTIFICATE, REJECTED, UNAVAILABLE, CLOSED };
-
-  struct Handlers {
-    std::function<void ()> connected;                          /* Connect.Success */
-    std::function<void (const std::string &sdp)> offer;        /* the server's offer */
-    std::function<void (const IceCandidate &c)> candidate;     /* empty = end */
-    std::function<void (const ServerMessage &m)> message;      /* everything else */
-    std::function<void (Failure f, const std::string &why)> failed;
-  };
-
-  WebSocketClient (Worker &worker, std::string url, const SubscriberConfig &cfg,
+  WebSocketSignaling (Worker &worker, std::string url, const SubscriberConfig &cfg,
       GCancellable *cancellable);
-  ~WebSocketClient ();
+  ~WebSocketSignaling () override;
 
-  void connect (Handlers handlers);
-  void send_answer (const std::string &sdp);
-  void send_candidate (const IceCandidate &c);
-  /* Closes the socket; no failure is reported for it. */
-  void close ();
-
-  const std::string &url () const { return url_; }
+  bool client_offers () const override { return false; }
+  void start (const std::string &offer, Events events) override;
+  void send_answer (const std::string &sdp) override;
+  void send_candidate (const IceCandidate &c) override;
+  void end_of_candidates (const std::string &ufrag, const std::string &pwd) override;
+  void stop () override;
+  std::string where () const override;
 
 private:
   static void on_connected (GObject *source, GAsyncResult *res, gpointer data);
   static void on_message (SoupWebsocketConnection *, gint type, GBytes *message, gpointer data);
   static void on_closed (SoupWebsocketConnection *, gpointer data);
   void handle (ServerMessage m);
+  void report_failure (Failure::Kind kind, const std::string &why);
+  /* a JSON object message, { key: stream, "requestId": id, ...more } */
   void send (JsonBuilder *builder);
+  JsonBuilder *request (const char *key);
 
   Worker &worker_;
   std::string url_;
@@ -62,7 +58,8 @@ private:
   bool switch_channel_;
   GCancellable *cancellable_;
   SoupWebsocketConnection *conn_ = nullptr;
-  Handlers handlers_;
+  Events events_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool> (true);   /* false once stopped */
   bool closing_ = false;      /* we close it, or switched to the data channel */
   bool subscribed_ = false;
   guint switch_timer_ = 0;

@@ -143,82 +143,48 @@ WhepClient::request (const char *method, const std::string &url, const char *con
 {
   SoupMessage *msg = soup_message_new (method, url.c_str ());
   if (!msg) {
-    WhepOutcome out;
-    out.kind = WhepOutcome::Kind::BAD_RESPONSE;
-    out.reason = std::string ("invalid WHEP URL for ") + method;
-    done (out);
+    HttpResult r;
+    r.error = std::string ("invalid WHEP URL for ") + method;
+    done (r);
     return;
   }
   if (!auth_token_.empty ())
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
         ("Bearer " + auth_token_).c_str ());
   if (content_type) {
-    GBytes *bytes = g_bytes_new (body.data (), body.size ());
+    g_autoptr (GBytes) bytes = g_bytes_new (body.data (), body.size ());
     soup_message_set_request_body_from_bytes (msg, content_type, bytes);
-    g_bytes_unref (bytes);
   }
   GST_DEBUG ("WHEP %s %s (%zu bytes)", method, redact_url (url).c_str (), body.size ());
-  std::string m (method);
-  worker_.send (msg, cancellable ? cancellable_ : nullptr,
-      [done, m] (const HttpResult &r) {
-        WhepOutcome out;
-        out.http_status = r.status;
-        out.body = r.body;
-        out.location = r.location;
-        using K = WhepOutcome::Kind;
-        if (r.status == 0) {
-          out.kind = r.tls_failed ? K::CERTIFICATE : K::UNREACHABLE;
-          out.reason = r.tls_failed ? r.error : "WHEP " + m + " failed: " + r.error;
-        } else if (r.status >= 200 && r.status < 300) {
-          out.kind = K::OK;
-        } else {
-          if (r.status == 404 || r.status == 409)
-            out.kind = K::NOT_FOUND;
-          else if (r.status == 401 || r.status == 403)
-            out.kind = K::UNAUTHORIZED;
-          else
-            out.kind = K::REFUSED;
-          std::string text = r.body.substr (0, 200);
-          out.reason = "WHEP " + m + " answered HTTP " + std::to_string (r.status) +
-              (text.empty () ? "" : ": " + text);
-        }
-        done (out);
-      });
+  worker_.send (msg, cancellable ? cancellable_ : nullptr, std::move (done));
 }
 
 void
 WhepClient::post_offer (const std::string &sdp, Done done)
 {
   auto self = shared_from_this ();
-  request ("POST", endpoint_, "application/sdp", sdp, true,
-      [self, done] (const WhepOutcome &r) {
-        if (r.kind == WhepOutcome::Kind::OK) {
-          /* The session resource: Location resolved against the endpoint, or, when the
-           * server sends none, the endpoint with /endpoint/ replaced by /resource/. */
-          if (!r.location.empty ()) {
-            self->resource_ = resolve_url (self->endpoint_, r.location);
-          } else {
-            self->resource_ = self->endpoint_;
-            auto pos = self->resource_.find ("/endpoint/");
-            if (pos != std::string::npos)
-              self->resource_.replace (pos, strlen ("/endpoint/"), "/resource/");
-          }
-          GST_INFO ("WHEP resource: %s", redact_url (self->resource_).c_str ());
-        }
-        done (r);
-      });
+  request ("POST", endpoint_, "application/sdp", sdp, true, [self, done] (const HttpResult &r) {
+    if (r.status >= 200 && r.status < 300) {
+      /* The session resource: Location resolved against the endpoint, or, when the server
+       * sends none, the endpoint with /endpoint/ replaced by /resource/. */
+      if (!r.location.empty ()) {
+        self->resource_ = resolve_url (self->endpoint_, r.location);
+      } else {
+        self->resource_ = self->endpoint_;
+        auto pos = self->resource_.find ("/endpoint/");
+        if (pos != std::string::npos)
+          self->resource_.replace (pos, strlen ("/endpoint/"), "/resource/");
+      }
+      GST_INFO ("WHEP resource: %s", redact_url (self->resource_).c_str ());
+    }
+    done (r);
+  });
 }
 
 void
-WhepClient::patch_answer (const std::string &sdp, Done done)
+WhepClient::patch (const char *content_type, const std::string &body, Done done)
 {
-  request ("PATCH", resource_, "application/sdp", sdp, true, std::move (done));
-}
-
-void
-WhepClient::patch_candidates (const std::string &frag, Done done)
-{
-  request ("PATCH", resource_, "application/trickle-ice-sdpfrag", frag, true, std::move (done));
+  request ("PATCH", resource_, content_type, body, true, std::move (done));
 }
 
 void
@@ -227,10 +193,135 @@ WhepClient::remove ()
   if (resource_.empty ())
     return;
   GST_INFO ("WHEP DELETE %s", redact_url (resource_).c_str ());
-  request ("DELETE", resource_, nullptr, {}, false, [] (const WhepOutcome &r) {
-    GST_DEBUG ("WHEP DELETE done: %u %s", r.http_status, r.reason.c_str ());
+  request ("DELETE", resource_, nullptr, {}, false, [] (const HttpResult &r) {
+    GST_DEBUG ("WHEP DELETE done: %u %s", r.status, r.error.c_str ());
   });
   resource_.clear ();
+}
+
+/* ---- Signaling ---------------------------------------------------------------------- */
+
+WhepSignaling::WhepSignaling (Worker &worker, std::string endpoint, std::string auth_token,
+    GCancellable *cancellable)
+  : client_ (std::make_shared<WhepClient> (worker, std::move (endpoint), std::move (auth_token),
+        cancellable))
+{
+}
+
+WhepSignaling::~WhepSignaling ()
+{
+  *alive_ = false;
+}
+
+std::string
+WhepSignaling::where () const
+{
+  return redact_url (client_->endpoint ());
+}
+
+void
+WhepSignaling::start (const std::string &offer, Events events)
+{
+  events_ = std::move (events);
+  auto alive = alive_;
+  client_->post_offer (offer, [this, alive] (const HttpResult &r) {
+    if (!*alive)
+      return;
+    Failure f = http_failure (r, "WHEP POST", false, "");
+    if (f.failed ()) {
+      events_.failed (f);
+      return;
+    }
+    events_.connected (r.status);
+    if (!*alive)
+      return;
+    SdpKind kind = classify_sdp (r.body);
+    if (kind == SdpKind::INVALID) {
+      events_.failed (Failure (Failure::Kind::PROTOCOL,
+          "the WHEP response carries no usable SDP", r.status));
+      return;
+    }
+    /* an answer: the server has all it needs; an offer waits for our answer */
+    negotiated_ = kind == SdpKind::ANSWER;
+    events_.description (kind, r.body);
+    if (*alive)
+      maybe_send_candidates ();
+  });
+}
+
+void
+WhepSignaling::send_answer (const std::string &sdp)
+{
+  auto alive = alive_;
+  client_->patch ("application/sdp", sdp, [this, alive] (const HttpResult &r) {
+    if (!*alive)
+      return;
+    Failure f = http_failure (r, "WHEP PATCH of our answer", false, "");
+    if (f.failed ()) {
+      f.reason = "the edge refused our answer: " + f.reason;
+      events_.failed (f);
+      return;
+    }
+    negotiated_ = true;
+    events_.answer_delivered ();
+    if (*alive)
+      maybe_send_candidates ();
+  });
+}
+
+void
+WhepSignaling::send_candidate (const IceCandidate &c)
+{
+  candidates_.push_back (c);
+}
+
+void
+WhepSignaling::end_of_candidates (const std::string &ufrag, const std::string &pwd)
+{
+  gathered_ = true;
+  ufrag_ = ufrag;
+  pwd_ = pwd;
+  maybe_send_candidates ();
+}
+
+/* Once the server has the negotiation and gathering is over: one trickle PATCH with all our
+ * candidates. A server that does not trickle may refuse it: not fatal. */
+void
+WhepSignaling::maybe_send_candidates ()
+{
+  if (!gathered_ || !negotiated_ || candidates_sent_ || client_->resource ().empty () ||
+      candidates_.empty ())
+    return;
+  candidates_sent_ = true;
+  std::vector<IceCandidate> cands = candidates_;
+  IceCandidate end = cands.front ();
+  end.candidate.clear ();
+  cands.push_back (end);
+  auto alive = alive_;
+  client_->patch ("application/trickle-ice-sdpfrag", build_sdpfrag (ufrag_, pwd_, cands),
+      [this, alive] (const HttpResult &r) {
+    if (!*alive)
+      return;
+    if (http_failure (r, "WHEP PATCH of our candidates", false, "").failed ()) {
+      GST_WARNING ("trickle PATCH refused (HTTP %u %s); relying on candidates in the SDP and "
+          "peer-reflexive ones", r.status, r.error.c_str ());
+      return;
+    }
+    /* the response may carry the server's candidates */
+    for (const auto &c : parse_sdpfrag (r.body)) {
+      events_.candidate (c);
+      if (!*alive)
+        return;
+    }
+    events_.candidate (IceCandidate ());
+  });
+}
+
+void
+WhepSignaling::stop ()
+{
+  *alive_ = false;
+  client_->remove ();
 }
 
 }  // namespace red5pro

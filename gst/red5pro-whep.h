@@ -1,9 +1,11 @@
-/* red5pro-whep: the WHEP HTTP exchange (protocol notes, section 5): POST the offer,
- * read back the server's offer (Red5 Pro) or answer (RFC 9725), PATCH the answer and the
- * trickled candidates to the session resource, DELETE it on teardown. No WebRTC here. */
+/* red5pro-whep: WHEP signaling (protocol notes, section 5): the HTTP exchange (POST the
+ * offer, read back the server's offer (Red5 Pro) or answer (RFC 9725), PATCH the answer and
+ * the trickled candidates to the session resource, DELETE it on teardown) and the Signaling
+ * implementation on top of it. No WebRTC here. */
 #pragma once
 
 #include "red5pro-config.h"
+#include "red5pro-signaling.h"
 #include "red5pro-worker.h"
 
 #include <gio/gio.h>
@@ -15,16 +17,6 @@
 
 namespace red5pro {
 
-/* What an SDP body is, told by its a=setup attribute: actpass = an offer. */
-enum class SdpKind { OFFER, ANSWER, INVALID };
-SdpKind classify_sdp (const std::string &sdp);
-
-struct IceCandidate {
-  guint mline = 0;
-  std::string mid;
-  std::string candidate;   /* "candidate:..." as webrtcbin gives it; empty = end */
-};
-
 /* An application/trickle-ice-sdpfrag body (RFC 8840) for the candidates, built with gstsdp. */
 std::string build_sdpfrag (const std::string &ufrag, const std::string &pwd,
     const std::vector<IceCandidate> &candidates);
@@ -35,39 +27,20 @@ std::vector<IceCandidate> parse_sdpfrag (const std::string &frag);
 std::string whep_endpoint_url (const SubscriberConfig &cfg, const std::string &edge_host,
     const std::string &app);
 
-struct WhepOutcome {
-  enum class Kind {
-    OK,
-    NOT_FOUND,      /* 404 / 409: stream unknown or not available (yet) */
-    UNAUTHORIZED,   /* 401 / 403 */
-    REFUSED,        /* other HTTP errors */
-    UNREACHABLE,    /* no response */
-    CERTIFICATE,    /* the server's TLS certificate was refused */
-    BAD_RESPONSE,   /* 2xx but no usable SDP */
-  };
-  Kind kind = Kind::BAD_RESPONSE;
-  guint http_status = 0;
-  std::string body;
-  std::string location;   /* Location header of the response, as sent */
-  std::string reason;
-};
-
+/* The WHEP HTTP exchange: POST the offer (or nothing), PATCH the answer and the trickled
+ * candidates to the session resource, DELETE it. Answers come as HttpResults; the resource
+ * URL is known once a POST succeeded (Location, or derived from the endpoint). */
 class WhepClient : public std::enable_shared_from_this<WhepClient> {
 public:
-  using Done = std::function<void (const WhepOutcome &)>;
+  using Done = std::function<void (const HttpResult &)>;
 
   WhepClient (Worker &worker, std::string endpoint, std::string auth_token,
       GCancellable *cancellable);
   ~WhepClient ();
 
-  /* POST our offer (may be empty); on OK, body is the server's SDP and the resource
-   * URL is known (Location, or derived from the endpoint). */
   void post_offer (const std::string &sdp, Done done);
-  /* PATCH application/sdp with our answer (Red5 Pro flavour). */
-  void patch_answer (const std::string &sdp, Done done);
-  /* PATCH application/trickle-ice-sdpfrag; body of the outcome may hold server candidates. */
-  void patch_candidates (const std::string &frag, Done done);
-  /* DELETE the resource, if any; not cancelled with the session. */
+  void patch (const char *content_type, const std::string &body, Done done);
+  /* DELETE the resource, if any; not cancelled with the attempt. */
   void remove ();
 
   const std::string &endpoint () const { return endpoint_; }
@@ -82,6 +55,36 @@ private:
   std::string resource_;
   std::string auth_token_;
   GCancellable *cancellable_;
+};
+
+/* Signaling over WHEP (protocol notes, section 5): our offer POSTed; the response is the
+ * server's offer (Red5 Pro; our answer is PATCHed back) or its answer (RFC 9725); our
+ * candidates in one trickle PATCH once gathered, the server's from its response. */
+class WhepSignaling : public Signaling {
+public:
+  WhepSignaling (Worker &worker, std::string endpoint, std::string auth_token,
+      GCancellable *cancellable);
+  ~WhepSignaling () override;
+
+  bool client_offers () const override { return true; }
+  void start (const std::string &offer, Events events) override;
+  void send_answer (const std::string &sdp) override;
+  void send_candidate (const IceCandidate &c) override;
+  void end_of_candidates (const std::string &ufrag, const std::string &pwd) override;
+  void stop () override;
+  std::string where () const override;
+
+private:
+  void maybe_send_candidates ();
+
+  std::shared_ptr<WhepClient> client_;
+  Events events_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool> (true);   /* false once stopped */
+  bool negotiated_ = false;          /* the server has our answer, or answered us */
+  bool gathered_ = false;
+  bool candidates_sent_ = false;
+  std::string ufrag_, pwd_;
+  std::vector<IceCandidate> candidates_;
 };
 
 }  // namespace red5pro

@@ -17,13 +17,13 @@
   } G_STMT_END
 
 using namespace red5pro;
-using K = LookupOutcome::Kind;
+using K = Failure::Kind;
 
 GST_START_TEST (test_sm1_answer_gives_edge_and_app_without_slash)
 {
   auto o = parse_sm1_lookup (200,
       R"({"name":"stream1","scope":"/live","serverAddress":"10.0.0.5","region":"us-east"})");
-  fail_unless (o.kind == K::OK);
+  fail_unless (o.ok ());
   fail_unless_equals_string (o.edge.address.c_str (), "10.0.0.5");
   fail_unless_equals_string (o.edge.app.c_str (), "live");
   fail_unless_equals_string (o.edge.region.c_str (), "us-east");
@@ -33,9 +33,9 @@ GST_END_TEST;
 GST_START_TEST (test_sm1_404_is_not_found_with_the_sm_message)
 {
   auto o = parse_sm1_lookup (404, R"({"errorMessage":"Did not find stream","timestamp":1})");
-  fail_unless (o.kind == K::NOT_FOUND);
-  fail_unless_equals_int (o.http_status, 404);
-  fail_unless_equals_string (o.reason.c_str (), "Did not find stream");
+  fail_unless (o.failure.kind == K::NOT_FOUND);
+  fail_unless_equals_int (o.failure.http_status, 404);
+  fail_unless_equals_string (o.failure.reason.c_str (), "Did not find stream");
 }
 GST_END_TEST;
 
@@ -44,11 +44,11 @@ GST_START_TEST (test_sm1_garbage_is_a_bad_response_not_a_crash)
   for (const char *body : { "", "{", "[]", "null", "{\"serverAddress\":42}",
            "{\"serverAddress\":\"\"}", "\xff\xfe\x00garbage" }) {
     auto o = parse_sm1_lookup (200, body);
-    fail_unless (o.kind == K::BAD_RESPONSE, "body %s", body);
+    fail_unless (o.failure.kind == K::PROTOCOL, "body %s", body);
   }
   /* an error page that is not JSON is still a plain failure */
   auto o = parse_sm1_lookup (503, "<html>down</html>");
-  fail_unless (o.kind == K::SERVER_ERROR);
+  fail_unless (o.failure.kind == K::SERVER_ERROR);
 }
 GST_END_TEST;
 
@@ -58,7 +58,7 @@ GST_START_TEST (test_sm1_server_address_with_path_or_userinfo_is_rejected)
            "10.0.0.5:5080", "" }) {
     std::string body = std::string (R"({"scope":"live","serverAddress":")") + addr + "\"}";
     auto o = parse_sm1_lookup (200, body);
-    fail_unless (o.kind == K::BAD_RESPONSE, "address %s accepted", addr);
+    fail_unless (o.failure.kind == K::PROTOCOL, "address %s accepted", addr);
   }
 }
 GST_END_TEST;
@@ -68,7 +68,7 @@ GST_START_TEST (test_sm2_array_picks_first_in_service_node)
   auto o = parse_sm2_lookup (200, R"([
       {"streamGuid":"live/stream1","serverAddress":"10.0.0.9","nodeRole":"edge","nodeState":"DRAINING"},
       {"streamGuid":"live/stream1","serverAddress":"10.0.0.5","nodeRole":"edge","nodeState":"INSERVICE","subGroup":"us-east"}])");
-  fail_unless (o.kind == K::OK);
+  fail_unless (o.ok ());
   fail_unless_equals_string (o.edge.address.c_str (), "10.0.0.5");
   fail_unless_equals_string (o.edge.app.c_str (), "live");
   fail_unless_equals_string (o.edge.region.c_str (), "us-east");
@@ -81,10 +81,10 @@ GST_START_TEST (test_sm2_empty_array_means_not_there_yet)
   auto odd = parse_sm2_lookup (200,
       R"([{"streamGuid":"live/sub/a/b","serverAddress":"10.0.0.9"}])", "a/b");
   fail_unless_equals_string (odd.edge.app.c_str (), "live/sub");
-  fail_unless (parse_sm2_lookup (200, "[]").kind == K::NOT_FOUND);
-  fail_unless (parse_sm2_lookup (404, R"({"errorMessage":"x"})").kind == K::NOT_FOUND);
-  fail_unless (parse_sm2_lookup (500, "").kind == K::SERVER_ERROR);
-  fail_unless (parse_sm2_lookup (200, "{}").kind == K::BAD_RESPONSE);
+  fail_unless (parse_sm2_lookup (200, "[]").failure.kind == K::NOT_FOUND);
+  fail_unless (parse_sm2_lookup (404, R"({"errorMessage":"x"})").failure.kind == K::NOT_FOUND);
+  fail_unless (parse_sm2_lookup (500, "").failure.kind == K::SERVER_ERROR);
+  fail_unless (parse_sm2_lookup (200, "{}").failure.kind == K::PROTOCOL);
 }
 GST_END_TEST;
 

@@ -1,0 +1,692 @@
+/* red5pro-peer: webrtcbin for one attempt, its callbacks handed over to the worker. */
+#include "red5pro-peer.h"
+#include "red5pro-codecs.h"
+#include "red5pro-events.h"
+#include "red5pro-output.h"
+
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/nice/nice.h>
+#include <nice/agent.h>
+
+GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
+#define GST_CAT_DEFAULT red5prosrc_debug
+
+namespace red5pro {
+
+namespace {
+
+using WeakPeer = std::weak_ptr<Peer>;
+
+void
+free_weak (gpointer data, GClosure * = nullptr)
+{
+  delete static_cast<WeakPeer *> (data);
+}
+
+std::shared_ptr<Peer>
+from_data (gpointer data)
+{
+  return static_cast<WeakPeer *> (data)->lock ();
+}
+
+/* The error a webrtcbin promise reply carries, if any. */
+std::string
+promise_error (GstPromise *promise)
+{
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
+    return "no reply";
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  if (reply && gst_structure_has_field (reply, "error")) {
+    g_autoptr (GError) err = nullptr;
+    gst_structure_get (reply, "error", G_TYPE_ERROR, &err, NULL);
+    return err ? err->message : "unknown error";
+  }
+  return {};
+}
+
+std::string
+channel_label (GstWebRTCDataChannel *ch)
+{
+  g_autofree char *label = nullptr;
+  g_object_get (ch, "label", &label, NULL);
+  return label ? label : "";
+}
+
+/* The kind of the m-line of a description that announces this SSRC (a=ssrc), or null. */
+const char *
+kind_of_ssrc (const GstSDPMessage *sdp, guint ssrc)
+{
+  std::string prefix = std::to_string (ssrc) + " ";
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    for (guint a = 0; a < gst_sdp_media_attributes_len (m); a++) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (m, a);
+      if (g_strcmp0 (attr->key, "ssrc") == 0 && attr->value &&
+          g_str_has_prefix (attr->value, prefix.c_str ()))
+        return gst_sdp_media_get_media (m);
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Peer::Peer (GstElement *element, Worker &worker, const SubscriberConfig &cfg, guint attempt)
+  : element_ (element), worker_ (worker), cfg_ (cfg), attempt_ (attempt)
+{
+}
+
+Peer::~Peer () = default;
+
+gpointer
+Peer::weak_data ()
+{
+  return new WeakPeer (shared_from_this ());
+}
+
+template <typename F>
+void
+Peer::on_worker (F fn)
+{
+  WeakPeer weak = shared_from_this ();
+  worker_.post ([weak, fn] () {
+    auto self = weak.lock ();
+    if (self && !self->stopped_)
+      fn (*self);
+  });
+}
+
+/* A promise whose reply is handled on the worker, if the peer still runs. A promise freed
+ * unanswered (webrtcbin stopped mid-negotiation) is no reply. */
+GstPromise *
+Peer::promise (std::function<void (Peer &, GstPromise *)> fn)
+{
+  struct Data {
+    WeakPeer peer;
+    std::function<void (Peer &, GstPromise *)> fn;
+  };
+  auto *data = new Data { shared_from_this (), std::move (fn) };
+  return gst_promise_new_with_change_func ([] (GstPromise *promise, gpointer d) {
+    auto *data = static_cast<Data *> (d);
+    auto self = data->peer.lock ();
+    if (!self)
+      return;
+    gst_promise_ref (promise);
+    auto fn = data->fn;
+    WeakPeer weak = data->peer;
+    if (!self->worker_.post ([weak, fn, promise] () {
+          auto self = weak.lock ();
+          if (self && !self->stopped_)
+            fn (*self, promise);
+          gst_promise_unref (promise);
+        }))
+      gst_promise_unref (promise);
+  }, data, [] (gpointer d) { delete static_cast<Data *> (d); });
+}
+
+/* ---- setup -------------------------------------------------------------------------- */
+
+bool
+Peer::start (Events events, std::string *why)
+{
+  events_ = std::move (events);
+  g_autofree char *name = g_strdup_printf ("attempt-%u", attempt_);
+  bin_.reset (GST_BIN (gst_object_ref_sink (gst_bin_new (name))));
+  webrtc_ = gst_element_factory_make ("webrtcbin", nullptr);
+  if (!webrtc_) {
+    *why = "the webrtcbin element is missing (gst-plugins-bad)";
+    return false;
+  }
+  /* max-compat: offers like a browser's, every m-line on port 9 in one BUNDLE group.
+   * max-bundle would mark all but the first bundle-only with port 0, which several WHEP
+   * servers read as "rejected" and answer inactive (the audio never comes). Both bundle
+   * the media on one transport once the answer accepts the group. */
+  g_object_set (webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_COMPAT,
+      "latency", cfg_.latency_ms, NULL);
+  if (!cfg_.stun_server.empty ())
+    g_object_set (webrtc_, "stun-server", cfg_.stun_server.c_str (), NULL);
+  if (!cfg_.turn_server.empty ())
+    g_object_set (webrtc_, "turn-server", cfg_.turn_server.c_str (), NULL);
+  gst_bin_add (bin_.get (), webrtc_);
+
+  if (GstObjectPtr<GstElement> rtpbin { gst_bin_get_by_name (GST_BIN (webrtc_), "rtpbin") }) {
+    /* Timestamps from the sender's RTP clock, from the first packet on: they only go
+     * forward. The default (slave) derives them from arrival times, and a stalled sender
+     * or a busy machine makes it repeat one time for runs of frames, which encoders and
+     * muxers refuse ("Buffer has no PTS" from mp4mux after x264enc). */
+    gst_util_set_object_arg (G_OBJECT (rtpbin.get ()), "buffer-mode", "synced");
+    /* the jitter buffers' input is the network's heartbeat */
+    g_signal_connect_data (rtpbin.get (), "new-jitterbuffer",
+        G_CALLBACK (on_new_jitterbuffer_cb), weak_data (), free_weak, GConnectFlags (0));
+  }
+
+  if (!cfg_.ice_addresses.empty ()) {
+    /* Host candidates only on these addresses (libnice gathers on all interfaces
+     * otherwise). The agent is libnice's, behind GstWebRTCNice. */
+    g_autoptr (GstWebRTCICE) ice = nullptr;
+    g_object_get (webrtc_, "ice-agent", &ice, NULL);
+    NiceAgent *raw = nullptr;
+    if (ice && GST_IS_WEBRTC_NICE (ice))
+      g_object_get (ice, "agent", &raw, NULL);
+    GObjectPtr<NiceAgent> agent (raw);
+    for (const auto &addr : cfg_.ice_addresses) {
+      NiceAddress na;
+      nice_address_init (&na);
+      if (agent && nice_address_set_from_string (&na, addr.c_str ()))
+        nice_agent_add_local_address (agent.get (), &na);
+      else
+        GST_WARNING_OBJECT (element_, "ignoring ICE address '%s'", addr.c_str ());
+    }
+  }
+
+  /* One transceiver per kind. A kind we do not want (no codec) is inactive, so that a
+   * server's offer of it is answered inactive instead of getting a receiver of its own. */
+  for (bool video : { true, false }) {
+    const auto &codecs = video ? cfg_.video_codecs : cfg_.audio_codecs;
+    g_autoptr (GstCaps) caps = codec_caps (codecs, video);
+    g_autoptr (GstWebRTCRTPTransceiver) trans = nullptr;
+    g_signal_emit_by_name (webrtc_, "add-transceiver", codecs.empty ()
+        ? GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE
+        : GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
+    /* lost video packets are asked for again (NACK), as a browser does */
+    if (trans && video)
+      g_object_set (trans, "do-nack", TRUE, NULL);
+  }
+
+  auto connect = [this] (const char *signal, GCallback cb) {
+    g_signal_connect_data (webrtc_, signal, cb, weak_data (), free_weak, GConnectFlags (0));
+  };
+  connect ("on-ice-candidate", G_CALLBACK (on_ice_candidate_cb));
+  connect ("notify::ice-gathering-state", G_CALLBACK (on_gathering_state_cb));
+  connect ("notify::connection-state", G_CALLBACK (on_connection_state_cb));
+  connect ("pad-added", G_CALLBACK (on_pad_added_cb));
+  connect ("on-data-channel", G_CALLBACK (on_data_channel_cb));
+
+  gst_bin_add (GST_BIN (element_), GST_ELEMENT (bin_.get ()));
+  if (!gst_element_sync_state_with_parent (GST_ELEMENT (bin_.get ()))) {
+    *why = "could not start webrtcbin";
+    return false;
+  }
+  events_.post (event_new (event::PEER_CONNECTION_AVAILABLE));
+  return true;
+}
+
+void
+Peer::open_channel ()
+{
+  if (opened_channel_ || !cfg_.data_channel)
+    return;
+  opened_channel_ = true;
+  GstWebRTCDataChannel *channel = nullptr;
+  g_signal_emit_by_name (webrtc_, "create-data-channel", "red5pro", NULL, &channel);
+  if (channel)
+    watch_channel (channel, false);
+  else
+    GST_WARNING_OBJECT (element_, "could not create the red5pro data channel");
+}
+
+/* ---- offers, answers, candidates ------------------------------------------------------ */
+
+static void
+described (Peer &, GstPromise *p, const char *field, const Peer::Described &done)
+{
+  std::string err = promise_error (p);
+  GstWebRTCSessionDescription *desc = nullptr;
+  const GstStructure *reply = gst_promise_get_reply (p);
+  if (err.empty () && reply)
+    gst_structure_get (reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL);
+  done (DescriptionPtr (desc), desc ? "" : (err.empty () ? "no description" : err));
+}
+
+void
+Peer::create_offer (Described done)
+{
+  GstPromise *p = promise ([done] (Peer &self, GstPromise *p) {
+    described (self, p, "offer", done);
+  });
+  g_signal_emit_by_name (webrtc_, "create-offer", NULL, p);
+  gst_promise_unref (p);
+}
+
+void
+Peer::create_answer (Described done)
+{
+  GstPromise *p = promise ([done] (Peer &self, GstPromise *p) {
+    described (self, p, "answer", done);
+  });
+  g_signal_emit_by_name (webrtc_, "create-answer", NULL, p);
+  gst_promise_unref (p);
+}
+
+void
+Peer::set_remote (const GstWebRTCSessionDescription *desc, Done done)
+{
+  GstPromise *p = promise ([done] (Peer &, GstPromise *p) { done (promise_error (p)); });
+  g_signal_emit_by_name (webrtc_, "set-remote-description", desc, p);
+  gst_promise_unref (p);
+}
+
+void
+Peer::set_local (const GstWebRTCSessionDescription *desc)
+{
+  g_signal_emit_by_name (webrtc_, "set-local-description", desc, NULL);
+}
+
+void
+Peer::add_candidate (guint mline, const std::string &candidate)
+{
+  g_signal_emit_by_name (webrtc_, "add-ice-candidate", mline, candidate.c_str ());
+}
+
+DescriptionPtr
+Peer::remote_description ()
+{
+  GstWebRTCSessionDescription *desc = nullptr;
+  if (webrtc_)
+    g_object_get (webrtc_, "remote-description", &desc, NULL);
+  return DescriptionPtr (desc);
+}
+
+guint
+Peer::mline_of (const std::string &mid)
+{
+  DescriptionPtr remote = remote_description ();
+  for (guint i = 0; remote && i < gst_sdp_message_medias_len (remote->sdp); i++) {
+    const char *m = gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (remote->sdp, i),
+        "mid");
+    if (m && mid == m)
+      return i;
+  }
+  return 0;   /* bundled: the first m-line */
+}
+
+std::string
+Peer::mid_of (guint mline)
+{
+  GstWebRTCSessionDescription *local = nullptr;
+  g_object_get (webrtc_, "local-description", &local, NULL);
+  DescriptionPtr owned (local);
+  const GstSDPMedia *m = local && mline < gst_sdp_message_medias_len (local->sdp) ?
+      gst_sdp_message_get_media (local->sdp, mline) : nullptr;
+  const char *mid = m ? gst_sdp_media_get_attribute_val (m, "mid") : nullptr;
+  return mid ? mid : std::to_string (mline);
+}
+
+void
+Peer::credentials (std::string *ufrag, std::string *pwd)
+{
+  GstWebRTCSessionDescription *local = nullptr;
+  g_object_get (webrtc_, "local-description", &local, NULL);
+  DescriptionPtr owned (local);
+  for (guint i = 0; local && i < gst_sdp_message_medias_len (local->sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (local->sdp, i);
+    const char *u = gst_sdp_media_get_attribute_val (m, "ice-ufrag");
+    const char *p = gst_sdp_media_get_attribute_val (m, "ice-pwd");
+    if (u && p) {
+      *ufrag = u;
+      *pwd = p;
+      return;
+    }
+  }
+}
+
+/* ---- media pads (streaming threads) ---------------------------------------------------- */
+
+void
+Peer::on_pad_added (GstPad *pad)
+{
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  std::unique_lock<std::mutex> guard (pads_lock_);
+  if (stopped_)
+    return;
+
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  if (!caps)
+    caps = gst_pad_query_caps (pad, nullptr);
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  const char *media = s ? gst_structure_get_string (s, "media") : nullptr;
+  const char *encoding = s ? gst_structure_get_string (s, "encoding-name") : nullptr;
+  bool video = g_strcmp0 (media, "video") == 0;
+  bool audio = g_strcmp0 (media, "audio") == 0;
+  const char *kind = video ? "video" : audio ? "audio" : "other";
+  GST_INFO_OBJECT (element_, "webrtcbin pad %s: %" GST_PTR_FORMAT, GST_PAD_NAME (pad), caps);
+  events_.post (event_new (event::PEER_CONNECTION_ON_TRACK, "kind", G_TYPE_STRING, kind,
+      "encoding-name", G_TYPE_STRING, encoding ? encoding : "", NULL));
+
+  bool wanted = (video && !have_video_ && !cfg_.video_codecs.empty ()) ||
+      (audio && !have_audio_ && !cfg_.audio_codecs.empty ());
+  std::vector<GstElement *> chain;
+  if (wanted) {
+    std::string unsupported;
+    chain = make_output_chain (caps, cfg_.decode, &unsupported);
+    if (chain.empty ()) {
+      /* another edge would send the same codec: the end, with its name */
+      on_worker ([unsupported] (Peer &self) {
+        self.events_.failed (Failure (Failure::Kind::UNSUPPORTED, unsupported));
+      });
+    }
+  }
+  if (chain.empty ()) {
+    /* a stream we do not expose: swallow it so that webrtcbin is not not-linked */
+    GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
+    g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+    chain.push_back (sink);
+    wanted = false;
+  }
+  for (auto *el : chain)
+    gst_bin_add (bin_.get (), el);
+  GstObjectPtr<GstPad> sinkpad { gst_element_get_static_pad (chain.front (), "sink") };
+  gst_pad_link (pad, sinkpad.get ());
+  for (size_t i = 1; i < chain.size (); i++)
+    gst_element_link (chain[i - 1], chain[i]);
+  for (auto it = chain.rbegin (); it != chain.rend (); ++it)
+    gst_element_sync_state_with_parent (*it);
+  if (!wanted)
+    return;
+
+  GstObjectPtr<GstPad> tail { gst_element_get_static_pad (chain.back (), "src") };
+  GstPad *ghost = gst_ghost_pad_new (kind, tail.get ());
+  /* media flows when buffers leave the chain, not when RTP arrives: a stream we could
+   * not turn into buffers must not count as a subscription */
+  gst_pad_add_probe (ghost, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
+          GST_PAD_PROBE_TYPE_BUFFER_LIST), on_output_cb, weak_data (),
+      [] (gpointer d) { free_weak (d); });
+  gst_pad_set_active (ghost, TRUE);
+  gst_element_add_pad (GST_ELEMENT (bin_.get ()), ghost);
+  (video ? have_video_ : have_audio_) = true;
+  guard.unlock ();
+  /* no lock of ours while the element puts it behind its pad (pad-added runs the
+   * application's code) */
+  events_.media_pad (ghost);
+  events_.post (event_new (event::ADD_STREAM, "kind", G_TYPE_STRING, kind, NULL));
+}
+
+GstPadProbeReturn
+Peer::on_rtp_cb (GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  auto self = from_data (data);
+  if (!self)
+    return GST_PAD_PROBE_OK;
+  guint64 size = 0, n = 1;
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    n = gst_buffer_list_length (list);
+    size = gst_buffer_list_calculate_size (list);
+  } else {
+    size = gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  }
+  self->packets_ += n;
+  self->bytes_ += size;
+  self->last_media_ = g_get_monotonic_time ();
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn
+Peer::on_output_cb (GstPad *, GstPadProbeInfo *, gpointer data)
+{
+  auto self = from_data (data);
+  if (self && !self->media_out_.exchange (true))
+    self->events_.media_out ();
+  return GST_PAD_PROBE_REMOVE;
+}
+
+void
+Peer::on_new_jitterbuffer_cb (GstElement *, GstElement *jitterbuffer, guint, guint ssrc,
+    gpointer data)
+{
+  auto self = from_data (data);
+  if (!self)
+    return;
+  /* webrtcbin 1.22 gives every jitter buffer of a bundle the NACK setting of the last
+   * m-line it looks at (the audio's, off); the video's is ours to put back */
+  DescriptionPtr remote = self->remote_description ();
+  if (remote && g_strcmp0 (kind_of_ssrc (remote->sdp, ssrc), "video") == 0)
+    g_object_set (jitterbuffer, "do-retransmission", TRUE, NULL);
+  GstObjectPtr<GstPad> sink { gst_element_get_static_pad (jitterbuffer, "sink") };
+  if (sink)
+    gst_pad_add_probe (sink.get (), GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
+            GST_PAD_PROBE_TYPE_BUFFER_LIST), on_rtp_cb, self->weak_data (),
+        [] (gpointer d) { free_weak (d); });
+}
+
+/* ---- data channels ------------------------------------------------------------------- */
+
+void
+Peer::watch_channel (GstWebRTCDataChannel *channel, bool remote)
+{
+  channels_.emplace_back (channel);   /* takes the caller's reference */
+  auto connect = [&] (const char *signal, GCallback cb) {
+    g_signal_connect_data (channel, signal, cb, weak_data (), free_weak, GConnectFlags (0));
+  };
+  connect ("on-open", G_CALLBACK (on_dc_open_cb));
+  connect ("on-close", G_CALLBACK (on_dc_close_cb));
+  connect ("on-error", G_CALLBACK (on_dc_error_cb));
+  connect ("on-message-string", G_CALLBACK (on_dc_message_cb));
+  if (remote)
+    events_.post (event_new (event::DATA_CHANNEL_AVAILABLE, "label", G_TYPE_STRING,
+        channel_label (channel).c_str (), NULL));
+}
+
+void
+Peer::on_data_channel_cb (GstElement *, GstWebRTCDataChannel *ch, gpointer data)
+{
+  if (auto self = from_data (data)) {
+    /* the reference goes to the peer, or is dropped with the closure if it stopped */
+    std::shared_ptr<GstWebRTCDataChannel> ref (
+        GST_WEBRTC_DATA_CHANNEL (g_object_ref (ch)), g_object_unref);
+    self->on_worker ([ref] (Peer &p) {
+      p.watch_channel (GST_WEBRTC_DATA_CHANNEL (g_object_ref (ref.get ())), true);
+    });
+  }
+}
+
+void
+Peer::on_dc_open_cb (GstWebRTCDataChannel *ch, gpointer data)
+{
+  if (auto self = from_data (data))
+    self->events_.post (event_new (event::DATA_CHANNEL_OPEN, "label", G_TYPE_STRING,
+        channel_label (ch).c_str (), NULL));
+}
+
+void
+Peer::on_dc_close_cb (GstWebRTCDataChannel *ch, gpointer data)
+{
+  auto self = from_data (data);
+  if (!self || self->stopped_)
+    return;
+  std::string label = channel_label (ch);
+  self->events_.post (event_new (event::DATA_CHANNEL_CLOSE, "label", G_TYPE_STRING,
+      label.c_str (), NULL));
+  self->on_worker ([label] (Peer &p) { p.events_.channel_closed (label); });
+}
+
+void
+Peer::on_dc_error_cb (GstWebRTCDataChannel *ch, GError *err, gpointer data)
+{
+  if (auto self = from_data (data))
+    self->events_.post (event_new (event::DATA_CHANNEL_ERROR, "label", G_TYPE_STRING,
+        channel_label (ch).c_str (), "message", G_TYPE_STRING, err ? err->message : "",
+        NULL));
+}
+
+void
+Peer::on_dc_message_cb (GstWebRTCDataChannel *ch, gchar *str, gpointer data)
+{
+  auto self = from_data (data);
+  if (!self || !str)
+    return;
+  /* a GstStructure takes UTF-8 only; a server may send anything */
+  g_autofree char *valid = g_utf8_make_valid (str, -1);
+  std::string text (valid), label = channel_label (ch);
+  self->events_.post (event_new (event::DATA_CHANNEL_MESSAGE, "label", G_TYPE_STRING,
+      label.c_str (), "message", G_TYPE_STRING,
+      text.size () > 4096 ? "(too large)" : text.c_str (), NULL));
+  self->on_worker ([label, text] (Peer &p) { p.events_.channel_message (label, text); });
+}
+
+/* ---- other webrtcbin callbacks --------------------------------------------------------- */
+
+void
+Peer::on_ice_candidate_cb (GstElement *, guint mline, gchar *cand, gpointer data)
+{
+  if (auto self = from_data (data)) {
+    std::string c (cand ? cand : "");
+    self->on_worker ([mline, c] (Peer &p) { p.events_.candidate (mline, c); });
+  }
+}
+
+void
+Peer::on_gathering_state_cb (GObject *obj, GParamSpec *, gpointer data)
+{
+  GstWebRTCICEGatheringState state;
+  g_object_get (obj, "ice-gathering-state", &state, NULL);
+  if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    return;
+  if (auto self = from_data (data))
+    self->on_worker ([] (Peer &p) { p.events_.gathered (); });
+}
+
+void
+Peer::on_connection_state_cb (GObject *obj, GParamSpec *, gpointer data)
+{
+  GstWebRTCPeerConnectionState state;
+  g_object_get (obj, "connection-state", &state, NULL);
+  if (auto self = from_data (data))
+    self->on_worker ([state] (Peer &p) { p.events_.state (state); });
+}
+
+void
+Peer::on_pad_added_cb (GstElement *, GstPad *pad, gpointer data)
+{
+  if (auto self = from_data (data))
+    self->on_pad_added (pad);
+}
+
+/* ---- network quality ------------------------------------------------------------------ */
+
+GstStructure *
+NetworkQuality::to_structure () const
+{
+  return gst_structure_new ("network",
+      "packets-received", G_TYPE_UINT64, packets_received,
+      "packets-lost", G_TYPE_INT64, packets_lost,
+      "fraction-lost", G_TYPE_DOUBLE, fraction_lost,
+      "jitter-ms", G_TYPE_DOUBLE, jitter_ms,
+      "bitrate", G_TYPE_UINT64, bitrate,
+      "nack-count", G_TYPE_UINT, nack_count,
+      "pli-count", G_TYPE_UINT, pli_count,
+      "fir-count", G_TYPE_UINT, fir_count, NULL);
+}
+
+void
+Peer::refresh_quality ()
+{
+  if (!webrtc_ || stopped_)
+    return;
+  GstPromise *p = promise ([] (Peer &self, GstPromise *p) {
+    if (gst_promise_wait (p) == GST_PROMISE_RESULT_REPLIED && gst_promise_get_reply (p))
+      self.take_stats (gst_promise_get_reply (p));
+  });
+  g_signal_emit_by_name (webrtc_, "get-stats", NULL, p);
+  gst_promise_unref (p);
+}
+
+/* The inbound-rtp entries of a get-stats reply, with rates over the time since the last. */
+void
+Peer::take_stats (const GstStructure *stats)
+{
+  gint64 now = g_get_monotonic_time ();
+  for (gint i = 0; i < gst_structure_n_fields (stats); i++) {
+    const GValue *v = gst_structure_get_value (stats, gst_structure_nth_field_name (stats, i));
+    if (!GST_VALUE_HOLDS_STRUCTURE (v))
+      continue;
+    const GstStructure *in = gst_value_get_structure (v);
+    GstWebRTCStatsType type;
+    if (!gst_structure_get (in, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL) ||
+        type != GST_WEBRTC_STATS_INBOUND_RTP)
+      continue;
+    /* webrtcbin 1.22 labels every stream of a bundle with the "kind" of the pad it was
+     * asked through; the RTP clock rate tells: video is 90 kHz, audio its sample rate */
+    const GValue *src = gst_structure_get_value (in, "gst-rtpsource-stats");
+    gint clock_rate = 0;
+    if (!src || !GST_VALUE_HOLDS_STRUCTURE (src) ||
+        !gst_structure_get_int (gst_value_get_structure (src), "clock-rate", &clock_rate) ||
+        clock_rate <= 0)
+      continue;
+    NetworkQuality q;
+    q.valid = true;
+    q.sampled = now;
+    double jitter = 0;
+    gst_structure_get_uint64 (in, "packets-received", &q.packets_received);
+    /* the RTP source's own count (RFC 3550: expected - received); the inbound one comes
+     * from a jitter buffer webrtcbin 1.22 may have mixed up in a bundle */
+    gint lost = 0;
+    if (gst_structure_get_int (gst_value_get_structure (src), "packets-lost", &lost))
+      q.packets_lost = MAX (0, lost);
+    gst_structure_get_uint64 (in, "bytes-received", &q.bytes_received);
+    if (gst_structure_get_double (in, "jitter", &jitter))
+      q.jitter_ms = jitter * 1000;
+    gst_structure_get_uint (in, "nack-count", &q.nack_count);
+    gst_structure_get_uint (in, "pli-count", &q.pli_count);
+    gst_structure_get_uint (in, "fir-count", &q.fir_count);
+    std::lock_guard<std::mutex> guard (quality_lock_);
+    NetworkQuality &last = quality_[clock_rate == 90000 ? 0 : 1];
+    if (last.valid && now > last.sampled) {
+      guint64 got = q.packets_received - MIN (q.packets_received, last.packets_received);
+      gint64 lost_now = MAX (0, q.packets_lost - last.packets_lost);
+      q.fraction_lost = got + lost_now ? double (lost_now) / double (got + lost_now) : 0;
+      q.bitrate = (q.bytes_received - MIN (q.bytes_received, last.bytes_received)) * 8 *
+          G_USEC_PER_SEC / guint64 (now - last.sampled);
+    }
+    last = q;
+  }
+}
+
+NetworkQuality
+Peer::quality (bool video)
+{
+  std::lock_guard<std::mutex> guard (quality_lock_);
+  return quality_[video ? 0 : 1];
+}
+
+/* ---- teardown -------------------------------------------------------------------------- */
+
+bool
+Peer::owns (GstObject *object) const
+{
+  return bin_ && object && gst_object_has_as_ancestor (object, GST_OBJECT (bin_.get ()));
+}
+
+void
+Peer::stop ()
+{
+  if (stopped_.exchange (true))
+    return;
+  for (auto &ch : channels_) {
+    for (gpointer fn : { (gpointer) on_dc_open_cb, (gpointer) on_dc_close_cb,
+             (gpointer) on_dc_error_cb, (gpointer) on_dc_message_cb })
+      g_signal_handlers_disconnect_matched (ch.get (), G_SIGNAL_MATCH_FUNC, 0, 0, nullptr, fn,
+          nullptr);
+  }
+  if (bin_) {
+    {
+      /* wait for a pad-added that is building a chain; later ones see stopped_ */
+      std::lock_guard<std::mutex> guard (pads_lock_);
+    }
+    /* Out of the element first, then down to NULL: the teardown's messages then have no
+     * bus to go to, and nothing of the old attempt reaches the application. */
+    gst_element_set_locked_state (GST_ELEMENT (bin_.get ()), TRUE);
+    if (GST_OBJECT_PARENT (bin_.get ()) == GST_OBJECT (element_))
+      gst_bin_remove (GST_BIN (element_), GST_ELEMENT (bin_.get ()));
+    gst_element_set_state (GST_ELEMENT (bin_.get ()), GST_STATE_NULL);
+  }
+  /* Everything goes now, here on the worker: a webrtcbin callback still running on one of
+   * its threads may hold the last reference to this Peer, and must not be the one that
+   * finalizes webrtcbin from webrtcbin's own thread. */
+  channels_.clear ();
+  webrtc_ = nullptr;
+  bin_.reset ();
+}
+
+}  // namespace red5pro

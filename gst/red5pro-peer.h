@@ -1,0 +1,145 @@
+/* red5pro-peer: one attempt's webrtcbin, in a bin of its own inside the element: its
+ * configuration (bundle, latency, RTP-clock timestamps, ICE addresses, the transceivers for
+ * the codecs asked for), offers and answers, candidates, the data channels, the media pads
+ * (each behind its output chain), and the network's heartbeat and quality. Created, used and
+ * stopped on the worker; webrtcbin's callbacks are handed over to it, but for media pads. */
+#pragma once
+
+#include "red5pro-config.h"
+#include "red5pro-failure.h"
+#include "red5pro-ptr.h"
+#include "red5pro-worker.h"
+
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace red5pro {
+
+/* Network quality of one medium, from webrtcbin's statistics (inbound-rtp). */
+struct NetworkQuality {
+  bool valid = false;
+  guint64 packets_received = 0;
+  gint64 packets_lost = 0;
+  double jitter_ms = 0;          /* interarrival jitter */
+  guint64 bytes_received = 0;
+  guint nack_count = 0;          /* NACKs, PLIs and FIRs we sent */
+  guint pli_count = 0;
+  guint fir_count = 0;
+  double fraction_lost = 0;      /* over the last refresh interval */
+  guint64 bitrate = 0;           /* bits/s over the last refresh interval */
+  gint64 sampled = 0;            /* monotonic us */
+  /* the fields as a structure named "network" */
+  GstStructure *to_structure () const;
+};
+
+class Peer : public std::enable_shared_from_this<Peer> {
+public:
+  using Done = std::function<void (const std::string &error)>;   /* empty = fine */
+  using Described = std::function<void (DescriptionPtr desc, const std::string &error)>;
+
+  struct Events {
+    /* worker thread */
+    std::function<void (guint mline, const std::string &candidate)> candidate;
+    std::function<void ()> gathered;
+    std::function<void (GstWebRTCPeerConnectionState state)> state;
+    std::function<void (const std::string &label)> channel_closed;
+    std::function<void (const std::string &label, const std::string &text)> channel_message;
+    std::function<void (const Failure &f)> failed;
+    std::function<void (GstStructure *event)> post;    /* a WebRTC.* bus event, taken */
+    /* streaming threads */
+    std::function<void (GstPad *pad)> media_pad;       /* "video"/"audio" of our bin */
+    std::function<void ()> media_out;                  /* the first buffer left a chain */
+  };
+
+  Peer (GstElement *element, Worker &worker, const SubscriberConfig &cfg, guint attempt);
+  ~Peer ();
+
+  /* Makes webrtcbin in a bin of its own inside the element, playing. False: a plugin is
+   * missing (reason in *why). */
+  bool start (Events events, std::string *why);
+  /* Teardown, on the worker: the bin leaves the element and goes to NULL; webrtcbin, the
+   * channels and the bin are released right here. Idempotent. */
+  void stop ();
+
+  void create_offer (Described done);
+  void create_answer (Described done);
+  void set_remote (const GstWebRTCSessionDescription *desc, Done done);
+  void set_local (const GstWebRTCSessionDescription *desc);
+  void add_candidate (guint mline, const std::string &candidate);
+  /* the mline of the media section with this mid in the remote description (0 if none) */
+  guint mline_of (const std::string &mid);
+  /* our media section's mid for an mline, and the ICE credentials of our description */
+  std::string mid_of (guint mline);
+  void credentials (std::string *ufrag, std::string *pwd);
+  DescriptionPtr remote_description ();
+  /* Opens the "red5pro" data channel (the client opens it, protocol notes section 4). */
+  void open_channel ();
+
+  /* True when object is inside this peer's bin. Any thread. */
+  bool owns (GstObject *object) const;
+
+  /* Monotonic time (us) of the last RTP packet received from the network (before the
+   * jitter buffers, so a downstream that blocks or a paused pipeline is not silence),
+   * 0 before the first. Any thread. */
+  gint64 last_media_time () const { return last_media_.load (); }
+  guint64 packets () const { return packets_.load (); }
+  guint64 bytes () const { return bytes_.load (); }
+  /* Worker: asks webrtcbin for fresh statistics; quality() has them shortly after. */
+  void refresh_quality ();
+  NetworkQuality quality (bool video);
+
+private:
+  void watch_channel (GstWebRTCDataChannel *channel, bool remote);
+  void take_stats (const GstStructure *stats);
+  void on_pad_added (GstPad *pad);
+  GstPromise *promise (std::function<void (Peer &, GstPromise *)> fn);
+  template <typename F> void on_worker (F fn);
+  gpointer weak_data ();
+
+  static void on_ice_candidate_cb (GstElement *, guint mline, gchar *cand, gpointer data);
+  static void on_gathering_state_cb (GObject *obj, GParamSpec *, gpointer data);
+  static void on_connection_state_cb (GObject *obj, GParamSpec *, gpointer data);
+  static void on_pad_added_cb (GstElement *, GstPad *pad, gpointer data);
+  static void on_data_channel_cb (GstElement *, GstWebRTCDataChannel *ch, gpointer data);
+  static void on_new_jitterbuffer_cb (GstElement *, GstElement *jitterbuffer, guint session,
+      guint ssrc, gpointer data);
+  static GstPadProbeReturn on_rtp_cb (GstPad *, GstPadProbeInfo *info, gpointer data);
+  static GstPadProbeReturn on_output_cb (GstPad *, GstPadProbeInfo *info, gpointer data);
+  static void on_dc_open_cb (GstWebRTCDataChannel *ch, gpointer data);
+  static void on_dc_close_cb (GstWebRTCDataChannel *ch, gpointer data);
+  static void on_dc_error_cb (GstWebRTCDataChannel *ch, GError *err, gpointer data);
+  static void on_dc_message_cb (GstWebRTCDataChannel *ch, gchar *str, gpointer data);
+
+  GstElement *element_;            /* red5prosrc, not owned: it outlives its attempts */
+  Worker &worker_;
+  const SubscriberConfig cfg_;
+  const guint attempt_;
+  Events events_;
+
+  GstObjectPtr<GstBin> bin_;       /* child of element_ while running */
+  GstElement *webrtc_ = nullptr;   /* owned by bin_ */
+  std::vector<GObjectPtr<GstWebRTCDataChannel>> channels_;   /* worker thread */
+  bool opened_channel_ = false;
+  std::atomic<bool> stopped_ { false };
+
+  std::mutex pads_lock_;           /* streaming thread vs. stop */
+  bool have_video_ = false;
+  bool have_audio_ = false;
+  std::atomic<bool> media_out_ { false };
+
+  std::atomic<gint64> last_media_ { 0 };
+  std::atomic<guint64> packets_ { 0 };
+  std::atomic<guint64> bytes_ { 0 };
+
+  std::mutex quality_lock_;
+  NetworkQuality quality_[2];      /* video, audio; quality_lock_ */
+};
+
+}  // namespace red5pro

@@ -1,0 +1,292 @@
+/* red5pro-subscriber: the element's attempts, retries, pads and statistics. */
+#include "red5pro-subscriber.h"
+#include "red5pro-events.h"
+
+GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
+#define GST_CAT_DEFAULT red5prosrc_debug
+
+namespace red5pro {
+
+/* How long, once one medium has its pad, the others the negotiation promised may take to
+ * show before they count as not coming (no-more-pads is emitted without them). */
+static constexpr guint MEDIA_WAIT_MS = 3000;
+/* How often the network quality in "stats" is refreshed. */
+static constexpr guint QUALITY_REFRESH_MS = 1000;
+
+/* The SDK's "subscriber-" form, with 48 random bits: a farm of recorders on one edge must
+ * not collide (16 bits collided half of the time among 300). */
+static std::string
+make_subscription_id ()
+{
+  char buf[40];
+  g_snprintf (buf, sizeof buf, "subscriber-%08x%04x", g_random_int (),
+      g_random_int () & 0xffff);
+  return buf;
+}
+
+Subscriber::Subscriber (GstElement *element, GstStaticPadTemplate *video,
+    GstStaticPadTemplate *audio, std::function<void ()> notify)
+  : element_ (element), notify_ (std::move (notify)),
+    retry_ (scheduler_, *this, GST_OBJECT (element)), outputs_ (element, video, audio)
+{
+}
+
+Subscriber::~Subscriber ()
+{
+  *alive_ = false;
+  worker_.stop (0);
+}
+
+void
+Subscriber::later (std::function<void (Subscriber &)> fn)
+{
+  std::shared_ptr<bool> alive = alive_;
+  worker_.post ([this, alive, fn] () {
+    if (*alive)
+      fn (*this);
+  });
+}
+
+/* ---- state changes (the application's thread) --------------------------------------- */
+
+void
+Subscriber::open (guint request_timeout_ms, GTlsDatabase *database, bool insecure)
+{
+  worker_.start (MAX (1u, (request_timeout_ms + 999) / 1000), database, insecure);
+}
+
+void
+Subscriber::play (const SubscriberConfig &cfg, const RetryPolicy &policy)
+{
+  later ([cfg, policy] (Subscriber &self) {
+    if (self.running_)
+      return;
+    self.running_ = true;
+    self.cfg_ = cfg;
+    self.retry_.start (policy);
+    self.refresh_quality ();
+  });
+}
+
+void
+Subscriber::stop_playing ()
+{
+  worker_.call ([this] () {
+    running_ = false;
+    retry_.stop ();
+    worker_.remove_timeout (media_wait_timer_);
+    worker_.remove_timeout (quality_timer_);
+    media_wait_timer_ = 0;
+    quality_timer_ = 0;
+  });
+}
+
+void
+Subscriber::close (guint drain_ms)
+{
+  worker_.stop (drain_ms);
+}
+
+void
+Subscriber::child_error (GstObject *origin, const std::string &text, bool downstream)
+{
+  gst_object_ref (origin);
+  std::shared_ptr<bool> alive = alive_;
+  bool posted = worker_.post ([this, alive, origin, text, downstream] () {
+    if (*alive && attempt_ && attempt_->owns (origin))
+      attempt_->child_error (text, downstream);
+    gst_object_unref (origin);
+  });
+  if (!posted)
+    gst_object_unref (origin);
+}
+
+/* ---- attempts (worker thread) -------------------------------------------------------- */
+
+void
+Subscriber::start_attempt ()
+{
+  g_assert (worker_.on_worker_thread ());
+  stop_attempt ();
+  SubscriberConfig cfg = cfg_;
+  if (cfg.subscription_id.empty ())
+    cfg.subscription_id = make_subscription_id ();
+  guint n;
+  {
+    std::lock_guard<std::mutex> guard (stats_lock_);
+    n = ++stats_.attempts;
+    stats_.edge.clear ();
+  }
+  attempt_ = std::make_shared<Attempt> (element_, worker_, std::move (cfg), this, n);
+  {
+    std::lock_guard<std::mutex> guard (stats_lock_);
+    stats_.current = attempt_;
+  }
+  attempt_->start ();
+}
+
+void
+Subscriber::stop_attempt ()
+{
+  g_assert (worker_.on_worker_thread ());
+  if (!attempt_)
+    return;
+  outputs_.detach_all ();
+  auto attempt = std::move (attempt_);
+  attempt->stop ();
+  std::lock_guard<std::mutex> guard (stats_lock_);
+  stats_.packets_done += attempt->packets ();
+  stats_.bytes_done += attempt->bytes ();
+  stats_.subscribed_since = 0;
+  stats_.current.reset ();
+}
+
+GstClockTime
+Subscriber::last_media_time ()
+{
+  gint64 us = attempt_ ? attempt_->last_media_time () : 0;
+  return us ? GstClockTime (us) * GST_USECOND : GST_CLOCK_TIME_NONE;
+}
+
+void
+Subscriber::post_event (GstStructure *event)
+{
+  event_post (element_, event);
+}
+
+void
+Subscriber::changed ()
+{
+  {
+    std::lock_guard<std::mutex> guard (stats_lock_);
+    stats_.state = RetryController::state_name (retry_.state ());
+    stats_.retries = retry_.retries ();
+    stats_.last_failure = retry_.last_failure ();
+  }
+  notify_ ();
+}
+
+/* The end: retry is off, the failure is one no retry fixes, or retries are exhausted. EOS
+ * first, so that a muxer downstream finishes its file before the error stops the pipeline;
+ * both from the thread that pushes EOS. */
+void
+Subscriber::give_up (const Failure &f, bool retried)
+{
+  GstElement *element = element_;
+  std::string stream = cfg_.stream_name, host = cfg_.host;
+  outputs_.push_eos ([element, f, stream, host, retried] () {
+    post_failure_error (element, f, stream, host, retried);
+  });
+}
+
+/* ---- what an attempt tells (streaming threads or the worker) ------------------------------ */
+
+void
+Subscriber::attempt_pad_added (Attempt &, GstPad *pad)
+{
+  Medium m = g_str_equal (GST_PAD_NAME (pad), "video") ? Medium::VIDEO : Medium::AUDIO;
+  outputs_.attach (m, pad);
+  if (!outputs_.missing ().empty ()) {
+    later ([] (Subscriber &self) {
+      if (!self.media_wait_timer_)
+        self.media_wait_timer_ = self.worker_.add_timeout (MEDIA_WAIT_MS,
+            [&self] () { self.give_up_missing_media (); });
+    });
+  }
+}
+
+/* The first negotiation of a run decides which pads to wait for. */
+void
+Subscriber::attempt_media_expected (Attempt &, bool video, bool audio)
+{
+  outputs_.expect (video, audio);
+}
+
+/* Media the negotiation promised that did not come in time are given up on. */
+void
+Subscriber::give_up_missing_media ()
+{
+  media_wait_timer_ = 0;
+  for (Medium m : outputs_.missing ()) {
+    if (!outputs_.unavailable (m))
+      continue;
+    event_post (element_, event_new (event::MEDIA_UNAVAILABLE, "kind", G_TYPE_STRING,
+        medium_name (m), "reason", G_TYPE_STRING, "no-media", NULL));
+    warn_media_unavailable (element_, medium_name (m), "no-media");
+  }
+}
+
+void
+Subscriber::attempt_media_started (Attempt &attempt)
+{
+  std::weak_ptr<Attempt> started = attempt.shared_from_this ();
+  later ([started] (Subscriber &self) {
+    auto a = started.lock ();
+    if (!a || a != self.attempt_)
+      return;
+    {
+      std::lock_guard<std::mutex> guard (self.stats_lock_);
+      self.stats_.connections++;
+      self.stats_.edge = a->edge ();
+      self.stats_.subscribed_since = g_get_monotonic_time ();
+    }
+    self.retry_.media_started ();
+  });
+}
+
+/* From inside the attempt: handled once its callback has returned. */
+void
+Subscriber::attempt_failed (Attempt &attempt, const Failure &f)
+{
+  std::weak_ptr<Attempt> failed = attempt.shared_from_this ();
+  later ([failed, f] (Subscriber &self) {
+    auto a = failed.lock ();
+    if (a && a == self.attempt_)
+      self.retry_.attempt_failed (f);
+  });
+}
+
+/* ---- statistics ------------------------------------------------------------------------ */
+
+void
+Subscriber::refresh_quality ()
+{
+  if (attempt_)
+    attempt_->refresh_quality ();
+  quality_timer_ = worker_.add_timeout (QUALITY_REFRESH_MS, [this] () { refresh_quality (); });
+}
+
+GstStructure *
+Subscriber::stats ()
+{
+  std::lock_guard<std::mutex> guard (stats_lock_);
+  const Stats &s = stats_;
+  gint64 now = g_get_monotonic_time ();
+  guint64 packets = s.packets_done + (s.current ? s.current->packets () : 0);
+  guint64 bytes = s.bytes_done + (s.current ? s.current->bytes () : 0);
+  GstStructure *out = gst_structure_new ("red5pro-stats",
+      "state", G_TYPE_STRING, s.state.c_str (),
+      "attempts", G_TYPE_UINT, s.attempts,
+      "connections", G_TYPE_UINT, s.connections,
+      "retries", G_TYPE_UINT, s.retries,
+      "edge", G_TYPE_STRING, s.edge.c_str (),
+      "connected-ms", G_TYPE_UINT64,
+          guint64 (s.subscribed_since ? (now - s.subscribed_since) / 1000 : 0),
+      "last-frame-time", G_TYPE_INT64, outputs_.last_output_time (),
+      "last-failure", G_TYPE_STRING, s.last_failure.c_str (),
+      "packets-received", G_TYPE_UINT64, packets,
+      "bytes-received", G_TYPE_UINT64, bytes,
+      "frames-dropped", G_TYPE_UINT64, outputs_.dropped (),
+      NULL);
+  for (bool video : { true, false }) {
+    NetworkQuality q = s.current ? s.current->quality (video) : NetworkQuality ();
+    if (!q.valid)
+      continue;
+    StructurePtr net (q.to_structure ());
+    gst_structure_set (out, video ? "video-network" : "audio-network", GST_TYPE_STRUCTURE,
+        net.get (), NULL);
+  }
+  return out;
+}
+
+}  // namespace red5pro

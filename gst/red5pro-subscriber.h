@@ -1,0 +1,96 @@
+/* red5pro-subscriber: what red5prosrc is beneath its GObject face. Owns the worker thread,
+ * the retry controller, the attempt in progress, the stable output pads and the statistics,
+ * and carries out the element's state changes on them. */
+#pragma once
+
+#include "red5pro-attempt.h"
+#include "red5pro-config.h"
+#include "red5pro-output.h"
+#include "red5pro-retry.h"
+#include "red5pro-worker.h"
+
+#include <gst/gst.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace red5pro {
+
+class Subscriber : public RetryController::Host, public AttemptListener {
+public:
+  /* notify: the statistics changed (notify::stats), on the worker thread */
+  Subscriber (GstElement *element, GstStaticPadTemplate *video, GstStaticPadTemplate *audio,
+      std::function<void ()> notify);
+  ~Subscriber () override;
+
+  OutputPads &outputs () { return outputs_; }
+
+  /* NULL→READY: the worker starts (request_timeout_ms: each network request's). */
+  void open (guint request_timeout_ms, GTlsDatabase *database, bool insecure);
+  /* PAUSED→PLAYING: subscribing with cfg and policy (once; again after stop_playing). */
+  void play (const SubscriberConfig &cfg, const RetryPolicy &policy);
+  /* PAUSED→READY: the attempt and every timer stop; returns once they have. */
+  void stop_playing ();
+  /* READY→NULL: the worker stops, letting a teardown DELETE leave for up to drain_ms. */
+  void close (guint drain_ms);
+
+  /* An error message from inside the element; any thread. */
+  void child_error (GstObject *origin, const std::string &text, bool downstream);
+  /* EOS from the application: out of our pads (their own thread). */
+  void push_eos () { outputs_.push_eos (); }
+  /* The "stats" property. Any thread. */
+  GstStructure *stats ();
+
+private:
+  /* RetryController::Host (worker thread) */
+  void start_attempt () override;
+  void stop_attempt () override;
+  GstClockTime last_media_time () override;
+  void give_up (const Failure &failure, bool retried) override;
+  void post_event (GstStructure *event) override;
+  void changed () override;
+  /* AttemptListener */
+  void attempt_pad_added (Attempt &attempt, GstPad *pad) override;
+  void attempt_media_expected (Attempt &attempt, bool video, bool audio) override;
+  void attempt_media_started (Attempt &attempt) override;
+  void attempt_failed (Attempt &attempt, const Failure &failure) override;
+
+  void give_up_missing_media ();
+  void refresh_quality ();
+  /* fn on the worker if this subscriber is still there then */
+  void later (std::function<void (Subscriber &)> fn);
+
+  GstElement *element_;       /* red5prosrc, which owns us */
+  std::function<void ()> notify_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool> (true);
+  Worker worker_ { "red5prosrc" };
+  WorkerScheduler scheduler_ { worker_ };
+  RetryController retry_;
+  OutputPads outputs_;
+
+  /* worker thread */
+  SubscriberConfig cfg_;
+  std::shared_ptr<Attempt> attempt_;
+  bool running_ = false;
+  guint media_wait_timer_ = 0;
+  guint quality_timer_ = 0;
+
+  struct Stats {
+    guint attempts = 0;
+    guint connections = 0;            /* attempts that delivered media */
+    std::string edge;
+    gint64 subscribed_since = 0;      /* monotonic us, 0 when not subscribed */
+    guint64 packets_done = 0;         /* from attempts already torn down */
+    guint64 bytes_done = 0;
+    std::shared_ptr<Attempt> current; /* for its counters */
+    std::string state = "idle";       /* copied from the retry controller */
+    guint retries = 0;
+    std::string last_failure;
+  };
+  std::mutex stats_lock_;
+  Stats stats_;                       /* stats_lock_ */
+};
+
+}  // namespace red5pro
