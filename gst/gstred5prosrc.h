@@ -1,5 +1,4 @@
-/* red5prosrc: the element. Owns properties, the URI handler, the stable "video" and
- * "audio" source pads, state changes, and the worker thread its attempts run on. */
+/* red5prosrc: the element's GObject types: the element, and the enums of its properties. */
 #pragma once
 
 #include <gst/gst.h>

@@ -124,4 +124,21 @@ codec_listed (const std::string &list, const std::string &name)
   return false;
 }
 
+/* The kind of the m-line of a description that announces this SSRC (a=ssrc), or null. */
+const char *
+kind_of_ssrc (const GstSDPMessage *sdp, guint ssrc)
+{
+  std::string prefix = std::to_string (ssrc) + " ";
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    for (guint a = 0; a < gst_sdp_media_attributes_len (m); a++) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (m, a);
+      if (g_strcmp0 (attr->key, "ssrc") == 0 && attr->value &&
+          g_str_has_prefix (attr->value, prefix.c_str ()))
+        return gst_sdp_media_get_media (m);
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace red5pro

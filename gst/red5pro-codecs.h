@@ -25,6 +25,8 @@ MediaState media_state (const GstSDPMessage *sdp, const char *kind, bool ours);
 /* The RTP encoding names the m-lines of that kind carry (not retransmission or FEC),
  * comma-separated. */
 std::string sdp_codecs (const GstSDPMessage *sdp, const char *kind);
+/* The kind of the m-line that announces this SSRC (a=ssrc), or null. */
+const char *kind_of_ssrc (const GstSDPMessage *sdp, guint ssrc);
 /* True when name is one of the codecs in such a list. */
 bool codec_listed (const std::string &list, const std::string &name);
 

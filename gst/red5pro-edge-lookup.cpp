@@ -172,7 +172,8 @@ lookup_edge (Worker &worker, const SubscriberConfig &cfg, GCancellable *cancella
     std::function<void (const LookupOutcome &)> done)
 {
   std::string url = edge_lookup_url (cfg);
-  GST_INFO ("Stream Manager lookup: GET %s", redact_url (url).c_str ());
+  GST_INFO_OBJECT (worker.log_object (), "Stream Manager lookup: GET %s",
+      redact_url (url).c_str ());
   SoupMessage *msg = soup_message_new ("GET", url.c_str ());
   if (!msg) {
     done (failed (K::PROTOCOL, "invalid Stream Manager URL", 0));

@@ -52,23 +52,6 @@ channel_label (GstWebRTCDataChannel *ch)
   return label ? label : "";
 }
 
-/* The kind of the m-line of a description that announces this SSRC (a=ssrc), or null. */
-const char *
-kind_of_ssrc (const GstSDPMessage *sdp, guint ssrc)
-{
-  std::string prefix = std::to_string (ssrc) + " ";
-  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
-    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
-    for (guint a = 0; a < gst_sdp_media_attributes_len (m); a++) {
-      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (m, a);
-      if (g_strcmp0 (attr->key, "ssrc") == 0 && attr->value &&
-          g_str_has_prefix (attr->value, prefix.c_str ()))
-        return gst_sdp_media_get_media (m);
-    }
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 Peer::Peer (GstElement *element, Worker &worker, const SubscriberConfig &cfg, guint attempt)
@@ -565,82 +548,19 @@ Peer::on_pad_added_cb (GstElement *, GstPad *pad, gpointer data)
 
 /* ---- network quality ------------------------------------------------------------------ */
 
-GstStructure *
-NetworkQuality::to_structure () const
-{
-  return gst_structure_new ("network",
-      "packets-received", G_TYPE_UINT64, packets_received,
-      "packets-lost", G_TYPE_INT64, packets_lost,
-      "fraction-lost", G_TYPE_DOUBLE, fraction_lost,
-      "jitter-ms", G_TYPE_DOUBLE, jitter_ms,
-      "bitrate", G_TYPE_UINT64, bitrate,
-      "nack-count", G_TYPE_UINT, nack_count,
-      "pli-count", G_TYPE_UINT, pli_count,
-      "fir-count", G_TYPE_UINT, fir_count, NULL);
-}
-
 void
 Peer::refresh_quality ()
 {
   if (!webrtc_ || stopped_)
     return;
   GstPromise *p = promise ([] (Peer &self, GstPromise *p) {
-    if (gst_promise_wait (p) == GST_PROMISE_RESULT_REPLIED && gst_promise_get_reply (p))
-      self.take_stats (gst_promise_get_reply (p));
+    if (gst_promise_wait (p) != GST_PROMISE_RESULT_REPLIED || !gst_promise_get_reply (p))
+      return;
+    std::lock_guard<std::mutex> guard (self.quality_lock_);
+    update_quality (self.quality_, gst_promise_get_reply (p), g_get_monotonic_time ());
   });
   g_signal_emit_by_name (webrtc_, "get-stats", NULL, p);
   gst_promise_unref (p);
-}
-
-/* The inbound-rtp entries of a get-stats reply, with rates over the time since the last. */
-void
-Peer::take_stats (const GstStructure *stats)
-{
-  gint64 now = g_get_monotonic_time ();
-  for (gint i = 0; i < gst_structure_n_fields (stats); i++) {
-    const GValue *v = gst_structure_get_value (stats, gst_structure_nth_field_name (stats, i));
-    if (!GST_VALUE_HOLDS_STRUCTURE (v))
-      continue;
-    const GstStructure *in = gst_value_get_structure (v);
-    GstWebRTCStatsType type;
-    if (!gst_structure_get (in, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL) ||
-        type != GST_WEBRTC_STATS_INBOUND_RTP)
-      continue;
-    /* webrtcbin 1.22 labels every stream of a bundle with the "kind" of the pad it was
-     * asked through; the RTP clock rate tells: video is 90 kHz, audio its sample rate */
-    const GValue *src = gst_structure_get_value (in, "gst-rtpsource-stats");
-    gint clock_rate = 0;
-    if (!src || !GST_VALUE_HOLDS_STRUCTURE (src) ||
-        !gst_structure_get_int (gst_value_get_structure (src), "clock-rate", &clock_rate) ||
-        clock_rate <= 0)
-      continue;
-    NetworkQuality q;
-    q.valid = true;
-    q.sampled = now;
-    double jitter = 0;
-    gst_structure_get_uint64 (in, "packets-received", &q.packets_received);
-    /* the RTP source's own count (RFC 3550: expected - received); the inbound one comes
-     * from a jitter buffer webrtcbin 1.22 may have mixed up in a bundle */
-    gint lost = 0;
-    if (gst_structure_get_int (gst_value_get_structure (src), "packets-lost", &lost))
-      q.packets_lost = MAX (0, lost);
-    gst_structure_get_uint64 (in, "bytes-received", &q.bytes_received);
-    if (gst_structure_get_double (in, "jitter", &jitter))
-      q.jitter_ms = jitter * 1000;
-    gst_structure_get_uint (in, "nack-count", &q.nack_count);
-    gst_structure_get_uint (in, "pli-count", &q.pli_count);
-    gst_structure_get_uint (in, "fir-count", &q.fir_count);
-    std::lock_guard<std::mutex> guard (quality_lock_);
-    NetworkQuality &last = quality_[clock_rate == 90000 ? 0 : 1];
-    if (last.valid && now > last.sampled) {
-      guint64 got = q.packets_received - MIN (q.packets_received, last.packets_received);
-      gint64 lost_now = MAX (0, q.packets_lost - last.packets_lost);
-      q.fraction_lost = got + lost_now ? double (lost_now) / double (got + lost_now) : 0;
-      q.bitrate = (q.bytes_received - MIN (q.bytes_received, last.bytes_received)) * 8 *
-          G_USEC_PER_SEC / guint64 (now - last.sampled);
-    }
-    last = q;
-  }
 }
 
 NetworkQuality

@@ -8,6 +8,7 @@
 #include "red5pro-config.h"
 #include "red5pro-failure.h"
 #include "red5pro-ptr.h"
+#include "red5pro-quality.h"
 #include "red5pro-worker.h"
 
 #include <gst/gst.h>
@@ -21,23 +22,6 @@
 #include <vector>
 
 namespace red5pro {
-
-/* Network quality of one medium, from webrtcbin's statistics (inbound-rtp). */
-struct NetworkQuality {
-  bool valid = false;
-  guint64 packets_received = 0;
-  gint64 packets_lost = 0;
-  double jitter_ms = 0;          /* interarrival jitter */
-  guint64 bytes_received = 0;
-  guint nack_count = 0;          /* NACKs, PLIs and FIRs we sent */
-  guint pli_count = 0;
-  guint fir_count = 0;
-  double fraction_lost = 0;      /* over the last refresh interval */
-  guint64 bitrate = 0;           /* bits/s over the last refresh interval */
-  gint64 sampled = 0;            /* monotonic us */
-  /* the fields as a structure named "network" */
-  GstStructure *to_structure () const;
-};
 
 class Peer : public std::enable_shared_from_this<Peer> {
 public:
@@ -97,7 +81,6 @@ public:
 
 private:
   void watch_channel (GstWebRTCDataChannel *channel, bool remote);
-  void take_stats (const GstStructure *stats);
   void on_pad_added (GstPad *pad);
   GstPromise *promise (std::function<void (Peer &, GstPromise *)> fn);
   template <typename F> void on_worker (F fn);

@@ -26,7 +26,7 @@ make_subscription_id ()
 
 Subscriber::Subscriber (GstElement *element, GstStaticPadTemplate *video,
     GstStaticPadTemplate *audio, std::function<void ()> notify)
-  : element_ (element), notify_ (std::move (notify)),
+  : element_ (element), notify_ (std::move (notify)), worker_ ("red5prosrc", GST_OBJECT (element)),
     retry_ (scheduler_, *this, GST_OBJECT (element)), outputs_ (element, video, audio)
 {
 }

@@ -65,7 +65,7 @@ private:
   GstElement *element_;       /* red5prosrc, which owns us */
   std::function<void ()> notify_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool> (true);
-  Worker worker_ { "red5prosrc" };
+  Worker worker_;
   WorkerScheduler scheduler_ { worker_ };
   RetryController retry_;
   OutputPads outputs_;

@@ -93,7 +93,7 @@ WebSocketSignaling::start (const std::string &, Events events)
     report_failure (Failure::Kind::UNREACHABLE, "invalid WebSocket URL");
     return;
   }
-  GST_INFO ("WebSocket connect %s", redact_url (url_).c_str ());
+  GST_INFO_OBJECT (worker_.log_object (), "WebSocket connect %s", redact_url (url_).c_str ());
   worker_.prepare (msg);
   if (!auth_token_.empty ())
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
@@ -132,7 +132,7 @@ WebSocketSignaling::on_connected (GObject *source, GAsyncResult *res, gpointer d
   soup_websocket_connection_set_keepalive_interval (conn, 0);
   g_signal_connect (conn, "message", G_CALLBACK (on_message), self);
   g_signal_connect (conn, "closed", G_CALLBACK (on_closed), self);
-  GST_INFO ("WebSocket open");
+  GST_INFO_OBJECT (self->worker_.log_object (), "WebSocket open");
 }
 
 void
@@ -141,15 +141,17 @@ WebSocketSignaling::on_message (SoupWebsocketConnection *, gint type, GBytes *me
 {
   auto *self = static_cast<WebSocketSignaling *> (data);
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-    GST_DEBUG ("ignoring a binary WebSocket frame");
+    GST_DEBUG_OBJECT (self->worker_.log_object (), "ignoring a binary WebSocket frame");
     return;
   }
   gsize size = 0;
   const char *p = static_cast<const char *> (g_bytes_get_data (message, &size));
   ServerMessage m = parse_server_message (std::string (p ? p : "", size));
-  GST_LOG ("WebSocket message: kind %d, %zu bytes", int (m.kind), size);
+  GST_LOG_OBJECT (self->worker_.log_object (), "WebSocket message: kind %d, %zu bytes",
+      int (m.kind), size);
   if (m.kind == ServerMessage::Kind::INVALID) {
-    GST_WARNING ("ignoring a WebSocket message that is not a JSON object (%zu bytes)", size);
+    GST_WARNING_OBJECT (self->worker_.log_object (),
+        "ignoring a WebSocket message that is not a JSON object (%zu bytes)", size);
     return;
   }
   if (!self->closing_)
@@ -222,7 +224,7 @@ WebSocketSignaling::handle (ServerMessage m)
         if (!*alive || !conn_)
           return;
         switch_timer_ = 0;
-        GST_INFO ("switching signaling to the data channel");
+        GST_INFO_OBJECT (worker_.log_object (), "switching signaling to the data channel");
         JsonBuilder *b = json_builder_new ();
         json_builder_begin_object (b);
         json_builder_set_member_name (b, "switchChannel");
@@ -255,7 +257,7 @@ WebSocketSignaling::send (JsonBuilder *builder)
   g_autofree char *text = json_to_string (root, FALSE);
   g_object_unref (builder);
   if (conn_ && soup_websocket_connection_get_state (conn_) == SOUP_WEBSOCKET_STATE_OPEN) {
-    GST_LOG ("WebSocket send %s", text);
+    GST_LOG_OBJECT (worker_.log_object (), "WebSocket send %s", text);
     soup_websocket_connection_send_text (conn_, text);
   }
 }

@@ -155,7 +155,8 @@ WhepClient::request (const char *method, const std::string &url, const char *con
     g_autoptr (GBytes) bytes = g_bytes_new (body.data (), body.size ());
     soup_message_set_request_body_from_bytes (msg, content_type, bytes);
   }
-  GST_DEBUG ("WHEP %s %s (%zu bytes)", method, redact_url (url).c_str (), body.size ());
+  GST_DEBUG_OBJECT (worker_.log_object (), "WHEP %s %s (%zu bytes)", method,
+      redact_url (url).c_str (), body.size ());
   worker_.send (msg, cancellable ? cancellable_ : nullptr, std::move (done));
 }
 
@@ -175,7 +176,8 @@ WhepClient::post_offer (const std::string &sdp, Done done)
         if (pos != std::string::npos)
           self->resource_.replace (pos, strlen ("/endpoint/"), "/resource/");
       }
-      GST_INFO ("WHEP resource: %s", redact_url (self->resource_).c_str ());
+      GST_INFO_OBJECT (self->worker_.log_object (), "WHEP resource: %s",
+          redact_url (self->resource_).c_str ());
     }
     done (r);
   });
@@ -192,9 +194,10 @@ WhepClient::remove ()
 {
   if (resource_.empty ())
     return;
-  GST_INFO ("WHEP DELETE %s", redact_url (resource_).c_str ());
-  request ("DELETE", resource_, nullptr, {}, false, [] (const HttpResult &r) {
-    GST_DEBUG ("WHEP DELETE done: %u %s", r.status, r.error.c_str ());
+  GST_INFO_OBJECT (worker_.log_object (), "WHEP DELETE %s", redact_url (resource_).c_str ());
+  GstObject *log = worker_.log_object ();
+  request ("DELETE", resource_, nullptr, {}, false, [log] (const HttpResult &r) {
+    GST_DEBUG_OBJECT (log, "WHEP DELETE done: %u %s", r.status, r.error.c_str ());
   });
   resource_.clear ();
 }
@@ -303,8 +306,8 @@ WhepSignaling::maybe_send_candidates ()
     if (!*alive)
       return;
     if (http_failure (r, "WHEP PATCH of our candidates", false, "").failed ()) {
-      GST_WARNING ("trickle PATCH refused (HTTP %u %s); relying on candidates in the SDP and "
-          "peer-reflexive ones", r.status, r.error.c_str ());
+      GST_WARNING_OBJECT (client_->log_object (), "trickle PATCH refused (HTTP %u %s); "
+          "relying on candidates in the SDP and peer-reflexive ones", r.status, r.error.c_str ());
       return;
     }
     /* the response may carry the server's candidates */

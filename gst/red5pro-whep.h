@@ -45,6 +45,7 @@ public:
 
   const std::string &endpoint () const { return endpoint_; }
   const std::string &resource () const { return resource_; }
+  GstObject *log_object () const { return worker_.log_object (); }
 
 private:
   void request (const char *method, const std::string &url, const char *content_type,

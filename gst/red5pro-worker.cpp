@@ -33,7 +33,10 @@ struct Worker::Request {
   HttpCallback cb;
 };
 
-Worker::Worker (const char *name) : name_ (name) {}
+Worker::Worker (const char *name, GstObject *log_object)
+  : name_ (name), log_object_ (log_object)
+{
+}
 
 Worker::~Worker ()
 {
@@ -94,7 +97,8 @@ Worker::thread_main (gpointer data)
     if (self->pending_ == 0)
       break;
     if (g_get_monotonic_time () >= self->deadline_) {
-      GST_DEBUG ("aborting %d request(s) still in flight", self->pending_);
+      GST_DEBUG_OBJECT (self->log_object_, "aborting %d request(s) still in flight",
+          self->pending_);
       soup_session_abort (self->session_);
       /* the aborted requests complete (cancelled) on the next iterations */
       self->deadline_ = G_MAXINT64;

@@ -32,7 +32,8 @@ using HttpCallback = std::function<void (const HttpResult &)>;
 
 class Worker {
 public:
-  explicit Worker (const char *name);
+  /* log_object: what its (and its users') log lines are about, the element */
+  explicit Worker (const char *name, GstObject *log_object = nullptr);
   ~Worker ();
   Worker (const Worker &) = delete;
   Worker &operator= (const Worker &) = delete;
@@ -44,6 +45,8 @@ public:
   void prepare (SoupMessage *msg);
   /* Lets requests in flight finish for up to drain_ms, aborts the rest, joins the thread. */
   void stop (guint drain_ms);
+
+  GstObject *log_object () const { return log_object_; }
 
   /* The HTTP session; worker thread only. */
   SoupSession *http () const { return session_; }
@@ -70,6 +73,7 @@ private:
   GMainContext *ref_context () const;
 
   std::string name_;
+  GstObject *log_object_;
   mutable std::mutex context_lock_;  /* context_: other threads post while stop() ends it */
   GMainContext *context_ = nullptr;
   GThread *thread_ = nullptr;

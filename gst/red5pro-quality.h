@@ -1,0 +1,29 @@
+/* red5pro-quality: the network quality of the media an attempt receives, read off
+ * webrtcbin's statistics (get-stats), with rates over the time between two readings. */
+#pragma once
+
+#include <gst/gst.h>
+
+namespace red5pro {
+
+/* Network quality of one medium, from webrtcbin's statistics (inbound-rtp). */
+struct NetworkQuality {
+  bool valid = false;
+  guint64 packets_received = 0;
+  gint64 packets_lost = 0;
+  double jitter_ms = 0;          /* interarrival jitter */
+  guint64 bytes_received = 0;
+  guint nack_count = 0;          /* NACKs, PLIs and FIRs we sent */
+  guint pli_count = 0;
+  guint fir_count = 0;
+  double fraction_lost = 0;      /* over the last refresh interval */
+  guint64 bitrate = 0;           /* bits/s over the last refresh interval */
+  gint64 sampled = 0;            /* monotonic us */
+  /* the fields as a structure named "network" */
+  GstStructure *to_structure () const;
+};
+
+/* quality[0] (video) and quality[1] (audio) from a get-stats reply taken at now (us). */
+void update_quality (NetworkQuality quality[2], const GstStructure *stats, gint64 now);
+
+}  // namespace red5pro

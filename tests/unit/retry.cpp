@@ -1,0 +1,309 @@
+/* Unit tests for the retry controller, on a GstTestClock: every transition, the retry delay
+ * and its backoff, max-retries, final failures, the connect and inactivity deadlines. No
+ * thread, no network: time moves when the test says so. */
+#include <gst/check/gstcheck.h>
+#include <gst/check/gsttestclock.h>
+
+#include "red5pro-events.h"
+#include "red5pro-retry.h"
+
+#include <map>
+#include <vector>
+
+using namespace red5pro;
+using State = RetryController::State;
+using K = Failure::Kind;
+
+/* Time from a test clock; the one deadline fires when the test advances past it. */
+class TestScheduler : public Scheduler {
+public:
+  TestScheduler () : clock_ (GST_TEST_CLOCK (gst_test_clock_new ())) {}
+  ~TestScheduler () override { gst_object_unref (clock_); }
+  GstClockTime now () override { return gst_clock_get_time (GST_CLOCK (clock_)); }
+  void schedule (GstClockTime deadline, std::function<void ()> fn) override
+  {
+    deadline_ = deadline;
+    fn_ = std::move (fn);
+  }
+  void cancel () override
+  {
+    deadline_ = GST_CLOCK_TIME_NONE;
+    fn_ = nullptr;
+  }
+  /* moves the clock on, firing the deadline (and those it sets) when due */
+  void advance (guint ms)
+  {
+    gst_test_clock_advance_time (clock_, ms * GST_MSECOND);
+    while (fn_ && GST_CLOCK_TIME_IS_VALID (deadline_) && deadline_ <= now ()) {
+      auto fn = std::move (fn_);
+      cancel ();
+      fn ();
+    }
+  }
+  GstClockTime deadline () const { return deadline_; }
+
+private:
+  GstTestClock *clock_;
+  GstClockTime deadline_ = GST_CLOCK_TIME_NONE;
+  std::function<void ()> fn_;
+};
+
+class TestHost : public RetryController::Host {
+public:
+  void start_attempt () override { starts++; }
+  void stop_attempt () override { stops++; }
+  GstClockTime last_media_time () override { return last_media; }
+  void give_up (const Failure &f, bool was_retried) override
+  {
+    gave_up = f.kind;
+    retried = was_retried;
+  }
+  void post_event (GstStructure *event) override
+  {
+    events[gst_structure_get_string (event, "type")]++;
+    if (gst_structure_has_field (event, "delay-ms"))
+      gst_structure_get_uint (event, "delay-ms", &last_delay);
+    gst_structure_free (event);
+  }
+  void changed () override { changes++; }
+
+  guint starts = 0, stops = 0, changes = 0, last_delay = 0;
+  GstClockTime last_media = GST_CLOCK_TIME_NONE;
+  K gave_up = K::NONE;
+  bool retried = false;
+  std::map<std::string, guint> events;
+};
+
+struct Fixture {
+  TestScheduler sched;
+  TestHost host;
+  GstObject *log_object = GST_OBJECT (gst_object_ref_sink (gst_bin_new ("log")));
+  RetryController retry { sched, host, log_object };
+  RetryPolicy policy;
+
+  Fixture ()
+  {
+    policy.retry_timeout_ms = 1000;
+    policy.connect_timeout_ms = 20000;
+    policy.inactivity_timeout_ms = 2000;
+  }
+  ~Fixture () { gst_object_unref (log_object); }
+  /* media arrives now */
+  void media () { host.last_media = sched.now (); }
+};
+
+static Failure
+failure (K kind)
+{
+  return Failure (kind, "test");
+}
+
+GST_START_TEST (test_start_connects_and_media_subscribes)
+{
+  Fixture f;
+  f.retry.start (f.policy);
+  fail_unless (f.retry.state () == State::CONNECTING);
+  fail_unless_equals_int (f.host.starts, 1);
+  f.media ();
+  f.retry.media_started ();
+  fail_unless (f.retry.state () == State::SUBSCRIBED);
+  fail_unless_equals_int (f.host.stops, 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_a_failure_retries_once_after_the_retry_timeout)
+{
+  Fixture f;
+  f.retry.start (f.policy);
+  f.retry.attempt_failed (failure (K::CONNECTION_CLOSED));
+  fail_unless (f.retry.state () == State::RETRYING);
+  fail_unless_equals_int (f.host.stops, 1);
+  fail_unless_equals_int (f.host.events["Red5Pro.Retry.Scheduled"], 1);
+  fail_unless_equals_int (f.host.last_delay, 1000);
+  /* a second failure report while retrying changes nothing: one timer at a time */
+  f.retry.attempt_failed (failure (K::CONNECTION_CLOSED));
+  fail_unless_equals_int (f.host.events["Red5Pro.Retry.Scheduled"], 1);
+  f.sched.advance (999);
+  fail_unless_equals_int (f.host.starts, 1);
+  f.sched.advance (1);
+  fail_unless_equals_int (f.host.starts, 2);
+  fail_unless (f.retry.state () == State::CONNECTING);
+  fail_unless_equals_int (f.retry.retries (), 1);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_no_media_within_the_connect_timeout_is_a_failure)
+{
+  Fixture f;
+  f.retry.start (f.policy);
+  f.sched.advance (19999);
+  fail_unless (f.retry.state () == State::CONNECTING);
+  f.sched.advance (1);
+  fail_unless (f.retry.state () == State::RETRYING);
+  fail_unless (f.retry.last_failure ().find ("connection-closed") == 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_inactivity_fails_exactly_at_the_timeout_after_the_last_media)
+{
+  Fixture f;
+  f.retry.start (f.policy);
+  f.media ();
+  f.retry.media_started ();
+  /* media keeps coming for a while: the deadline moves with it */
+  for (int i = 0; i < 5; i++) {
+    f.sched.advance (500);
+    f.media ();
+  }
+  f.sched.advance (1999);
+  fail_unless (f.retry.state () == State::SUBSCRIBED);
+  f.sched.advance (1);
+  fail_unless (f.retry.state () == State::RETRYING);
+  fail_unless (f.retry.last_failure ().find ("inactivity") == 0, "%s",
+      f.retry.last_failure ().c_str ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_max_retries_without_media_gives_up_with_eos_and_error)
+{
+  Fixture f;
+  f.policy.max_retries = 2;
+  f.retry.start (f.policy);
+  for (int i = 0; i < 2; i++) {
+    f.retry.attempt_failed (failure (K::UNREACHABLE));
+    fail_unless (f.retry.state () == State::RETRYING);
+    f.sched.advance (1000);
+  }
+  f.retry.attempt_failed (failure (K::UNREACHABLE));
+  fail_unless (f.retry.state () == State::GAVE_UP);
+  fail_unless (f.host.gave_up == K::UNREACHABLE);
+  fail_unless (f.host.retried);
+  fail_unless_equals_int (f.host.events["Red5Pro.Retry.GaveUp"], 1);
+  f.sched.advance (60000);
+  fail_unless_equals_int (f.host.starts, 3);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_media_starts_the_count_of_retries_over)
+{
+  Fixture f;
+  f.policy.max_retries = 1;
+  f.retry.start (f.policy);
+  for (int i = 0; i < 3; i++) {
+    f.media ();
+    f.retry.media_started ();
+    f.retry.attempt_failed (failure (K::UNPUBLISHED));
+    fail_unless (f.retry.state () == State::RETRYING, "round %d", i);
+    f.sched.advance (1000);
+  }
+  fail_unless_equals_int (f.host.starts, 4);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_failures_no_retry_fixes_give_up_at_once)
+{
+  for (K kind : { K::UNSUPPORTED, K::INTERNAL, K::UNAUTHORIZED }) {
+    Fixture f;
+    f.retry.start (f.policy);
+    f.retry.attempt_failed (failure (kind));
+    fail_unless (f.retry.state () == State::GAVE_UP, "%s", failure_kind_name (kind));
+    fail_unless (f.host.gave_up == kind && !f.host.retried);
+  }
+  Fixture f;
+  f.policy.retry_on_auth_failure = true;
+  f.retry.start (f.policy);
+  f.retry.attempt_failed (failure (K::UNAUTHORIZED));
+  fail_unless (f.retry.state () == State::RETRYING);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_retry_timeout_zero_makes_every_failure_an_error)
+{
+  Fixture f;
+  f.policy.retry_timeout_ms = 0;
+  f.retry.start (f.policy);
+  f.retry.attempt_failed (failure (K::NOT_FOUND));
+  fail_unless (f.retry.state () == State::GAVE_UP);
+  fail_unless (f.host.gave_up == K::NOT_FOUND && !f.host.retried);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_stop_cancels_the_pending_retry)
+{
+  Fixture f;
+  f.retry.start (f.policy);
+  f.retry.attempt_failed (failure (K::CONNECTION_CLOSED));
+  f.retry.stop ();
+  fail_unless (f.retry.state () == State::IDLE);
+  fail_unless (!GST_CLOCK_TIME_IS_VALID (f.sched.deadline ()));
+  f.sched.advance (60000);
+  fail_unless_equals_int (f.host.starts, 1);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_backoff_doubles_with_jitter_up_to_the_cap_without_overflow)
+{
+  RetryPolicy p;
+  p.retry_timeout_ms = 1000;
+  p.backoff_max_ms = 30000;
+  /* the first retry is the retry timeout, so that one failover stays fast */
+  fail_unless_equals_int (RetryController::retry_delay (p, 0, 0), 1000);
+  fail_unless_equals_int (RetryController::retry_delay (p, 0, 999999), 1000);
+  for (guint n = 1; n < 70; n++) {
+    guint64 full = MIN (guint64 (30000), guint64 (1000) << MIN (n, 32u));
+    for (guint32 r : { 0u, 500u, 1000u, 123456789u, G_MAXUINT32 }) {
+      guint d = RetryController::retry_delay (p, n, r);
+      fail_unless (d >= MAX (full / 2, 1000u) && d <= full, "n %u random %u: %u", n, r, d);
+    }
+  }
+  /* without backoff, always the retry timeout */
+  p.backoff_max_ms = 0;
+  fail_unless_equals_int (RetryController::retry_delay (p, 10, 77), 1000);
+  /* a huge retry timeout does not overflow either */
+  p.retry_timeout_ms = G_MAXUINT;
+  p.backoff_max_ms = G_MAXUINT;
+  fail_unless_equals_int (RetryController::retry_delay (p, 40, 7), G_MAXUINT);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_consecutive_failures_back_off)
+{
+  Fixture f;
+  f.policy.backoff_max_ms = 8000;
+  f.retry.start (f.policy);
+  std::vector<guint> delays;
+  for (int i = 0; i < 6; i++) {
+    f.retry.attempt_failed (failure (K::SERVER_ERROR));
+    delays.push_back (f.host.last_delay);
+    f.sched.advance (f.host.last_delay);
+  }
+  fail_unless_equals_int (delays[0], 1000);
+  for (size_t i = 1; i < delays.size (); i++) {
+    guint full = MIN (8000u, 1000u << i);
+    fail_unless (delays[i] >= MAX (full / 2, 1000u) && delays[i] <= full, "retry %zu: %u", i,
+        delays[i]);
+  }
+}
+GST_END_TEST;
+
+static Suite *
+retry_suite (void)
+{
+  Suite *s = suite_create ("red5pro-retry");
+  TCase *tc = tcase_create ("retry");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_start_connects_and_media_subscribes);
+  tcase_add_test (tc, test_a_failure_retries_once_after_the_retry_timeout);
+  tcase_add_test (tc, test_no_media_within_the_connect_timeout_is_a_failure);
+  tcase_add_test (tc, test_inactivity_fails_exactly_at_the_timeout_after_the_last_media);
+  tcase_add_test (tc, test_max_retries_without_media_gives_up_with_eos_and_error);
+  tcase_add_test (tc, test_media_starts_the_count_of_retries_over);
+  tcase_add_test (tc, test_failures_no_retry_fixes_give_up_at_once);
+  tcase_add_test (tc, test_retry_timeout_zero_makes_every_failure_an_error);
+  tcase_add_test (tc, test_stop_cancels_the_pending_retry);
+  tcase_add_test (tc, test_backoff_doubles_with_jitter_up_to_the_cap_without_overflow);
+  tcase_add_test (tc, test_consecutive_failures_back_off);
+  return s;
+}
+
+GST_CHECK_MAIN (retry);
