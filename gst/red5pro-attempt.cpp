@@ -241,7 +241,7 @@ Attempt::create_peer ()
    * POST with its own offer, and webrtcbin cannot take a remote offer while it holds a
    * local one (no rollback in 1.22) */
   peer_->open_channel ();
-  peer_->create_offer ([weak, se] (DescriptionPtr offer, const std::string &err) {
+  peer_->create ("offer", [weak, se] (DescriptionPtr offer, const std::string &err) {
     auto a = weak.lock ();
     if (!a || a->stopped_)
       return;
@@ -300,7 +300,7 @@ Attempt::on_remote_offer_set ()
   if (remote && media_state (remote->sdp, "application", false) != MediaState::ABSENT)
     peer_->open_channel ();
   post (event_new (event::ANSWER_START));
-  peer_->create_answer (guarded ([] (Attempt &a, DescriptionPtr answer,
+  peer_->create ("answer", guarded ([] (Attempt &a, DescriptionPtr answer,
       const std::string &err) {
     if (!answer) {
       a.fail (Failure (Failure::Kind::PROTOCOL,

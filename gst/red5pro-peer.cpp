@@ -210,34 +210,21 @@ Peer::open_channel ()
 
 /* ---- offers, answers, candidates ------------------------------------------------------ */
 
-static void
-described (Peer &, GstPromise *p, const char *field, const Peer::Described &done)
-{
-  std::string err = promise_error (p);
-  GstWebRTCSessionDescription *desc = nullptr;
-  const GstStructure *reply = gst_promise_get_reply (p);
-  if (err.empty () && reply)
-    gst_structure_get (reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL);
-  done (DescriptionPtr (desc), desc ? "" : (err.empty () ? "no description" : err));
-}
-
+/* create-offer / create-answer, the description handed to done on the worker */
 void
-Peer::create_offer (Described done)
+Peer::create (const char *which, Described done)
 {
-  GstPromise *p = promise ([done] (Peer &self, GstPromise *p) {
-    described (self, p, "offer", done);
+  std::string field = which;
+  GstPromise *p = promise ([done, field] (Peer &, GstPromise *p) {
+    std::string err = promise_error (p);
+    GstWebRTCSessionDescription *desc = nullptr;
+    const GstStructure *reply = gst_promise_get_reply (p);
+    if (err.empty () && reply)
+      gst_structure_get (reply, field.c_str (), GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc,
+          NULL);
+    done (DescriptionPtr (desc), desc ? "" : (err.empty () ? "no description" : err));
   });
-  g_signal_emit_by_name (webrtc_, "create-offer", NULL, p);
-  gst_promise_unref (p);
-}
-
-void
-Peer::create_answer (Described done)
-{
-  GstPromise *p = promise ([done] (Peer &self, GstPromise *p) {
-    described (self, p, "answer", done);
-  });
-  g_signal_emit_by_name (webrtc_, "create-answer", NULL, p);
+  g_signal_emit_by_name (webrtc_, ("create-" + field).c_str (), NULL, p);
   gst_promise_unref (p);
 }
 

@@ -52,8 +52,8 @@ public:
    * channels and the bin are released right here. Idempotent. */
   void stop ();
 
-  void create_offer (Described done);
-  void create_answer (Described done);
+  /* which: "offer" or "answer" */
+  void create (const char *which, Described done);
   void set_remote (const GstWebRTCSessionDescription *desc, Done done);
   void set_local (const GstWebRTCSessionDescription *desc);
   void add_candidate (guint mline, const std::string &candidate);

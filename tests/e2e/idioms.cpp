@@ -441,7 +441,7 @@ GST_START_TEST (test_a_codec_not_accepted_is_a_final_error_naming_it)
 {
   TestCluster c ({ "--edges", "1", "--codec", "h265" });
   TestSubscriber sub ("host=127.0.0.2 port=" + std::to_string (c.port ()) +
-      " stream-name=stream1 timeout=3 video-codecs=\"<VP8,H264>\"");
+      " stream-name=stream1 request-timeout=3000 video-codecs=\"<VP8,H264>\"");
   fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
   fail_unless (sub.wait ([&] { return sub.has_error (); }, 3 * 2 + 5, false));
   std::string message;
