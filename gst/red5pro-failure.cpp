@@ -56,6 +56,8 @@ http_failure (const HttpResult &r, const std::string &what, bool any_4xx_not_fou
 {
   using K = Failure::Kind;
   if (r.status == 0) {
+    if (r.too_large)
+      return Failure (K::PROTOCOL, what + ": " + r.error);
     if (r.tls_failed)
       return Failure (K::CERTIFICATE, r.error);
     return Failure (K::UNREACHABLE, what + " failed: " + r.error);

@@ -52,7 +52,7 @@ Subscriber::later (std::function<void (Subscriber &)> fn)
 void
 Subscriber::open (guint request_timeout_ms, GTlsDatabase *database, bool insecure)
 {
-  worker_.start (MAX (1u, (request_timeout_ms + 999) / 1000), database, insecure);
+  worker_.start (request_timeout_ms, database, insecure);
 }
 
 void

@@ -31,6 +31,14 @@ struct Worker::Request {
   Worker *worker;
   SoupMessage *msg;
   HttpCallback cb;
+  gsize max_body;
+  GCancellable *cancellable;     /* ours: the caller's cancels it, and so does the deadline */
+  GCancellable *caller;
+  gulong caller_handler = 0;
+  guint deadline = 0;
+  bool timed_out = false;
+  GInputStream *stream = nullptr;
+  HttpResult result;
 };
 
 Worker::Worker (const char *name, GstObject *log_object)
@@ -62,12 +70,12 @@ describe_tls_errors (GTlsCertificateFlags flags)
 }
 
 void
-Worker::start (guint timeout_s, GTlsDatabase *database, bool insecure)
+Worker::start (guint timeout_ms, GTlsDatabase *database, bool insecure)
 {
   std::lock_guard<std::mutex> guard (start_lock_);
   if (thread_)
     return;
-  timeout_s_ = timeout_s;
+  timeout_ms_ = timeout_ms;
   g_clear_object (&database_);
   database_ = database ? G_TLS_DATABASE (g_object_ref (database)) : nullptr;
   insecure_ = insecure;
@@ -86,7 +94,7 @@ Worker::thread_main (gpointer data)
   auto *self = static_cast<Worker *> (data);
   g_main_context_push_thread_default (self->context_);
   /* libsoup 3: a session belongs to the thread-default context it is created in. */
-  self->session_ = soup_session_new_with_options ("timeout", self->timeout_s_,
+  self->session_ = soup_session_new_with_options ("timeout", (self->timeout_ms_ + 999) / 1000,
       "idle-timeout", 30u, "user-agent", "gst-red5pro/" PACKAGE_VERSION " ", NULL);
   if (self->database_)
     g_object_set (self->session_, "tls-database", self->database_, NULL);
@@ -206,50 +214,117 @@ Worker::prepare (SoupMessage *msg)
 }
 
 void
-Worker::send (SoupMessage *msg, GCancellable *cancellable, HttpCallback cb)
+Worker::send (SoupMessage *msg, GCancellable *cancellable, HttpCallback cb, gsize max_body)
 {
   g_assert (on_worker_thread ());
   prepare (msg);
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
   pending_++;
-  auto *req = new Request { this, msg, std::move (cb) };
-  soup_session_send_and_read_async (session_, msg, G_PRIORITY_DEFAULT, cancellable,
-      on_sent, req);
+  auto *req = new Request { this, msg, std::move (cb), max_body, g_cancellable_new (),
+      cancellable ? G_CANCELLABLE (g_object_ref (cancellable)) : nullptr };
+  if (req->caller)
+    req->caller_handler = g_cancellable_connect (req->caller, G_CALLBACK (+[] (GCancellable *,
+        gpointer ours) { g_cancellable_cancel (G_CANCELLABLE (ours)); }), req->cancellable,
+        nullptr);
+  /* the whole exchange, body included: a server that trickles a byte now and then never
+   * lets the idle timeout fire */
+  req->deadline = add_timeout (timeout_ms_, [req] () {
+    req->deadline = 0;
+    req->timed_out = true;
+    g_cancellable_cancel (req->cancellable);
+  });
+  soup_session_send_async (session_, msg, G_PRIORITY_DEFAULT, req->cancellable, on_sent, req);
 }
 
 void
 Worker::on_sent (GObject *source, GAsyncResult *res, gpointer data)
 {
   auto *req = static_cast<Request *> (data);
-  HttpResult result;
   GError *err = nullptr;
-  GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &err);
+  req->stream = soup_session_send_finish (SOUP_SESSION (source), res, &err);
+  if (!req->stream) {
+    finish (req, err);
+    return;
+  }
+  req->result.status = soup_message_get_status (req->msg);
+  SoupMessageHeaders *hdrs = soup_message_get_response_headers (req->msg);
+  if (const char *ct = soup_message_headers_get_content_type (hdrs, nullptr))
+    req->result.content_type = ct;
+  if (const char *loc = soup_message_headers_get_one (hdrs, "Location"))
+    req->result.location = loc;
+  g_input_stream_read_bytes_async (req->stream, 64 * 1024, G_PRIORITY_DEFAULT,
+      req->cancellable, on_read, req);
+}
+
+void
+Worker::on_read (GObject *source, GAsyncResult *res, gpointer data)
+{
+  auto *req = static_cast<Request *> (data);
+  GError *err = nullptr;
+  GBytes *chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), res, &err);
+  if (!chunk) {
+    finish (req, err);
+    return;
+  }
+  gsize size = 0;
+  const char *p = static_cast<const char *> (g_bytes_get_data (chunk, &size));
+  if (size == 0) {
+    g_bytes_unref (chunk);
+    finish (req, nullptr);
+    return;
+  }
+  req->result.body.append (p, size);
+  g_bytes_unref (chunk);
+  if (req->result.body.size () > req->max_body) {
+    req->result.too_large = true;
+    finish (req, g_error_new (G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+        "the response is larger than %" G_GSIZE_FORMAT " bytes", req->max_body));
+    return;
+  }
+  g_input_stream_read_bytes_async (req->stream, 64 * 1024, G_PRIORITY_DEFAULT,
+      req->cancellable, on_read, req);
+}
+
+/* err (taken): what ended the exchange early, if anything */
+void
+Worker::finish (Request *req, GError *err)
+{
+  HttpResult &r = req->result;
   if (err) {
-    result.error = err->message;
-    result.cancelled = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-    if (err->domain == G_TLS_ERROR) {
-      result.tls_failed = true;
-      GUri *uri = soup_message_get_uri (req->msg);
-      result.error = std::string ("the TLS certificate of ") + g_uri_get_host (uri) +
-          " is " + describe_tls_errors (soup_message_get_tls_peer_certificate_errors (req->msg));
+    r.status = 0;
+    r.body.clear ();
+    r.cancelled = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !req->timed_out;
+    GUri *uri = soup_message_get_uri (req->msg);
+    const char *host = g_uri_get_host (uri) ? g_uri_get_host (uri) : "?";
+    GTlsCertificateFlags flags = soup_message_get_tls_peer_certificate_errors (req->msg);
+    if (req->timed_out) {
+      r.error = "no complete answer within " + std::to_string (req->worker->timeout_ms_) + " ms";
+    } else if (err->domain == G_TLS_ERROR && (err->code == G_TLS_ERROR_BAD_CERTIFICATE || flags)) {
+      r.tls_failed = true;
+      r.error = std::string ("the TLS certificate of ") + host + " is " +
+          describe_tls_errors (flags);
+    } else if (err->domain == G_TLS_ERROR) {
+      /* not a certificate: https to a port that speaks plain http, say */
+      r.error = std::string ("no TLS connection with ") + host + " (is it an https port?): " +
+          err->message;
+    } else {
+      r.error = err->message;
     }
     g_error_free (err);
-  } else {
-    result.status = soup_message_get_status (req->msg);
-    gsize size = 0;
-    const char *p = static_cast<const char *> (g_bytes_get_data (body, &size));
-    if (p)
-      result.body.assign (p, size);
-    g_bytes_unref (body);
-    SoupMessageHeaders *hdrs = soup_message_get_response_headers (req->msg);
-    const char *ct = soup_message_headers_get_content_type (hdrs, nullptr);
-    if (ct)
-      result.content_type = ct;
-    const char *loc = soup_message_headers_get_one (hdrs, "Location");
-    if (loc)
-      result.location = loc;
   }
-  req->worker->pending_--;
-  req->cb (result);
+  Worker *worker = req->worker;
+  worker->remove_timeout (req->deadline);
+  if (req->caller) {
+    g_cancellable_disconnect (req->caller, req->caller_handler);
+    g_object_unref (req->caller);
+  }
+  if (req->stream) {
+    g_input_stream_close_async (req->stream, G_PRIORITY_DEFAULT, nullptr, nullptr, nullptr);
+    g_object_unref (req->stream);
+  }
+  worker->pending_--;
+  req->cb (r);
+  g_object_unref (req->cancellable);
   g_object_unref (req->msg);
   delete req;
 }

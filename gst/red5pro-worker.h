@@ -23,7 +23,12 @@ struct HttpResult {
   std::string error;             /* transport error, empty when a response arrived */
   bool cancelled = false;
   bool tls_failed = false;       /* the server's certificate was not accepted */
+  bool too_large = false;        /* the body went past the request's bound (error set) */
 };
+
+/* Response bodies larger than this are refused: Stream Manager answers and SDP are a few
+ * KiB; a server that streams without end must not fill the memory. */
+constexpr gsize MAX_RESPONSE_BODY = 1024 * 1024;
 
 /* Why a certificate was refused, in words ("unknown certificate authority, ..."). */
 std::string describe_tls_errors (GTlsCertificateFlags flags);
@@ -38,9 +43,10 @@ public:
   Worker (const Worker &) = delete;
   Worker &operator= (const Worker &) = delete;
 
-  /* Starts the thread and creates the SoupSession on it (timeout_s: I/O timeout).
+  /* Starts the thread and creates the SoupSession on it. timeout_ms: how long a request
+   * may take, all of it (an idle connection fails sooner, at that many seconds rounded up).
    * database: trust store (nullptr = the system's); insecure: accept any certificate. */
-  void start (guint timeout_s, GTlsDatabase *database = nullptr, bool insecure = false);
+  void start (guint timeout_ms, GTlsDatabase *database = nullptr, bool insecure = false);
   /* Applies the TLS policy to a message before it is sent (also WebSocket handshakes). */
   void prepare (SoupMessage *msg);
   /* Lets requests in flight finish for up to drain_ms, aborts the rest, joins the thread. */
@@ -61,13 +67,18 @@ public:
   guint add_timeout (guint ms, std::function<void ()> fn);
   void remove_timeout (guint id);
 
-  /* Sends msg (takes ownership) on the worker; cb runs on the worker. Worker thread only. */
-  void send (SoupMessage *msg, GCancellable *cancellable, HttpCallback cb);
+  /* Sends msg (takes ownership) on the worker and reads at most max_body bytes of the
+   * response; cb runs on the worker. Redirects are not followed (3xx comes back with its
+   * Location). Worker thread only. */
+  void send (SoupMessage *msg, GCancellable *cancellable, HttpCallback cb,
+      gsize max_body = MAX_RESPONSE_BODY);
 
 private:
   static gpointer thread_main (gpointer data);
   struct Request;
   static void on_sent (GObject *source, GAsyncResult *res, gpointer data);
+  static void on_read (GObject *source, GAsyncResult *res, gpointer data);
+  static void finish (Request *req, GError *err);
 
   /* The context, with a reference, or nullptr when not running; any thread. */
   GMainContext *ref_context () const;
@@ -78,7 +89,7 @@ private:
   GMainContext *context_ = nullptr;
   GThread *thread_ = nullptr;
   SoupSession *session_ = nullptr;   /* created and used on the worker thread only */
-  guint timeout_s_ = 10;
+  guint timeout_ms_ = 10000;
   GTlsDatabase *database_ = nullptr;
   bool insecure_ = false;
   int pending_ = 0;                  /* worker thread only */
