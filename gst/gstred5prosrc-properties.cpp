@@ -115,6 +115,12 @@ gst_red5pro_src_check_settings (GstRed5ProSrc *self)
          "when 'stream-manager' is set)"), (nullptr));
     return FALSE;
   }
+  if (!host_is_valid (cfg.host)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("'%s' is not a host name or IP address: set 'host' to one (no scheme, port or "
+         "path; IPv6 zone ids cannot be used in URLs)", cfg.host.c_str ()), (nullptr));
+    return FALSE;
+  }
   for (bool video : { true, false }) {
     for (const auto &c : video ? cfg.video_codecs : cfg.audio_codecs) {
       if (!codec_is_known (c, video)) {

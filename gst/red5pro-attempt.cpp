@@ -38,12 +38,12 @@ description_from_text (GstWebRTCSDPType type, const std::string &text)
 
 std::unique_ptr<Signaling>
 make_signaling (Worker &worker, const SubscriberConfig &cfg, const std::string &edge,
-    const std::string &app, GCancellable *cancellable)
+    guint edge_port, const std::string &app, GCancellable *cancellable)
 {
   if (cfg.signaling == SignalingProtocol::WEBSOCKET)
-    return std::make_unique<WebSocketSignaling> (worker, websocket_url (cfg, edge, app), cfg,
-        cancellable);
-  return std::make_unique<WhepSignaling> (worker, whep_endpoint_url (cfg, edge, app),
+    return std::make_unique<WebSocketSignaling> (worker,
+        websocket_url (cfg, edge, app, edge_port), cfg, cancellable);
+  return std::make_unique<WhepSignaling> (worker, whep_endpoint_url (cfg, edge, app, edge_port),
       cfg.auth_token, cancellable);
 }
 
@@ -150,6 +150,7 @@ Attempt::on_lookup (const LookupOutcome &o)
     return;
   }
   edge_ = o.edge.address;
+  edge_port_ = o.edge.port;
   app_ = o.edge.app.empty () ? cfg_.app : o.edge.app;
   post (event_new (event::EDGE_RESOLVED, "edge", G_TYPE_STRING, edge_.c_str (),
       "app", G_TYPE_STRING, app_.c_str (), "region", G_TYPE_STRING, o.edge.region.c_str (),
@@ -214,7 +215,7 @@ Attempt::create_peer ()
     return;
   }
 
-  signaling_ = make_signaling (worker_, cfg_, edge_, app_, cancellable_.get ());
+  signaling_ = make_signaling (worker_, cfg_, edge_, edge_port_, app_, cancellable_.get ());
   GST_INFO_OBJECT (element_, "attempt %u: signaling with %s", number_,
       signaling_->where ().c_str ());
   Signaling::Events se;

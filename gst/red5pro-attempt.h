@@ -95,6 +95,7 @@ private:
   DescriptionPtr local_offer_;     /* ours, applied only if the server answers it */
 
   std::string edge_;
+  guint edge_port_ = 0;            /* when the Stream Manager named one */
   std::string app_;
   bool connected_ = false;         /* the server took us (Connect.Success) */
   guint local_candidates_ = 0;

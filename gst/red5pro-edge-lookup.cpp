@@ -62,8 +62,12 @@ failure_outcome (guint status, const std::string &body, JsonNode *root)
 LookupOutcome
 edge_outcome (guint status, Edge edge)
 {
-  if (!host_is_valid (edge.address))
+  std::string host;
+  guint port = 0;
+  if (!split_host_port (edge.address, &host, &port))
     return failed (K::PROTOCOL, "Stream Manager returned an unusable serverAddress", status);
+  edge.address = host;
+  edge.port = port;
   LookupOutcome out;
   out.edge = std::move (edge);
   return out;

@@ -15,6 +15,7 @@ namespace red5pro {
 
 struct Edge {
   std::string address;   /* serverAddress: IP or host name of the edge */
+  guint port = 0;        /* when serverAddress names one ("10.0.0.5:5080"); 0 = ours */
   std::string app;       /* scope without its leading slash (SM 1.x) / from streamGuid (SM 2.0) */
   std::string region;    /* region (SM 1.x) or subGroup (SM 2.0), may be empty */
 };

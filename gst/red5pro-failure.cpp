@@ -55,6 +55,8 @@ http_failure (const HttpResult &r, const std::string &what, bool any_4xx_not_fou
     const std::string &detail)
 {
   using K = Failure::Kind;
+  if (!r.refused.empty ())
+    return Failure (K::PROTOCOL, what + ": " + r.refused, r.status);
   if (r.status == 0) {
     if (r.too_large)
       return Failure (K::PROTOCOL, what + ": " + r.error);

@@ -59,8 +59,10 @@ public:
   virtual std::string where () const = 0;
 };
 
-/* The signaling cfg asks for, with the edge (or Stream Manager proxy) to talk to. */
+/* The signaling cfg asks for, with the edge (or Stream Manager proxy) to talk to; edge_port
+ * 0 = the configured port. */
 std::unique_ptr<Signaling> make_signaling (Worker &worker, const SubscriberConfig &cfg,
-    const std::string &edge, const std::string &app, GCancellable *cancellable);
+    const std::string &edge, guint edge_port, const std::string &app,
+    GCancellable *cancellable);
 
 }  // namespace red5pro

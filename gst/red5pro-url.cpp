@@ -1,7 +1,7 @@
 /* red5pro-url: URL building and host validation on top of GUri. */
 #include "red5pro-url.h"
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include <cstring>
 
@@ -45,7 +45,7 @@ build_url (const char *scheme, const std::string &host, unsigned port,
 bool
 host_is_valid (const std::string &host)
 {
-  if (host.empty () || host.size () > 253)
+  if (host.empty () || host.size () > 253 || host.find ('%') != std::string::npos)
     return false;
   if (g_hostname_is_ip_address (host.c_str ()))
     return true;
@@ -55,6 +55,33 @@ host_is_valid (const std::string &host)
       return false;
   }
   return host.front () != '.' && host.front () != '-';
+}
+
+bool
+split_host_port (const std::string &address, std::string *host, unsigned *port)
+{
+  g_autoptr (GError) err = nullptr;
+  g_autoptr (GSocketConnectable) addr = g_network_address_parse (address.c_str (), 0, &err);
+  if (!addr)
+    return false;
+  *host = g_network_address_get_hostname (G_NETWORK_ADDRESS (addr));
+  *port = g_network_address_get_port (G_NETWORK_ADDRESS (addr));
+  return host_is_valid (*host);
+}
+
+std::string
+url_origin (const std::string &url)
+{
+  g_autoptr (GUri) uri = g_uri_parse (url.c_str (), G_URI_FLAGS_ENCODED, nullptr);
+  if (!uri || !g_uri_get_scheme (uri) || !g_uri_get_host (uri))
+    return {};
+  g_autofree char *lower = g_ascii_strdown (g_uri_get_scheme (uri), -1);
+  std::string scheme = lower;
+  int port = g_uri_get_port (uri);
+  if (port < 0)
+    port = scheme == "https" || scheme == "wss" ? 443 : 80;
+  g_autofree char *host = g_ascii_strdown (g_uri_get_host (uri), -1);
+  return scheme + "://" + host + ":" + std::to_string (port);
 }
 
 bool

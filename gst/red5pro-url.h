@@ -15,8 +15,17 @@ using QueryPairs = std::vector<std::pair<std::string, std::string>>;
 std::string build_url (const char *scheme, const std::string &host, unsigned port,
     const std::vector<std::string> &segments, const QueryPairs &query = {});
 
-/* True for an IP literal or a DNS name: no scheme, path, port, userinfo or spaces. */
+/* True for an IP literal or a DNS name: no scheme, path, port, userinfo, spaces or IPv6
+ * zone id (a URL cannot carry one we could use). */
 bool host_is_valid (const std::string &host);
+
+/* "host", "host:port", "[v6]:port" or a bare IPv6 address into host and port (0 when it
+ * names none), parsed by GIO; false when it is none of these or the host is not valid. */
+bool split_host_port (const std::string &address, std::string *host, unsigned *port);
+
+/* "scheme://host:port" of a URL (the port spelled out), "" if it does not parse. Requests
+ * carry credentials only to the origins they were given for. */
+std::string url_origin (const std::string &url);
 
 /* True for query keys whose values are secrets (password, token, secret, key...). */
 bool key_is_secret (const std::string &key);

@@ -13,7 +13,8 @@ static constexpr guint SWITCH_DELAY_MS = 1000;
 static constexpr guint64 MAX_FRAME = 16 * 1024 * 1024;
 
 std::string
-websocket_url (const SubscriberConfig &cfg, const std::string &edge, const std::string &app)
+websocket_url (const SubscriberConfig &cfg, const std::string &edge, const std::string &app,
+    guint edge_port)
 {
   const char *scheme = cfg.tls ? "wss" : "ws";
   QueryPairs query { { "id", cfg.subscription_id } };
@@ -34,7 +35,9 @@ websocket_url (const SubscriberConfig &cfg, const std::string &edge, const std::
   }
   for (const auto &kv : cfg.connection_params)
     query.push_back (kv);
-  return build_url (scheme, host, cfg.effective_port (), path, query);
+  /* the edge's own port, when the Stream Manager named one, for a direct connection */
+  guint port = edge_port && host == edge ? edge_port : cfg.effective_port ();
+  return build_url (scheme, host, port, path, query);
 }
 
 namespace {

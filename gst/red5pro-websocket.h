@@ -20,7 +20,7 @@ namespace red5pro {
 /* ws(s)://host:port/app/?id=...: direct to the edge, or through a Stream Manager proxy
  * (edge = the looked-up edge for SM 1.x; unused for SM 2.0, whose proxy picks it). */
 std::string websocket_url (const SubscriberConfig &cfg, const std::string &edge,
-    const std::string &app);
+    const std::string &app, guint edge_port = 0);
 
 /* Signaling over Red5 Pro's WebSocket protocol: Connect.Success, isAvailable, requestOffer
  * (the server offers), handleAnswer, handleCandidate both ways, subscribe on

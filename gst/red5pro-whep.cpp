@@ -105,7 +105,7 @@ parse_sdpfrag (const std::string &frag)
 
 std::string
 whep_endpoint_url (const SubscriberConfig &cfg, const std::string &edge_host,
-    const std::string &app)
+    const std::string &app, guint edge_port)
 {
   QueryPairs query {
     { "requestId", cfg.subscription_id },
@@ -121,13 +121,23 @@ whep_endpoint_url (const SubscriberConfig &cfg, const std::string &edge_host,
     return build_url (cfg.http_scheme (), cfg.host, cfg.effective_port (),
         { "as", "v1", "proxy", "whep", app, cfg.stream_name }, query);
   }
-  return build_url (cfg.http_scheme (), edge_host, cfg.effective_port (),
+  return build_url (cfg.http_scheme (), edge_host, edge_port ? edge_port : cfg.effective_port (),
       { app, "whep", "endpoint", cfg.stream_name }, query);
+}
+
+/* A WHEP load balancer may redirect the POST; more hops than this are a loop. */
+static constexpr guint MAX_REDIRECTS = 3;
+
+static bool
+is_https (const std::string &url)
+{
+  return g_str_has_prefix (url_origin (url).c_str (), "https:");
 }
 
 WhepClient::WhepClient (Worker &worker, std::string endpoint, std::string auth_token,
     GCancellable *cancellable)
   : worker_ (worker), endpoint_ (std::move (endpoint)), auth_token_ (std::move (auth_token)),
+    token_origins_ { url_origin (endpoint_) },
     cancellable_ (cancellable ? G_CANCELLABLE (g_object_ref (cancellable)) : nullptr)
 {
 }
@@ -148,9 +158,17 @@ WhepClient::request (const char *method, const std::string &url, const char *con
     done (r);
     return;
   }
-  if (!auth_token_.empty ())
+  /* the token goes to the origins it was given for, never further (a Location, a redirect
+   * to elsewhere than the POST's) */
+  std::string origin = url_origin (url);
+  bool trusted = std::find (token_origins_.begin (), token_origins_.end (), origin) !=
+      token_origins_.end ();
+  if (!auth_token_.empty () && trusted)
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
         ("Bearer " + auth_token_).c_str ());
+  else if (!auth_token_.empty ())
+    GST_INFO_OBJECT (worker_.log_object (), "WHEP %s to %s without the token (another origin)",
+        method, origin.c_str ());
   if (content_type) {
     g_autoptr (GBytes) bytes = g_bytes_new (body.data (), body.size ());
     soup_message_set_request_body_from_bytes (msg, content_type, bytes);
@@ -163,8 +181,36 @@ WhepClient::request (const char *method, const std::string &url, const char *con
 void
 WhepClient::post_offer (const std::string &sdp, Done done)
 {
+  post_to (endpoint_, sdp, 0, std::move (done));
+}
+
+/* The POST, following 307/308 (a load balancer's) to where it says, https never to http. */
+void
+WhepClient::post_to (const std::string &url, const std::string &sdp, guint hops, Done done)
+{
   auto self = shared_from_this ();
-  request ("POST", endpoint_, "application/sdp", sdp, true, [self, done] (const HttpResult &r) {
+  request ("POST", url, "application/sdp", sdp, true, [self, url, sdp, hops, done] (
+      const HttpResult &r) {
+    if ((r.status == 307 || r.status == 308) && !r.location.empty ()) {
+      std::string target = resolve_url (url, r.location);
+      HttpResult refused = r;
+      if (hops >= MAX_REDIRECTS)
+        refused.refused = "more than " + std::to_string (MAX_REDIRECTS) + " redirects";
+      else if (url_origin (target).empty ())
+        refused.refused = "a redirect to an unusable URL";
+      else if (is_https (url) && !is_https (target))
+        refused.refused = "a redirect from https to plain http, refused";
+      if (!refused.refused.empty ()) {
+        done (refused);
+        return;
+      }
+      GST_INFO_OBJECT (self->worker_.log_object (), "WHEP POST redirected (%u) to %s",
+          r.status, redact_url (target).c_str ());
+      self->endpoint_ = target;
+      self->token_origins_.push_back (url_origin (target));
+      self->post_to (target, sdp, hops + 1, done);
+      return;
+    }
     if (r.status >= 200 && r.status < 300) {
       /* The session resource: Location resolved against the endpoint, or, when the server
        * sends none, the endpoint with /endpoint/ replaced by /resource/. */
@@ -175,6 +221,14 @@ WhepClient::post_offer (const std::string &sdp, Done done)
         auto pos = self->resource_.find ("/endpoint/");
         if (pos != std::string::npos)
           self->resource_.replace (pos, strlen ("/endpoint/"), "/resource/");
+      }
+      if (url_origin (self->resource_).empty () ||
+          (is_https (self->endpoint_) && !is_https (self->resource_))) {
+        HttpResult refused = r;
+        refused.refused = "the session resource is not on https like the endpoint";
+        self->resource_.clear ();
+        done (refused);
+        return;
       }
       GST_INFO_OBJECT (self->worker_.log_object (), "WHEP resource: %s",
           redact_url (self->resource_).c_str ());

@@ -25,7 +25,7 @@ std::vector<IceCandidate> parse_sdpfrag (const std::string &frag);
 
 /* The standalone endpoint URL on an edge. */
 std::string whep_endpoint_url (const SubscriberConfig &cfg, const std::string &edge_host,
-    const std::string &app);
+    const std::string &app, guint edge_port = 0);
 
 /* The WHEP HTTP exchange: POST the offer (or nothing), PATCH the answer and the trickled
  * candidates to the session resource, DELETE it. Answers come as HttpResults; the resource
@@ -48,13 +48,16 @@ public:
   GstObject *log_object () const { return worker_.log_object (); }
 
 private:
+  void post_to (const std::string &url, const std::string &sdp, guint hops, Done done);
   void request (const char *method, const std::string &url, const char *content_type,
       const std::string &body, bool cancellable, Done done);
 
   Worker &worker_;
-  std::string endpoint_;
+  std::string endpoint_;           /* after redirects, the one that answered */
   std::string resource_;
   std::string auth_token_;
+  /* where the token may go: the endpoint's origin and those it redirected the POST to */
+  std::vector<std::string> token_origins_;
   GCancellable *cancellable_;
 };
 

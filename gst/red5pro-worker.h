@@ -24,6 +24,7 @@ struct HttpResult {
   bool cancelled = false;
   bool tls_failed = false;       /* the server's certificate was not accepted */
   bool too_large = false;        /* the body went past the request's bound (error set) */
+  std::string refused;           /* a client's reason to refuse an answer that came fine */
 };
 
 /* Response bodies larger than this are refused: Stream Manager answers and SDP are a few

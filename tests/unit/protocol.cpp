@@ -55,11 +55,39 @@ GST_END_TEST;
 GST_START_TEST (test_sm1_server_address_with_path_or_userinfo_is_rejected)
 {
   for (const char *addr : { "10.0.0.5/evil", "user@10.0.0.5", "a b", "http://x",
-           "10.0.0.5:5080", "" }) {
+           "fe80::1%eth0", "10.0.0.5:99999", "" }) {
     std::string body = std::string (R"({"scope":"live","serverAddress":")") + addr + "\"}";
     auto o = parse_sm1_lookup (200, body);
     fail_unless (o.failure.kind == K::PROTOCOL, "address %s accepted", addr);
   }
+}
+GST_END_TEST;
+
+/* Some Stream Managers name the edge's port too: the edge is reached on it. */
+GST_START_TEST (test_server_address_with_a_port_names_the_edge_port)
+{
+  struct {
+    const char *address, *host;
+    guint port;
+  } cases[] = {
+    { "10.0.0.5:5080", "10.0.0.5", 5080 },
+    { "edge-3.example.com:443", "edge-3.example.com", 443 },
+    { "[2001:db8::5]:8443", "2001:db8::5", 8443 },
+    { "2001:db8::5", "2001:db8::5", 0 },
+    { "10.0.0.5", "10.0.0.5", 0 },
+  };
+  for (const auto &c : cases) {
+    std::string body = std::string (R"({"scope":"live","serverAddress":")") + c.address + "\"}";
+    auto o = parse_sm1_lookup (200, body);
+    fail_unless (o.ok (), "%s: %s", c.address, o.failure.reason.c_str ());
+    fail_unless_equals_string (o.edge.address.c_str (), c.host);
+    fail_unless_equals_int (o.edge.port, c.port);
+  }
+  SubscriberConfig cfg;
+  cfg.stream_name = "s";
+  cfg.subscription_id = "subscriber-1";
+  assert_string (whep_endpoint_url (cfg, "2001:db8::5", "live", 8443),
+      "http://[2001:db8::5]:8443/live/whep/endpoint/s?requestId=subscriber-1&signal=true");
 }
 GST_END_TEST;
 
@@ -290,6 +318,7 @@ protocol_suite (void)
   tcase_add_test (tc, test_sm1_404_is_not_found_with_the_sm_message);
   tcase_add_test (tc, test_sm1_garbage_is_a_bad_response_not_a_crash);
   tcase_add_test (tc, test_sm1_server_address_with_path_or_userinfo_is_rejected);
+  tcase_add_test (tc, test_server_address_with_a_port_names_the_edge_port);
   tcase_add_test (tc, test_sm2_array_picks_first_in_service_node);
   tcase_add_test (tc, test_sm2_empty_array_means_not_there_yet);
   tcase_add_test (tc, test_lookup_urls_follow_both_sm_generations);
