@@ -2,6 +2,7 @@
  * reading and writing them under the object lock, and checking them before READY. */
 #include "gstred5prosrc-private.h"
 #include "red5pro-codecs.h"
+#include "red5pro-url.h"
 
 using namespace red5pro;
 
@@ -55,7 +56,7 @@ enum {
 #define DEFAULT_USE_PROXY FALSE
 #define DEFAULT_RETRY_TIMEOUT 1000
 #define DEFAULT_MAX_RETRIES -1
-#define DEFAULT_RETRY_BACKOFF_MAX 0
+#define DEFAULT_RETRY_BACKOFF_MAX 30000
 #define DEFAULT_RETRY_ON_AUTH_FAILURE FALSE
 #define DEFAULT_INACTIVITY_TIMEOUT 2000
 #define DEFAULT_LATENCY 200
@@ -137,6 +138,18 @@ gst_red5pro_src_check_settings (GstRed5ProSrc *self)
         ("Both video-codecs and audio-codecs are empty: nothing to receive"), (nullptr));
     return FALSE;
   }
+  /* allowed, but said where a user sees it */
+  if (!cfg.tls && !cfg.secrets ().empty ())
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("Credentials go unencrypted over plain http/ws to %s: set tls=true",
+            cfg.host.c_str ()), ("auth-token or a secret connection parameter without tls"));
+  GST_OBJECT_LOCK (self);
+  bool insecure = self->state->tls_insecure;
+  GST_OBJECT_UNLOCK (self);
+  if (insecure && cfg.tls)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("tls-insecure=true: the certificates of %s and its edges are not verified, anyone "
+         "on the way can impersonate them", cfg.host.c_str ()), (nullptr));
   if (cfg.use_proxy && cfg.stream_manager == StreamManagerMode::NONE) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("'use-proxy' needs a Stream Manager: set 'stream-manager' to sm1 or sm2"), (nullptr));
@@ -435,8 +448,10 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
           "error (-1 = retry forever)", -1, G_MAXINT, DEFAULT_MAX_RETRIES, flags));
   g_object_class_install_property (gobject_class, PROP_RETRY_BACKOFF_MAX,
       g_param_spec_uint ("retry-backoff-max", "Retry backoff maximum",
-          "Double the retry delay after each consecutive failure, up to this many "
-          "milliseconds (0 = always wait retry-timeout)", 0, G_MAXUINT,
+          "After the first retry (at retry-timeout), consecutive failures without media wait "
+          "twice as long each time, up to this many milliseconds, with up to half of each "
+          "taken off at random so that clients cut off together do not return together "
+          "(0 or not above retry-timeout = always retry-timeout)", 0, G_MAXUINT,
           DEFAULT_RETRY_BACKOFF_MAX, flags));
   g_object_class_install_property (gobject_class, PROP_RETRY_ON_AUTH_FAILURE,
       g_param_spec_boolean ("retry-on-auth-failure", "Retry on authentication failure",

@@ -242,9 +242,11 @@ uri_set_uri (GstURIHandler *handler, const gchar *str, GError **error)
 {
   auto *self = GST_RED5PRO_SRC (handler);
   GstUri *uri = gst_uri_from_string (str);
-  if (!uri || !gst_uri_get_host (uri) || !*gst_uri_get_host (uri)) {
+  if (!uri || !gst_uri_get_host (uri) || !*gst_uri_get_host (uri) ||
+      gst_uri_get_userinfo (uri)) {
     g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
-        "Invalid URI '%s': expected red5pro[s]://host[:port]/app/stream", str);
+        "Invalid URI: expected red5pro[s]://host[:port]/app/stream (no user or password: "
+        "set credentials as properties)");
     if (uri)
       gst_uri_unref (uri);
     return FALSE;
@@ -275,9 +277,14 @@ uri_set_uri (GstURIHandler *handler, const gchar *str, GError **error)
     g_hash_table_iter_init (&it, query);
     while (g_hash_table_iter_next (&it, &key, &val)) {
       ps = g_object_class_find_property (G_OBJECT_GET_CLASS (self), (const char *) key);
-      if (!ps || !(ps->flags & G_PARAM_WRITABLE) || !val) {
-        g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
-            "URI parameter '%s' is not a red5prosrc property", (const char *) key);
+      /* GStreamer logs URIs whole: a secret in one would end in a log */
+      bool secret = ps && (g_str_equal (ps->name, "auth-token") ||
+          g_str_equal (ps->name, "connection-params"));
+      if (!ps || !(ps->flags & G_PARAM_WRITABLE) || !val || secret) {
+        g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, secret
+            ? "URI parameter '%s' would carry secrets, and GStreamer logs URIs: set the "
+              "property on the element instead (from playbin: in source-setup)"
+            : "URI parameter '%s' is not a red5prosrc property", (const char *) key);
         g_hash_table_unref (query);
         gst_uri_unref (uri);
         return FALSE;

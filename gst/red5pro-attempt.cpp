@@ -83,17 +83,8 @@ Attempt::guarded (F fn)
 void
 Attempt::post (GstStructure *event)
 {
-  /* nothing a server echoes back may leak a secret into the bus */
-  std::vector<std::string> secrets = cfg_.secrets ();
-  if (!secrets.empty ()) {
-    gst_structure_map_in_place (event, [] (GQuark, GValue *v, gpointer data) -> gboolean {
-      if (G_VALUE_HOLDS_STRING (v) && g_value_get_string (v)) {
-        auto *sec = static_cast<std::vector<std::string> *> (data);
-        g_value_set_string (v, redact (g_value_get_string (v), *sec).c_str ());
-      }
-      return TRUE;
-    }, &secrets);
-  }
+  /* nothing a server echoes back may leak a secret into the bus, however deep */
+  redact_structure (event, cfg_.secrets ());
   gst_structure_set (event, "attempt", G_TYPE_UINT, number_, NULL);
   event_post (element_, event);
 }
@@ -190,7 +181,14 @@ Attempt::create_peer ()
   pe.channel_message = guarded ([] (Attempt &a, const std::string &, const std::string &text) {
     a.handle_server_message (parse_server_message (text), true);
   });
-  pe.failed = guarded ([] (Attempt &a, const Failure &f) { a.fail (f); });
+  pe.failed = guarded ([] (Attempt &a, const Failure &f) {
+    /* an edge whose DTLS certificate is not the one its SDP announced did not "connect" */
+    if (f.kind == Failure::Kind::CERTIFICATE)
+      a.post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING,
+          connect_failure_reason (f.kind), "message", G_TYPE_STRING, f.reason.c_str (),
+          "edge", G_TYPE_STRING, a.edge_.c_str (), NULL));
+    a.fail (f);
+  });
   std::weak_ptr<Attempt> weak = shared_from_this ();
   /* these two may run on any thread */
   pe.post = [weak] (GstStructure *event) {

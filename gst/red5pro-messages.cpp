@@ -3,6 +3,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include <atomic>
 #include <cstring>
 
 namespace red5pro {
@@ -68,6 +69,22 @@ text_member (JsonObject *obj, const char *name)
   return {};
 }
 
+/* Field names become GQuarks, which live as long as the process: a server must not be able
+ * to grow that table without end. Names already known cost nothing; new ones come out of
+ * this budget, and once it is spent they are left out (the message's text still has them). */
+std::atomic<guint> new_key_budget { MAX_NEW_KEYS };
+
+bool
+key_allowed (const char *key)
+{
+  if (g_quark_try_string (key))
+    return true;
+  guint left = new_key_budget.load ();
+  while (left > 0 && !new_key_budget.compare_exchange_weak (left, left - 1)) {
+  }
+  return left > 0;
+}
+
 /* A JSON object as a GstStructure: scalars typed, nested values as JSON text. */
 GstStructure *
 structure_from_object (const char *name, JsonObject *obj)
@@ -78,16 +95,18 @@ structure_from_object (const char *name, JsonObject *obj)
   JsonObjectIter it;
   const char *key;
   JsonNode *n;
+  guint fields = 0;
   json_object_iter_init (&it, obj);
-  while (json_object_iter_next (&it, &key, &n)) {
+  while (json_object_iter_next (&it, &key, &n) && fields < MAX_FIELDS) {
     /* GstStructure field names must be valid: skip what is not */
-    if (!key || !g_ascii_isalpha (key[0]))
+    if (!key || !g_ascii_isalpha (key[0]) || strlen (key) > 64)
       continue;
     bool valid = true;
     for (const char *c = key; *c; c++)
       valid = valid && (g_ascii_isalnum (*c) || strchr ("-_+/:.", *c));
-    if (!valid)
+    if (!valid || !key_allowed (key))
       continue;
+    fields++;
     if (JSON_NODE_HOLDS_VALUE (n)) {
       GType t = json_node_get_value_type (n);
       if (t == G_TYPE_STRING)

@@ -46,6 +46,10 @@ struct ServerMessage {
 
 /* Messages larger than this are refused unparsed. */
 constexpr gsize MAX_MESSAGE_SIZE = 256 * 1024;
+/* Metadata and invoke data: at most this many fields (64 bytes of name each) per message,
+ * and at most this many field names never seen before in the life of the process. */
+constexpr guint MAX_FIELDS = 64;
+constexpr guint MAX_NEW_KEYS = 4096;
 
 ServerMessage parse_server_message (const std::string &text);
 

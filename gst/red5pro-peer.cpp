@@ -5,6 +5,7 @@
 #include "red5pro-output.h"
 
 #include <gst/sdp/sdp.h>
+#include <algorithm>
 #include <gst/webrtc/nice/nice.h>
 #include <nice/agent.h>
 
@@ -89,11 +90,20 @@ Peer::promise (std::function<void (Peer &, GstPromise *)> fn)
     std::function<void (Peer &, GstPromise *)> fn;
   };
   auto *data = new Data { shared_from_this (), std::move (fn) };
-  return gst_promise_new_with_change_func ([] (GstPromise *promise, gpointer d) {
+  GstPromise *p = gst_promise_new_with_change_func ([] (GstPromise *promise, gpointer d) {
     auto *data = static_cast<Data *> (d);
     auto self = data->peer.lock ();
     if (!self)
       return;
+    {
+      std::lock_guard<std::mutex> guard (self->promises_lock_);
+      auto &v = self->promises_;
+      auto it = std::find (v.begin (), v.end (), promise);
+      if (it != v.end ()) {
+        v.erase (it);
+        gst_promise_unref (promise);   /* ours; the caller of this change still holds one */
+      }
+    }
     gst_promise_ref (promise);
     auto fn = data->fn;
     WeakPeer weak = data->peer;
@@ -105,6 +115,11 @@ Peer::promise (std::function<void (Peer &, GstPromise *)> fn)
         }))
       gst_promise_unref (promise);
   }, data, [] (gpointer d) { delete static_cast<Data *> (d); });
+  /* kept until answered: a teardown mid-negotiation expires it rather than let webrtcbin
+   * free it unanswered (a critical warning in GStreamer) */
+  std::lock_guard<std::mutex> guard (promises_lock_);
+  promises_.push_back (gst_promise_ref (p));
+  return p;
 }
 
 /* ---- setup -------------------------------------------------------------------------- */
@@ -302,6 +317,70 @@ Peer::credentials (std::string *ufrag, std::string *pwd)
 
 /* ---- media pads (streaming threads) ---------------------------------------------------- */
 
+/* The edge's DTLS certificate against the a=fingerprint of its description, which
+ * webrtcbin does not compare: without it a man in the middle would go unnoticed. Empty when
+ * they match. */
+std::string
+Peer::check_fingerprint (GstPad *pad)
+{
+  g_autoptr (GstWebRTCRTPTransceiver) trans = nullptr;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (pad), "transceiver"))
+    g_object_get (pad, "transceiver", &trans, NULL);
+  g_autoptr (GstWebRTCRTPReceiver) receiver = nullptr;
+  if (trans)
+    g_object_get (trans, "receiver", &receiver, NULL);
+  g_autoptr (GstWebRTCDTLSTransport) dtls = nullptr;
+  if (receiver)
+    g_object_get (receiver, "transport", &dtls, NULL);
+  g_autofree gchar *pem = nullptr;
+  if (dtls)
+    g_object_get (dtls, "remote-certificate", &pem, NULL);
+  DescriptionPtr remote = remote_description ();
+  if (!pem || !remote)
+    return "no DTLS certificate from the edge to check";
+  const char *fp = gst_sdp_message_get_attribute_val (remote->sdp, "fingerprint");
+  for (guint i = 0; !fp && i < gst_sdp_message_medias_len (remote->sdp); i++)
+    fp = gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (remote->sdp, i),
+        "fingerprint");
+  g_auto (GStrv) parts = g_strsplit (fp ? fp : "", " ", 2);
+  if (!parts[0] || !parts[1])
+    return "the edge's SDP has no a=fingerprint";
+  g_autofree gchar *algo = g_ascii_strdown (parts[0], -1);
+  GChecksumType type;
+  if (g_str_equal (algo, "sha-256"))
+    type = G_CHECKSUM_SHA256;
+  else if (g_str_equal (algo, "sha-1"))
+    type = G_CHECKSUM_SHA1;
+  else if (g_str_equal (algo, "sha-384"))
+    type = G_CHECKSUM_SHA384;
+  else if (g_str_equal (algo, "sha-512"))
+    type = G_CHECKSUM_SHA512;
+  else
+    return std::string ("the edge's fingerprint uses an unknown hash: ") + parts[0];
+  g_autoptr (GError) err = nullptr;
+  g_autoptr (GTlsCertificate) cert = g_tls_certificate_new_from_pem (pem, -1, &err);
+  g_autoptr (GByteArray) der = nullptr;
+  if (cert)
+    g_object_get (cert, "certificate", &der, NULL);
+  if (!der)
+    return "the edge's DTLS certificate does not parse";
+  g_autoptr (GChecksum) sum = g_checksum_new (type);
+  g_checksum_update (sum, der->data, der->len);
+  guint8 digest[64];
+  gsize len = sizeof digest;
+  g_checksum_get_digest (sum, digest, &len);
+  std::string computed;
+  for (gsize i = 0; i < len; i++) {
+    char hex[4];
+    g_snprintf (hex, sizeof hex, "%s%02X", i ? ":" : "", digest[i]);
+    computed += hex;
+  }
+  g_strstrip (parts[1]);
+  if (g_ascii_strcasecmp (computed.c_str (), parts[1]) != 0)
+    return "the edge's DTLS certificate does not match the fingerprint in its SDP";
+  return {};
+}
+
 void
 Peer::on_pad_added (GstPad *pad)
 {
@@ -326,6 +405,20 @@ Peer::on_pad_added (GstPad *pad)
 
   bool wanted = (video && !have_video_ && !cfg_.video_codecs.empty ()) ||
       (audio && !have_audio_ && !cfg_.audio_codecs.empty ());
+  /* before any media leaves: the first pad comes once DTLS is up */
+  if (!fingerprint_checked_) {
+    fingerprint_checked_ = true;
+    std::string bad = check_fingerprint (pad);
+    GST_INFO_OBJECT (element_, "attempt %u: DTLS certificate against the SDP fingerprint: %s",
+        attempt_, bad.empty () ? "match" : bad.c_str ());
+    if (!bad.empty ()) {
+      fingerprint_bad_ = true;
+      on_worker ([bad] (Peer &self) {
+        self.events_.failed (Failure (Failure::Kind::CERTIFICATE, bad));
+      });
+    }
+  }
+  wanted = wanted && !fingerprint_bad_;
   std::vector<GstElement *> chain;
   if (wanted) {
     std::string unsupported;
@@ -575,6 +668,15 @@ Peer::stop ()
              (gpointer) on_dc_error_cb, (gpointer) on_dc_message_cb })
       g_signal_handlers_disconnect_matched (ch.get (), G_SIGNAL_MATCH_FUNC, 0, 0, nullptr, fn,
           nullptr);
+  }
+  std::vector<GstPromise *> pending;
+  {
+    std::lock_guard<std::mutex> guard (promises_lock_);
+    pending.swap (promises_);
+  }
+  for (GstPromise *p : pending) {
+    gst_promise_expire (p);
+    gst_promise_unref (p);
   }
   if (bin_) {
     {

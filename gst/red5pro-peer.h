@@ -81,6 +81,7 @@ public:
 
 private:
   void watch_channel (GstWebRTCDataChannel *channel, bool remote);
+  std::string check_fingerprint (GstPad *pad);
   void on_pad_added (GstPad *pad);
   GstPromise *promise (std::function<void (Peer &, GstPromise *)> fn);
   template <typename F> void on_worker (F fn);
@@ -115,11 +116,16 @@ private:
   std::mutex pads_lock_;           /* streaming thread vs. stop */
   bool have_video_ = false;
   bool have_audio_ = false;
+  bool fingerprint_checked_ = false;   /* pads_lock_ */
+  bool fingerprint_bad_ = false;
   std::atomic<bool> media_out_ { false };
 
   std::atomic<gint64> last_media_ { 0 };
   std::atomic<guint64> packets_ { 0 };
   std::atomic<guint64> bytes_ { 0 };
+
+  std::mutex promises_lock_;
+  std::vector<GstPromise *> promises_;   /* ours, until answered; promises_lock_ */
 
   std::mutex quality_lock_;
   NetworkQuality quality_[2];      /* video, audio; quality_lock_ */

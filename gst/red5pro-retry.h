@@ -17,7 +17,7 @@ namespace red5pro {
 struct RetryPolicy {
   guint retry_timeout_ms = 1000;     /* 0 = no retry: failures are errors */
   gint max_retries = -1;             /* consecutive retries without media; -1 = forever */
-  guint backoff_max_ms = 0;          /* 0 = always retry_timeout_ms; else doubles up to this */
+  guint backoff_max_ms = 30000;      /* doubles up to this (with jitter); 0 = retry_timeout_ms */
   bool retry_on_auth_failure = false;
   guint inactivity_timeout_ms = 2000;/* no RTP this long while subscribed = failure; 0 = off */
   guint connect_timeout_ms = 20000;  /* no media this long after an attempt starts = failure */

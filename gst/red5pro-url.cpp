@@ -2,6 +2,8 @@
 #include "red5pro-url.h"
 
 #include <gio/gio.h>
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
 
 #include <cstring>
 
@@ -87,13 +89,16 @@ url_origin (const std::string &url)
 bool
 key_is_secret (const std::string &key)
 {
-  char *lower = g_ascii_strdown (key.c_str (), -1);
-  bool secret = false;
-  for (const char *word : { "pass", "token", "secret", "key", "auth", "jwt", "credential",
-           "signature" })
-    secret = secret || strstr (lower, word) != nullptr;
-  g_free (lower);
-  return secret;
+  g_autofree char *lower = g_ascii_strdown (key.c_str (), -1);
+  /* short names as whole words only ("sig" is a secret, "signal" is not) */
+  for (const char *word : { "pwd", "sig", "psk", "otp", "pin", "hmac" })
+    if (g_str_equal (lower, word))
+      return true;
+  for (const char *part : { "pass", "token", "secret", "key", "auth", "jwt", "credential",
+           "signature", "cookie", "session" })
+    if (strstr (lower, part))
+      return true;
+  return false;
 }
 
 std::string
@@ -135,29 +140,72 @@ redact (std::string text, const std::vector<std::string> &secrets)
   for (const auto &secret : secrets) {
     if (secret.empty ())
       continue;
-    char *escaped = g_uri_escape_string (secret.c_str (), nullptr, FALSE);
-    for (const std::string &needle : { secret, std::string (escaped) }) {
+    /* as it is, URL-escaped, and as a JSON string carries it (a server echoing it back in
+     * nested data) */
+    g_autofree char *escaped = g_uri_escape_string (secret.c_str (), nullptr, FALSE);
+    g_autoptr (JsonNode) node = json_node_init_string (json_node_alloc (), secret.c_str ());
+    g_autofree char *json = json_to_string (node, FALSE);
+    std::string in_json = json && strlen (json) >= 2 ? std::string (json + 1, strlen (json) - 2)
+                                                     : secret;
+    for (const std::string &needle : { secret, std::string (escaped), in_json }) {
       for (size_t pos = text.find (needle); pos != std::string::npos;
            pos = text.find (needle, pos + 3))
         text.replace (pos, needle.size (), "***");
     }
-    g_free (escaped);
   }
   return text;
+}
+
+/* One value: strings redacted, structures and arrays gone through. */
+static void
+redact_value (GValue *v, const std::vector<std::string> &secrets)
+{
+  if (G_VALUE_HOLDS_STRING (v) && g_value_get_string (v)) {
+    g_value_set_string (v, redact (g_value_get_string (v), secrets).c_str ());
+  } else if (GST_VALUE_HOLDS_STRUCTURE (v) && gst_value_get_structure (v)) {
+    GstStructure *copy = gst_structure_copy (gst_value_get_structure (v));
+    redact_structure (copy, secrets);
+    g_value_take_boxed (v, copy);
+  } else if (GST_VALUE_HOLDS_ARRAY (v) || GST_VALUE_HOLDS_LIST (v)) {
+    GValue copy = G_VALUE_INIT;
+    g_value_init (&copy, G_VALUE_TYPE (v));
+    guint n = GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_size (v) : gst_value_list_get_size (v);
+    for (guint i = 0; i < n; i++) {
+      GValue item = G_VALUE_INIT;
+      g_value_init (&item, G_VALUE_TYPE (GST_VALUE_HOLDS_ARRAY (v) ?
+          gst_value_array_get_value (v, i) : gst_value_list_get_value (v, i)));
+      g_value_copy (GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_value (v, i)
+                                              : gst_value_list_get_value (v, i), &item);
+      redact_value (&item, secrets);
+      if (GST_VALUE_HOLDS_ARRAY (v))
+        gst_value_array_append_and_take_value (&copy, &item);
+      else
+        gst_value_list_append_and_take_value (&copy, &item);
+    }
+    g_value_unset (v);
+    g_value_init (v, G_VALUE_TYPE (&copy));
+    g_value_copy (&copy, v);
+    g_value_unset (&copy);
+  }
+}
+
+void
+redact_structure (GstStructure *s, const std::vector<std::string> &secrets)
+{
+  if (secrets.empty ())
+    return;
+  gst_structure_map_in_place (s, [] (GQuark, GValue *v, gpointer data) -> gboolean {
+    redact_value (v, *static_cast<const std::vector<std::string> *> (data));
+    return TRUE;
+  }, const_cast<std::vector<std::string> *> (&secrets));
 }
 
 std::string
 resolve_url (const std::string &base, const std::string &ref)
 {
-  GError *err = nullptr;
-  char *out = g_uri_resolve_relative (base.c_str (), ref.c_str (), G_URI_FLAGS_ENCODED, &err);
-  if (!out) {
-    g_clear_error (&err);
-    return {};
-  }
-  std::string s (out);
-  g_free (out);
-  return s;
+  g_autofree char *out = g_uri_resolve_relative (base.c_str (), ref.c_str (),
+      G_URI_FLAGS_ENCODED, nullptr);
+  return out ? out : "";
 }
 
 }  // namespace red5pro

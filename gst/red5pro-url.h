@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+
+struct _GstStructure;
 #include <utility>
 #include <vector>
 
@@ -33,8 +35,12 @@ bool key_is_secret (const std::string &key);
 /* The URL with the values of secret query pairs replaced by "***", for logs. */
 std::string redact_url (const std::string &url);
 
-/* text with every occurrence of each secret (as is and URL-escaped) replaced by "***". */
+/* text with every occurrence of each secret (as is, URL-escaped and JSON-escaped) replaced
+ * by "***". */
 std::string redact (std::string text, const std::vector<std::string> &secrets);
+
+/* The same in every string of a structure, nested structures and arrays included. */
+void redact_structure (_GstStructure *s, const std::vector<std::string> &secrets);
 
 /* Resolves a Location header against the URL of the request that returned it. */
 std::string resolve_url (const std::string &base, const std::string &ref);

@@ -9,7 +9,8 @@ namespace red5pro {
 
 /* The SDK waits about a second after DataChannel.Available before switching. */
 static constexpr guint SWITCH_DELAY_MS = 1000;
-/* Larger frames are read and dropped by us, not fatal to the connection. */
+/* A larger frame makes libsoup close the connection (code 1009, message too big): that ends
+ * the attempt as a protocol failure, and the next attempt starts over. */
 static constexpr guint64 MAX_FRAME = 16 * 1024 * 1024;
 
 std::string
@@ -247,8 +248,13 @@ WebSocketSignaling::on_closed (SoupWebsocketConnection *conn, gpointer data)
   auto *self = static_cast<WebSocketSignaling *> (data);
   if (self->closing_)
     return;
-  self->report_failure (Failure::Kind::CONNECTION_CLOSED, "the WebSocket closed (code " +
-      std::to_string (soup_websocket_connection_get_close_code (conn)) + ")");
+  gushort code = soup_websocket_connection_get_close_code (conn);
+  if (code == SOUP_WEBSOCKET_CLOSE_TOO_BIG)
+    self->report_failure (Failure::Kind::PROTOCOL,
+        "the server sent a WebSocket frame over 16 MiB (the socket was closed)");
+  else
+    self->report_failure (Failure::Kind::CONNECTION_CLOSED,
+        "the WebSocket closed (code " + std::to_string (code) + ")");
 }
 
 /* Ends the object the builder holds and sends it. */
