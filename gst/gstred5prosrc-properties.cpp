@@ -38,6 +38,12 @@ enum {
   PROP_RETRY_ON_AUTH_FAILURE,
   PROP_INACTIVITY_TIMEOUT,
   PROP_LATENCY,
+  PROP_ICE_TRANSPORT_POLICY,
+  PROP_ICE_TRANSPORT,
+  PROP_VIDEO_ENCODING,
+  PROP_AUDIO_ENCODING,
+  PROP_MAINTAIN_STREAM_VARIANT,
+  PROP_SIGNALING_SOCKET_ONLY,
   PROP_VIDEO_CODECS,
   PROP_AUDIO_CODECS,
   PROP_STATS,
@@ -76,6 +82,23 @@ gst_red5pro_stream_manager_get_type (void)
   };
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstRed5ProStreamManager", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_red5pro_ice_transport_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { int (IceTransport::UDP), "ICE over UDP (and the signaling asks for it)", "udp" },
+    { int (IceTransport::TCP), "ICE over TCP only, for networks that block UDP (the "
+      "WebSocket signaling asks the server for transport tcp)", "tcp" },
+    { 0, nullptr, nullptr },
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRed5ProIceTransport", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -132,6 +155,18 @@ gst_red5pro_src_check_settings (GstRed5ProSrc *self)
         return FALSE;
       }
     }
+  }
+  if ((!cfg.video_encoding.empty () && !sdk_encoding (cfg.video_encoding, true)) ||
+      (!cfg.audio_encoding.empty () && !sdk_encoding (cfg.audio_encoding, false))) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Unknown encoding: video-encoding takes VP8, H264 or NONE; audio-encoding takes "
+         "Opus, PCMU, PCMA, Speex or NONE"), (nullptr));
+    return FALSE;
+  }
+  if (cfg.relay_only && cfg.turn_server.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("ice-transport-policy=relay needs a TURN server: set turn-server"), (nullptr));
+    return FALSE;
   }
   if (cfg.video_codecs.empty () && cfg.audio_codecs.empty ()) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -243,6 +278,14 @@ gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *valu
     case PROP_RETRY_ON_AUTH_FAILURE: r.retry_on_auth_failure = g_value_get_boolean (value); break;
     case PROP_INACTIVITY_TIMEOUT: r.inactivity_timeout_ms = g_value_get_uint (value); break;
     case PROP_LATENCY: p.latency_ms = g_value_get_uint (value); break;
+    case PROP_ICE_TRANSPORT_POLICY:
+      p.relay_only = g_value_get_enum (value) == GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY;
+      break;
+    case PROP_ICE_TRANSPORT: p.ice_transport = IceTransport (g_value_get_enum (value)); break;
+    case PROP_VIDEO_ENCODING: set_string (p.video_encoding, value); break;
+    case PROP_AUDIO_ENCODING: set_string (p.audio_encoding, value); break;
+    case PROP_MAINTAIN_STREAM_VARIANT: p.maintain_stream_variant = g_value_get_boolean (value); break;
+    case PROP_SIGNALING_SOCKET_ONLY: p.signaling_socket_only = g_value_get_boolean (value); break;
     case PROP_VIDEO_CODECS:
     case PROP_AUDIO_CODECS: {
       auto &codecs = prop_id == PROP_VIDEO_CODECS ? p.video_codecs : p.audio_codecs;
@@ -321,6 +364,15 @@ gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_RETRY_ON_AUTH_FAILURE: g_value_set_boolean (value, r.retry_on_auth_failure); break;
     case PROP_INACTIVITY_TIMEOUT: g_value_set_uint (value, r.inactivity_timeout_ms); break;
     case PROP_LATENCY: g_value_set_uint (value, p.latency_ms); break;
+    case PROP_ICE_TRANSPORT_POLICY:
+      g_value_set_enum (value, p.relay_only ? GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY
+                                            : GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL);
+      break;
+    case PROP_ICE_TRANSPORT: g_value_set_enum (value, int (p.ice_transport)); break;
+    case PROP_VIDEO_ENCODING: g_value_set_string (value, or_null (p.video_encoding)); break;
+    case PROP_AUDIO_ENCODING: g_value_set_string (value, or_null (p.audio_encoding)); break;
+    case PROP_MAINTAIN_STREAM_VARIANT: g_value_set_boolean (value, p.maintain_stream_variant); break;
+    case PROP_SIGNALING_SOCKET_ONLY: g_value_set_boolean (value, p.signaling_socket_only); break;
     case PROP_VIDEO_CODECS:
     case PROP_AUDIO_CODECS:
       for (const auto &c : prop_id == PROP_VIDEO_CODECS ? p.video_codecs : p.audio_codecs) {
@@ -461,6 +513,32 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
       g_param_spec_uint ("inactivity-timeout", "Inactivity timeout",
           "Milliseconds without RTP while subscribed after which the connection counts as "
           "lost (0 = never)", 0, G_MAXUINT, DEFAULT_INACTIVITY_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_ICE_TRANSPORT_POLICY,
+      g_param_spec_enum ("ice-transport-policy", "ICE transport policy",
+          "all: any candidate pair; relay: only through the TURN server (turn-server)",
+          GST_TYPE_WEBRTC_ICE_TRANSPORT_POLICY, GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL, flags));
+  g_object_class_install_property (gobject_class, PROP_ICE_TRANSPORT,
+      g_param_spec_enum ("ice-transport", "ICE transport",
+          "Transport of the ICE candidates, and what the WebSocket signaling asks for "
+          "(the SDK's transport)", GST_TYPE_RED5PRO_ICE_TRANSPORT, int (IceTransport::UDP),
+          flags));
+  g_object_class_install_property (gobject_class, PROP_VIDEO_ENCODING,
+      g_param_spec_string ("video-encoding", "Video encoding",
+          "Video encoding to ask the server for, as the SDK's videoEncoding: VP8, H264, or "
+          "NONE for no video (empty = the server chooses)", nullptr, flags));
+  g_object_class_install_property (gobject_class, PROP_AUDIO_ENCODING,
+      g_param_spec_string ("audio-encoding", "Audio encoding",
+          "Audio encoding to ask the server for, as the SDK's audioEncoding: Opus, PCMU, PCMA, "
+          "Speex, or NONE for no audio (empty = the server chooses)", nullptr, flags));
+  g_object_class_install_property (gobject_class, PROP_MAINTAIN_STREAM_VARIANT,
+      g_param_spec_boolean ("maintain-stream-variant", "Maintain stream variant",
+          "Ask the server to keep sending the stream variant it starts with (the SDK's "
+          "maintainStreamVariant, sent as doNotSwitch)", FALSE, flags));
+  g_object_class_install_property (gobject_class, PROP_SIGNALING_SOCKET_ONLY,
+      g_param_spec_boolean ("signaling-socket-only", "Signaling socket only",
+          "WebSocket signaling: the socket only negotiates; the server's messages move to the "
+          "red5pro data channel once it is up, and the socket closes (the SDK's "
+          "signalingSocketOnly). false: the socket stays", TRUE, flags));
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",
           "Milliseconds the jitter buffers wait for late or lost packets; the element's "

@@ -13,6 +13,9 @@ GType gst_red5pro_stream_manager_get_type (void);
 #define GST_TYPE_RED5PRO_SIGNALING (gst_red5pro_signaling_get_type ())
 GType gst_red5pro_signaling_get_type (void);
 
+#define GST_TYPE_RED5PRO_ICE_TRANSPORT (gst_red5pro_ice_transport_get_type ())
+GType gst_red5pro_ice_transport_get_type (void);
+
 GST_ELEMENT_REGISTER_DECLARE (red5prosrc);
 
 G_END_DECLS

@@ -372,6 +372,17 @@ Attempt::on_gathered ()
 {
   post (event_new (event::ICE_TRICKLE_COMPLETE, "candidates", G_TYPE_UINT, local_candidates_,
       NULL));
+  if (cfg_.relay_only && local_candidates_ == 0) {
+    /* no relay candidate: the TURN server refused our credentials or did not answer */
+    g_autoptr (GUri) turn = g_uri_parse (cfg_.turn_server.c_str (), G_URI_FLAGS_NONE, nullptr);
+    std::string where = turn && g_uri_get_host (turn)
+        ? std::string (g_uri_get_host (turn)) + ":" + std::to_string (g_uri_get_port (turn))
+        : std::string ("the TURN server");
+    Failure f (Failure::Kind::UNREACHABLE, "no relay candidate from the TURN server " + where +
+        " (ice-transport-policy=relay): wrong TURN credentials, or it cannot be reached");
+    on_signaling_failed (f);
+    return;
+  }
   std::string ufrag, pwd;
   peer_->credentials (&ufrag, &pwd);
   post (event_new (event::CANDIDATE_START));

@@ -1,6 +1,8 @@
 /* red5pro-codecs: known codecs, and SDP media sections read with gstsdp. */
 #include "red5pro-codecs.h"
 
+#include <iterator>
+
 namespace red5pro {
 
 namespace {
@@ -24,7 +26,12 @@ const KnownCodec KNOWN_CODECS[] = {
         "clock-rate=48000,encoding-params=(string)2" },
   { "PCMU", false, "application/x-rtp,media=audio,encoding-name=PCMU,payload=0,clock-rate=8000" },
   { "PCMA", false, "application/x-rtp,media=audio,encoding-name=PCMA,payload=8,clock-rate=8000" },
+  { "SPEEX", false, "application/x-rtp,media=audio,encoding-name=SPEEX,payload=97,"
+        "clock-rate=16000" },
 };
+
+const char *const VIDEO_ENCODINGS[] = { "VP8", "H264", "NONE" };
+const char *const AUDIO_ENCODINGS[] = { "Opus", "PCMU", "PCMA", "Speex", "NONE" };
 
 bool
 has_attribute (const GstSDPMedia *m, const char *key)
@@ -38,6 +45,18 @@ has_attribute (const GstSDPMedia *m, const char *key)
 }
 
 }  // namespace
+
+const char *
+sdk_encoding (const std::string &value, bool video)
+{
+  const auto &names = video ? std::vector<const char *> (std::begin (VIDEO_ENCODINGS),
+      std::end (VIDEO_ENCODINGS)) : std::vector<const char *> (std::begin (AUDIO_ENCODINGS),
+      std::end (AUDIO_ENCODINGS));
+  for (const char *name : names)
+    if (g_ascii_strcasecmp (value.c_str (), name) == 0)
+      return name;
+  return nullptr;
+}
 
 bool
 codec_is_known (const std::string &name, bool video)

@@ -14,6 +14,9 @@ namespace red5pro {
 bool codec_is_known (const std::string &name, bool video);
 /* The codecs red5prosrc receives as video / audio, for messages: "VP8, H264". */
 std::string known_codecs (bool video);
+/* The SDK's spelling of an encoding to ask a Red5 Pro server for (videoEncoding: VP8, H264,
+ * NONE; audioEncoding: Opus, PCMU, PCMA, Speex, NONE), any case in; null for none of them. */
+const char *sdk_encoding (const std::string &value, bool video);
 /* The RTP caps to receive these codecs with (every known one of the kind when none). */
 GstCaps *codec_caps (const std::vector<std::string> &names, bool video);
 

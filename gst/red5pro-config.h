@@ -14,6 +14,7 @@ namespace red5pro {
 
 enum class StreamManagerMode { NONE = 0, SM1 = 1, SM2 = 2 };
 enum class SignalingProtocol { WHEP = 0, WEBSOCKET = 1 };
+enum class IceTransport { UDP = 0, TCP = 1 };
 
 struct SubscriberConfig {
   std::string host;                 /* edge/standalone host, or the Stream Manager's */
@@ -35,11 +36,18 @@ struct SubscriberConfig {
   bool decode = false;
   bool data_channel = true;         /* WHEP signal=true: open the red5pro data channel */
   std::vector<std::string> ice_addresses;
+  bool relay_only = false;          /* ICE through the TURN server only */
+  IceTransport ice_transport = IceTransport::UDP;
+  /* asked of the server as the SDK asks (empty = the server chooses); NONE = not sent */
+  std::string video_encoding;
+  std::string audio_encoding;
+  bool maintain_stream_variant = false;   /* the SDK's doNotSwitch */
+  bool signaling_socket_only = true;      /* WebSocket: move to the data channel once it is up */
   guint request_timeout_ms = 10000; /* each request's I/O; twice that for media to flow */
   guint latency_ms = 200;           /* the jitter buffers' */
   /* codecs we accept, by RTP encoding name; empty = that medium is not received */
   std::vector<std::string> video_codecs { "VP8", "H264", "VP9", "H265" };
-  std::vector<std::string> audio_codecs { "OPUS", "PCMU", "PCMA" };
+  std::vector<std::string> audio_codecs { "OPUS", "PCMU", "PCMA", "SPEEX" };
   std::string auth_token;           /* JWT for Authorization: Bearer (SM 2.0 API, WHEP) */
 
   /* Values that must never be printed: the token and secret connection parameters. */

@@ -140,7 +140,8 @@ Peer::start (Events events, std::string *why)
    * servers read as "rejected" and answer inactive (the audio never comes). Both bundle
    * the media on one transport once the answer accepts the group. */
   g_object_set (webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_COMPAT,
-      "latency", cfg_.latency_ms, NULL);
+      "latency", cfg_.latency_ms, "ice-transport-policy", cfg_.relay_only
+          ? GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY : GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL, NULL);
   if (!cfg_.stun_server.empty ())
     g_object_set (webrtc_, "stun-server", cfg_.stun_server.c_str (), NULL);
   if (!cfg_.turn_server.empty ())
@@ -158,11 +159,15 @@ Peer::start (Events events, std::string *why)
         G_CALLBACK (on_new_jitterbuffer_cb), weak_data (), free_weak, GConnectFlags (0));
   }
 
+  g_autoptr (GstWebRTCICE) ice = nullptr;
+  g_object_get (webrtc_, "ice-agent", &ice, NULL);
+  /* ICE over TCP only, for networks that block UDP */
+  if (cfg_.ice_transport == IceTransport::TCP && ice &&
+      g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-udp"))
+    g_object_set (ice, "ice-udp", FALSE, "ice-tcp", TRUE, NULL);
   if (!cfg_.ice_addresses.empty ()) {
     /* Host candidates only on these addresses (libnice gathers on all interfaces
      * otherwise). The agent is libnice's, behind GstWebRTCNice. */
-    g_autoptr (GstWebRTCICE) ice = nullptr;
-    g_object_get (webrtc_, "ice-agent", &ice, NULL);
     NiceAgent *raw = nullptr;
     if (ice && GST_IS_WEBRTC_NICE (ice))
       g_object_get (ice, "agent", &raw, NULL);

@@ -1,5 +1,6 @@
 /* red5pro-websocket: Red5 Pro WebSocket signaling over libsoup, messages via json-glib. */
 #include "red5pro-websocket.h"
+#include "red5pro-codecs.h"
 #include "red5pro-url.h"
 
 GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
@@ -53,13 +54,13 @@ WebSocketSignaling::WebSocketSignaling (Worker &worker, std::string url,
   : worker_ (worker), url_ (std::move (url)), stream_ (cfg.stream_name),
     request_id_ (cfg.subscription_id), auth_token_ (cfg.auth_token),
     datachannel_ (cfg.data_channel),
-    switch_channel_ (cfg.data_channel),
+    switch_channel_ (cfg.data_channel && cfg.signaling_socket_only),
+    tcp_ (cfg.ice_transport == IceTransport::TCP),
+    do_not_switch_ (cfg.maintain_stream_variant),
+    video_encoding_ (cfg.video_encoding.empty () ? "" : sdk_encoding (cfg.video_encoding, true)),
+    audio_encoding_ (cfg.audio_encoding.empty () ? "" : sdk_encoding (cfg.audio_encoding, false)),
     cancellable_ (G_CANCELLABLE (g_object_ref (cancellable)))
 {
-  for (const auto &kv : cfg.connection_params) {
-    if (kv.first == "doNotSwitch" && kv.second == "true")
-      switch_channel_ = false;
-  }
 }
 
 WebSocketSignaling::~WebSocketSignaling ()
@@ -198,13 +199,22 @@ WebSocketSignaling::handle (ServerMessage m)
       report_failure (Failure::Kind::NOT_FOUND, "the server says the stream is not available");
       return;
     }
+    /* as the SDK asks (protocol notes, section 3, step 3) */
     JsonBuilder *b = request ("requestOffer");
     json_builder_set_member_name (b, "transport");
-    json_builder_add_string_value (b, "udp");
+    json_builder_add_string_value (b, tcp_ ? "tcp" : "udp");
     json_builder_set_member_name (b, "datachannel");
     json_builder_add_boolean_value (b, datachannel_);
     json_builder_set_member_name (b, "doNotSwitch");
-    json_builder_add_boolean_value (b, !switch_channel_);
+    json_builder_add_boolean_value (b, do_not_switch_);
+    if (!video_encoding_.empty ()) {
+      json_builder_set_member_name (b, "videoEncoding");
+      json_builder_add_string_value (b, video_encoding_.c_str ());
+    }
+    if (!audio_encoding_.empty ()) {
+      json_builder_set_member_name (b, "audioEncoding");
+      json_builder_add_string_value (b, audio_encoding_.c_str ());
+    }
     send (b);
   } else if (m.kind == K::OFFER) {
     events_.description (SdpKind::OFFER, m.sdp);

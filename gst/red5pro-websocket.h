@@ -55,7 +55,11 @@ private:
   std::string request_id_;
   std::string auth_token_;
   bool datachannel_;
-  bool switch_channel_;
+  bool switch_channel_;       /* move to the data channel once it is up */
+  bool tcp_;
+  bool do_not_switch_;        /* the SDK's maintainStreamVariant */
+  std::string video_encoding_;
+  std::string audio_encoding_;
   GCancellable *cancellable_;
   SoupWebsocketConnection *conn_ = nullptr;
   Events events_;

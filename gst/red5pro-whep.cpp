@@ -1,6 +1,7 @@
 /* red5pro-whep: WHEP over libsoup, SDP inspection and sdpfrags over gstsdp. */
 #include "red5pro-whep.h"
 #include "red5pro-url.h"
+#include "red5pro-codecs.h"
 
 #include <gst/sdp/sdp.h>
 
@@ -114,6 +115,19 @@ whep_endpoint_url (const SubscriberConfig &cfg, const std::string &edge_host,
   bool sm2_proxy = cfg.use_proxy && cfg.stream_manager == StreamManagerMode::SM2;
   if (sm2_proxy)
     query.emplace_back ("nodeGroup", cfg.node_group);
+  /* the SDK's subscriber options, unless the connection parameters say otherwise */
+  auto given = [&cfg] (const char *key) {
+    for (const auto &kv : cfg.connection_params)
+      if (kv.first == key)
+        return true;
+    return false;
+  };
+  if (!given ("doNotSwitch"))
+    query.emplace_back ("doNotSwitch", cfg.maintain_stream_variant ? "true" : "false");
+  if (!cfg.video_encoding.empty () && !given ("videoEncoding"))
+    query.emplace_back ("videoEncoding", sdk_encoding (cfg.video_encoding, true));
+  if (!cfg.audio_encoding.empty () && !given ("audioEncoding"))
+    query.emplace_back ("audioEncoding", sdk_encoding (cfg.audio_encoding, false));
   for (const auto &kv : cfg.connection_params)
     query.push_back (kv);
   if (sm2_proxy) {

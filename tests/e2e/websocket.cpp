@@ -153,9 +153,9 @@ GST_END_TEST;
 GST_START_TEST (test_unpublish_on_the_socket_before_the_switch_is_reported)
 {
   TestCluster c ({ "--edges", "1" });
-  /* doNotSwitch: the socket stays the signaling channel */
+  /* the socket stays the signaling channel */
   TestSubscriber sub (base (c) + "host=127.0.0.2 signaling=websocket "
-                                 "connection-params=\"params,doNotSwitch=true\"");
+                                 "signaling-socket-only=false");
   check_plays (sub);
   fail_if (switched (c));
   c.control ("POST", "/send/status?stream=stream1&code=NetStream.Play.UnpublishNotify");
@@ -181,7 +181,7 @@ GST_START_TEST (test_the_edge_closing_the_socket_before_the_switch_is_a_lost_con
   TestCluster c ({ "--edges", "1" });
   TestSubscriber sub ("host=127.0.0.2 port=" + std::to_string (c.port ()) +
       " stream-name=stream1 retry-timeout=300 signaling=websocket "
-      "connection-params=\"params,doNotSwitch=true\"");
+      "signaling-socket-only=false");
   check_plays (sub);
   guint status = 0;
   c.control ("POST", "/subscriber/close-socket?stream=stream1", &status);
@@ -235,7 +235,7 @@ check_garbage_is_ignored (bool on_socket)
 {
   TestCluster c ({ "--edges", "1" });
   TestSubscriber sub (base (c) + "host=127.0.0.2 signaling=websocket" +
-      (on_socket ? " connection-params=\"params,doNotSwitch=true\"" : ""));
+      (on_socket ? " signaling-socket-only=false" : ""));
   check_plays (sub);
   if (!on_socket)
     fail_unless (sub.wait ([&] { return switched (c); }, 10));

@@ -63,6 +63,28 @@ GST_START_TEST (test_sm1_server_address_with_path_or_userinfo_is_rejected)
 }
 GST_END_TEST;
 
+/* The SDK's subscriber options go with the WHEP request, spelled as the SDK spells them;
+ * connection parameters of the same name win. */
+GST_START_TEST (test_whep_url_carries_the_sdk_subscriber_options)
+{
+  SubscriberConfig cfg;
+  cfg.stream_name = "s";
+  cfg.subscription_id = "subscriber-1";
+  cfg.video_encoding = "h264";
+  cfg.audio_encoding = "none";
+  cfg.maintain_stream_variant = true;
+  assert_string (whep_endpoint_url (cfg, "10.0.0.5", "live"),
+      "http://10.0.0.5:5080/live/whep/endpoint/s?requestId=subscriber-1&signal=true"
+      "&doNotSwitch=true&videoEncoding=H264&audioEncoding=NONE");
+  cfg.connection_params = { { "doNotSwitch", "false" } };
+  cfg.video_encoding.clear ();
+  cfg.audio_encoding.clear ();
+  assert_string (whep_endpoint_url (cfg, "10.0.0.5", "live"),
+      "http://10.0.0.5:5080/live/whep/endpoint/s?requestId=subscriber-1&signal=true"
+      "&doNotSwitch=false");
+}
+GST_END_TEST;
+
 /* Some Stream Managers name the edge's port too: the edge is reached on it. */
 GST_START_TEST (test_server_address_with_a_port_names_the_edge_port)
 {
@@ -87,7 +109,8 @@ GST_START_TEST (test_server_address_with_a_port_names_the_edge_port)
   cfg.stream_name = "s";
   cfg.subscription_id = "subscriber-1";
   assert_string (whep_endpoint_url (cfg, "2001:db8::5", "live", 8443),
-      "http://[2001:db8::5]:8443/live/whep/endpoint/s?requestId=subscriber-1&signal=true");
+      "http://[2001:db8::5]:8443/live/whep/endpoint/s?requestId=subscriber-1&signal=true"
+      "&doNotSwitch=false");
 }
 GST_END_TEST;
 
@@ -141,7 +164,8 @@ GST_START_TEST (test_whep_endpoint_url_carries_request_id_and_signal)
   cfg.stream_name = "stream1";
   cfg.subscription_id = "subscriber-12ab";
   assert_string (whep_endpoint_url (cfg, "10.0.0.5", "live"),
-      "http://10.0.0.5:8080/live/whep/endpoint/stream1?requestId=subscriber-12ab&signal=true");
+      "http://10.0.0.5:8080/live/whep/endpoint/stream1?requestId=subscriber-12ab&signal=true"
+      "&doNotSwitch=false");
 }
 GST_END_TEST;
 
@@ -243,7 +267,7 @@ GST_START_TEST (test_sm2_proxy_urls_name_app_stream_and_node_group)
       "?id=subscriber-00ff&nodeGroup=default");
   assert_string (whep_endpoint_url (cfg, "", "live"),
       "http://sm.example.com:5080/as/v1/proxy/whep/live/stream%201"
-      "?requestId=subscriber-00ff&signal=true&nodeGroup=default");
+      "?requestId=subscriber-00ff&signal=true&nodeGroup=default&doNotSwitch=false");
 }
 GST_END_TEST;
 
@@ -319,6 +343,7 @@ protocol_suite (void)
   tcase_add_test (tc, test_sm1_garbage_is_a_bad_response_not_a_crash);
   tcase_add_test (tc, test_sm1_server_address_with_path_or_userinfo_is_rejected);
   tcase_add_test (tc, test_server_address_with_a_port_names_the_edge_port);
+  tcase_add_test (tc, test_whep_url_carries_the_sdk_subscriber_options);
   tcase_add_test (tc, test_sm2_array_picks_first_in_service_node);
   tcase_add_test (tc, test_sm2_empty_array_means_not_there_yet);
   tcase_add_test (tc, test_lookup_urls_follow_both_sm_generations);
