@@ -3,6 +3,7 @@
 #include <gst/check/gstcheck.h>
 #include <libsoup/soup.h>
 
+#include <cstring>
 #include <string>
 
 GST_START_TEST (test_defaults_match_the_documentation)
@@ -119,6 +120,93 @@ GST_START_TEST (test_uri_with_unknown_parameter_or_no_stream_is_rejected)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_newer_properties_have_their_documented_defaults)
+{
+  GstElement *src = gst_element_factory_make ("red5prosrc", nullptr);
+  guint request_timeout = 0, latency = 0, backoff = 0;
+  gint policy = -1, transport = -1;
+  gboolean keep_variant = TRUE, socket_only = FALSE;
+  gchar *venc = (gchar *) "x";
+  g_object_get (src, "request-timeout", &request_timeout, "latency", &latency,
+      "retry-backoff-max", &backoff, "ice-transport-policy", &policy, "ice-transport",
+      &transport, "maintain-stream-variant", &keep_variant, "signaling-socket-only",
+      &socket_only, "video-encoding", &venc, NULL);
+  fail_unless_equals_int (request_timeout, 10000);
+  fail_unless_equals_int (latency, 200);
+  fail_unless_equals_int (backoff, 30000);
+  fail_unless_equals_int (policy, 0);
+  fail_unless_equals_int (transport, 0);
+  fail_unless (!keep_variant && socket_only && venc == nullptr);
+  GValue codecs = G_VALUE_INIT;
+  g_value_init (&codecs, GST_TYPE_ARRAY);
+  g_object_get_property (G_OBJECT (src), "video-codecs", &codecs);
+  gchar *text = gst_value_serialize (&codecs);
+  fail_unless_equals_string (text, "< (string)VP8, (string)H264, (string)VP9, (string)H265 >");
+  g_free (text);
+  g_value_unset (&codecs);
+  /* the deprecated timeout is the request timeout in seconds */
+  g_object_set (src, "timeout", 3, NULL);
+  g_object_get (src, "request-timeout", &request_timeout, NULL);
+  fail_unless_equals_int (request_timeout, 3000);
+  gst_object_unref (src);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_settings_that_cannot_work_refuse_ready_naming_them)
+{
+  check_refuses_ready ("host=fe80::1%eth0 stream-name=s", "zone");
+  check_refuses_ready ("host=10.0.0.5 stream-name=s video-encoding=AV1", "video-encoding");
+  check_refuses_ready ("host=10.0.0.5 stream-name=s ice-transport-policy=relay", "turn-server");
+  check_refuses_ready ("host=10.0.0.5 stream-name=s video-codecs=\"<AV1>\"", "video-codecs");
+  check_refuses_ready ("host=10.0.0.5 stream-name=s video-codecs=\"<>\" audio-codecs=\"<>\"",
+      "nothing to receive");
+}
+GST_END_TEST;
+
+/* GStreamer logs URIs whole: one that would carry a secret is refused, with the way out. */
+GST_START_TEST (test_uris_that_would_carry_secrets_are_refused)
+{
+  GstElement *src = gst_element_factory_make ("red5prosrc", nullptr);
+  for (const char *uri : { "red5pros://sm.example.com/live/s?auth-token=abc",
+           "red5pros://bob:secret@sm.example.com/live/s",
+           "red5pros://sm.example.com/live/s?connection-params=params,password=x" }) {
+    GError *err = nullptr;
+    fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (src), uri, &err), "accepted %s", uri);
+    fail_unless (err != nullptr);
+    fail_unless (strstr (err->message, "abc") == nullptr, "the token is in the message");
+    fail_unless (strstr (err->message, "propert") != nullptr, "%s", err->message);
+    g_error_free (err);
+  }
+  gst_object_unref (src);
+}
+GST_END_TEST;
+
+/* Credentials over plain http/ws and tls-insecure are allowed, and said on the bus. */
+GST_START_TEST (test_plain_credentials_and_insecure_tls_are_warned_about)
+{
+  for (const char *props : { "host=127.0.0.1 stream-name=s auth-token=abc",
+           "host=127.0.0.1 stream-name=s tls=true tls-insecure=true" }) {
+    gchar *desc = g_strdup_printf ("red5prosrc %s ! fakesink", props);
+    GstElement *pipeline = gst_parse_launch (desc, nullptr);
+    g_free (desc);
+    fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_READY),
+        GST_STATE_CHANGE_SUCCESS);
+    GstBus *bus = gst_element_get_bus (pipeline);
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND, GST_MESSAGE_WARNING);
+    gst_object_unref (bus);
+    fail_unless (msg != nullptr, "no warning for %s", props);
+    GError *err = nullptr;
+    gst_message_parse_warning (msg, &err, nullptr);
+    fail_unless (strstr (err->message, "tls") != nullptr, "%s", err->message);
+    fail_unless (strstr (err->message, "abc") == nullptr);
+    g_error_free (err);
+    gst_message_unref (msg);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (pipeline);
+  }
+}
+GST_END_TEST;
+
 static Suite *
 properties_suite (void)
 {
@@ -131,6 +219,10 @@ properties_suite (void)
   tcase_add_test (tc, test_missing_host_refuses_ready_naming_it);
   tcase_add_test (tc, test_uri_sets_server_stream_and_properties);
   tcase_add_test (tc, test_uri_with_unknown_parameter_or_no_stream_is_rejected);
+  tcase_add_test (tc, test_newer_properties_have_their_documented_defaults);
+  tcase_add_test (tc, test_settings_that_cannot_work_refuse_ready_naming_them);
+  tcase_add_test (tc, test_uris_that_would_carry_secrets_are_refused);
+  tcase_add_test (tc, test_plain_credentials_and_insecure_tls_are_warned_about);
   return s;
 }
 
