@@ -126,11 +126,13 @@ Attempt::start ()
       (cfg_.use_proxy && cfg_.stream_manager == StreamManagerMode::SM2)) {
     edge_ = cfg_.host;
     app_ = cfg_.app;
-    create_peer ();
-    return;
+    edge_known_ = true;
+  } else {
+    /* the lookup goes out first; the peer and our offer are made while it is under way */
+    lookup_edge (worker_, cfg_, cancellable_.get (), guarded ([] (Attempt &a,
+        const LookupOutcome &o) { a.on_lookup (o); }));
   }
-  lookup_edge (worker_, cfg_, cancellable_.get (), guarded ([] (Attempt &a,
-      const LookupOutcome &o) { a.on_lookup (o); }));
+  create_peer ();
 }
 
 void
@@ -143,10 +145,11 @@ Attempt::on_lookup (const LookupOutcome &o)
   edge_ = o.edge.address;
   edge_port_ = o.edge.port;
   app_ = o.edge.app.empty () ? cfg_.app : o.edge.app;
+  edge_known_ = true;
   post (event_new (event::EDGE_RESOLVED, "edge", G_TYPE_STRING, edge_.c_str (),
       "app", G_TYPE_STRING, app_.c_str (), "region", G_TYPE_STRING, o.edge.region.c_str (),
       NULL));
-  create_peer ();
+  maybe_signal ();
 }
 
 void
@@ -160,7 +163,10 @@ Attempt::create_peer ()
     c.mid = a.peer_->mid_of (mline);
     c.candidate = candidate;
     a.local_candidates_++;
-    a.signaling_->send_candidate (c);
+    std::string ufrag, pwd;
+    a.peer_->credentials (&ufrag, &pwd);
+    if (a.signaling_)
+      a.signaling_->send_candidate (c, ufrag, pwd);
   });
   pe.gathered = guarded ([] (Attempt &a) { a.on_gathered (); });
   pe.state = guarded ([] (Attempt &a, GstWebRTCPeerConnectionState state) {
@@ -213,6 +219,32 @@ Attempt::create_peer ()
     return;
   }
 
+  if (cfg_.signaling == SignalingProtocol::WEBSOCKET) {
+    maybe_signal ();
+    return;
+  }
+  /* WHEP: our offer, with the data channel in it, but not applied yet: Red5 Pro answers a
+   * POST with its own offer, and webrtcbin cannot take a remote offer while it holds a
+   * local one (no rollback in 1.22) */
+  peer_->open_channel ();
+  peer_->create ("offer", guarded ([] (Attempt &a, DescriptionPtr offer,
+      const std::string &err) {
+    if (!offer) {
+      a.fail (Failure (Failure::Kind::INTERNAL, "webrtcbin could not create an offer: " + err));
+      return;
+    }
+    a.local_offer_ = std::move (offer);
+    a.maybe_signal ();
+  }));
+}
+
+/* Once the edge is known and, for WHEP, our offer is made: the signaling starts. */
+void
+Attempt::maybe_signal ()
+{
+  bool offers = cfg_.signaling == SignalingProtocol::WHEP;
+  if (!edge_known_ || !peer_ || signaling_ || failed_ || (offers && !local_offer_))
+    return;
   signaling_ = make_signaling (worker_, cfg_, edge_, edge_port_, app_, cancellable_.get ());
   GST_INFO_OBJECT (element_, "attempt %u: signaling with %s", number_,
       signaling_->where ().c_str ());
@@ -231,27 +263,7 @@ Attempt::create_peer ()
     a.handle_server_message (m, false);
   });
   se.failed = guarded ([] (Attempt &a, const Failure &f) { a.on_signaling_failed (f); });
-
-  if (!signaling_->client_offers ()) {
-    signaling_->start ("", std::move (se));
-    return;
-  }
-  /* WHEP: our offer, with the data channel in it, but not applied yet: Red5 Pro answers a
-   * POST with its own offer, and webrtcbin cannot take a remote offer while it holds a
-   * local one (no rollback in 1.22) */
-  peer_->open_channel ();
-  peer_->create ("offer", [weak, se] (DescriptionPtr offer, const std::string &err) {
-    auto a = weak.lock ();
-    if (!a || a->stopped_)
-      return;
-    if (!offer) {
-      a->fail (Failure (Failure::Kind::INTERNAL, "webrtcbin could not create an offer: " + err));
-      return;
-    }
-    std::string text = sdp_text (offer.get ());
-    a->local_offer_ = std::move (offer);
-    a->signaling_->start (text, se);
-  });
+  signaling_->start (offers ? sdp_text (local_offer_.get ()) : "", std::move (se));
 }
 
 void
@@ -386,7 +398,8 @@ Attempt::on_gathered ()
   std::string ufrag, pwd;
   peer_->credentials (&ufrag, &pwd);
   post (event_new (event::CANDIDATE_START));
-  signaling_->end_of_candidates (ufrag, pwd);
+  if (signaling_)
+    signaling_->end_of_candidates (ufrag, pwd);
 }
 
 /* A failure to reach or be taken by a server says so (Connect.Failure) before the attempt

@@ -67,6 +67,7 @@ public:
 private:
   void on_lookup (const LookupOutcome &outcome);
   void create_peer ();
+  void maybe_signal ();
   void on_description (SdpKind kind, const std::string &sdp);
   void on_remote_offer_set ();
   void negotiated (const GstSDPMessage *answer, bool ours);
@@ -97,6 +98,7 @@ private:
   std::string edge_;
   guint edge_port_ = 0;            /* when the Stream Manager named one */
   std::string app_;
+  bool edge_known_ = false;        /* looked up, or no lookup to do */
   bool connected_ = false;         /* the server took us (Connect.Success) */
   guint local_candidates_ = 0;
   guint remote_candidates_ = 0;

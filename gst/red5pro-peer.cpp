@@ -16,6 +16,9 @@ namespace red5pro {
 
 namespace {
 
+/* consecutive packets after which a jitter buffer starts, before its latency elapsed */
+constexpr guint FASTSTART_PACKETS = 5;
+
 using WeakPeer = std::weak_ptr<Peer>;
 
 void
@@ -115,8 +118,9 @@ Peer::promise (std::function<void (Peer &, GstPromise *)> fn)
         }))
       gst_promise_unref (promise);
   }, data, [] (gpointer d) { delete static_cast<Data *> (d); });
-  /* kept until answered: a teardown mid-negotiation expires it rather than let webrtcbin
-   * free it unanswered (a critical warning in GStreamer) */
+  /* kept until answered: a teardown mid-negotiation interrupts it rather than let
+   * webrtcbin free it unanswered (a critical warning in GStreamer). Interrupt, not expire:
+   * webrtcbin may still reply, and a reply to an expired promise is a critical too. */
   std::lock_guard<std::mutex> guard (promises_lock_);
   promises_.push_back (gst_promise_ref (p));
   return p;
@@ -161,6 +165,14 @@ Peer::start (Events events, std::string *why)
 
   g_autoptr (GstWebRTCICE) ice = nullptr;
   g_object_get (webrtc_, "ice-agent", &ice, NULL);
+  NiceAgent *raw = nullptr;
+  if (ice && GST_IS_WEBRTC_NICE (ice))
+    g_object_get (ice, "agent", &raw, NULL);
+  GObjectPtr<NiceAgent> agent (raw);
+  /* UPnP port mapping is for hosts behind a home router that serve; a subscriber does not
+   * need it, and libnice's discovery holds gathering back about 200 ms */
+  if (agent)
+    g_object_set (agent.get (), "upnp", FALSE, NULL);
   /* ICE over TCP only, for networks that block UDP */
   if (cfg_.ice_transport == IceTransport::TCP && ice &&
       g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-udp"))
@@ -168,10 +180,6 @@ Peer::start (Events events, std::string *why)
   if (!cfg_.ice_addresses.empty ()) {
     /* Host candidates only on these addresses (libnice gathers on all interfaces
      * otherwise). The agent is libnice's, behind GstWebRTCNice. */
-    NiceAgent *raw = nullptr;
-    if (ice && GST_IS_WEBRTC_NICE (ice))
-      g_object_get (ice, "agent", &raw, NULL);
-    GObjectPtr<NiceAgent> agent (raw);
     for (const auto &addr : cfg_.ice_addresses) {
       NiceAddress na;
       nice_address_init (&na);
@@ -511,6 +519,11 @@ Peer::on_new_jitterbuffer_cb (GstElement *, GstElement *jitterbuffer, guint, gui
   DescriptionPtr remote = self->remote_description ();
   if (remote && g_strcmp0 (kind_of_ssrc (remote->sdp, ssrc), "video") == 0)
     g_object_set (jitterbuffer, "do-retransmission", TRUE, NULL);
+  /* Start as soon as a few packets came in order, instead of after the whole latency: a
+   * browser shows the first frame that early too. The latency stays what the jitter buffer
+   * waits for a missing packet, so a lossy network is as well off as before. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (jitterbuffer), "faststart-min-packets"))
+    g_object_set (jitterbuffer, "faststart-min-packets", FASTSTART_PACKETS, NULL);
   GstObjectPtr<GstPad> sink { gst_element_get_static_pad (jitterbuffer, "sink") };
   if (sink)
     gst_pad_add_probe (sink.get (), GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
@@ -680,7 +693,7 @@ Peer::stop ()
     pending.swap (promises_);
   }
   for (GstPromise *p : pending) {
-    gst_promise_expire (p);
+    gst_promise_interrupt (p);
     gst_promise_unref (p);
   }
   if (bin_) {

@@ -49,9 +49,10 @@ public:
   virtual void start (const std::string &offer, Events events) = 0;
   /* Our answer to the server's offer. */
   virtual void send_answer (const std::string &sdp) = 0;
-  /* Our candidates as gathered (mid set), then the end with our ICE credentials: each
+  /* Our candidates as gathered (mid set), then their end, with our ICE credentials: each
    * protocol sends them when and as it can. */
-  virtual void send_candidate (const IceCandidate &c) = 0;
+  virtual void send_candidate (const IceCandidate &c, const std::string &ufrag,
+      const std::string &pwd) = 0;
   virtual void end_of_candidates (const std::string &ufrag, const std::string &pwd) = 0;
   /* Teardown (WHEP DELETE, socket closed); no event comes after it. */
   virtual void stop () = 0;

@@ -53,6 +53,17 @@ void
 Subscriber::open (guint request_timeout_ms, GTlsDatabase *database, bool insecure)
 {
   worker_.start (request_timeout_ms, database, insecure);
+  /* The DTLS certificate webrtcbin uses is made once per process, about 80 ms of RSA key
+   * generation on the first attempt's path: made now, beside the settings and the lookup.
+   * (dtlssrtpdec makes it when the first one is created, and keeps it.) */
+  static gsize warmed = 0;
+  if (g_once_init_enter (&warmed)) {
+    gst_element_call_async (element_, [] (GstElement *, gpointer) {
+      if (GstElement *dec = gst_element_factory_make ("dtlssrtpdec", nullptr))
+        gst_object_unref (gst_object_ref_sink (dec));
+    }, nullptr, nullptr);
+    g_once_init_leave (&warmed, 1);
+  }
 }
 
 void

@@ -300,7 +300,8 @@ WebSocketSignaling::send_answer (const std::string &sdp)
 }
 
 void
-WebSocketSignaling::send_candidate (const IceCandidate &c)
+WebSocketSignaling::send_candidate (const IceCandidate &c, const std::string &,
+    const std::string &)
 {
   JsonBuilder *b = request ("handleCandidate");
   json_builder_set_member_name (b, "data");

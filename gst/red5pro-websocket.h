@@ -34,7 +34,8 @@ public:
   bool client_offers () const override { return false; }
   void start (const std::string &offer, Events events) override;
   void send_answer (const std::string &sdp) override;
-  void send_candidate (const IceCandidate &c) override;
+  void send_candidate (const IceCandidate &c, const std::string &ufrag = "",
+      const std::string &pwd = "") override;
   void end_of_candidates (const std::string &ufrag, const std::string &pwd) override;
   void stop () override;
   std::string where () const override;

@@ -316,7 +316,7 @@ WhepSignaling::start (const std::string &offer, Events events)
     negotiated_ = kind == SdpKind::ANSWER;
     events_.description (kind, r.body);
     if (*alive)
-      maybe_send_candidates ();
+      send_candidates ();
   });
 }
 
@@ -336,46 +336,61 @@ WhepSignaling::send_answer (const std::string &sdp)
     negotiated_ = true;
     events_.answer_delivered ();
     if (*alive)
-      maybe_send_candidates ();
+      send_candidates ();
   });
 }
 
 void
-WhepSignaling::send_candidate (const IceCandidate &c)
+WhepSignaling::send_candidate (const IceCandidate &c, const std::string &ufrag,
+    const std::string &pwd)
 {
-  candidates_.push_back (c);
+  ufrag_ = ufrag;
+  pwd_ = pwd;
+  if (mid_.empty ())
+    mid_ = c.mid;
+  pending_.push_back (c);
+  send_candidates ();
 }
 
 void
 WhepSignaling::end_of_candidates (const std::string &ufrag, const std::string &pwd)
 {
-  gathered_ = true;
   ufrag_ = ufrag;
   pwd_ = pwd;
-  maybe_send_candidates ();
+  gathered_ = true;
+  send_candidates ();
 }
 
-/* Once the server has the negotiation and gathering is over: one trickle PATCH with all our
- * candidates. A server that does not trickle may refuse it: not fatal. */
+/* Our candidates in trickle PATCHes as they come, once the server has the negotiation, then
+ * the end of them. A server that does not trickle may refuse them: not fatal, the
+ * candidates in its SDP and peer-reflexive ones do. */
 void
-WhepSignaling::maybe_send_candidates ()
+WhepSignaling::send_candidates ()
 {
-  if (!gathered_ || !negotiated_ || candidates_sent_ || client_->resource ().empty () ||
-      candidates_.empty ())
+  if (!negotiated_ || client_->resource ().empty () || trickle_refused_ || mid_.empty ())
     return;
-  candidates_sent_ = true;
-  std::vector<IceCandidate> cands = candidates_;
-  IceCandidate end = cands.front ();
-  end.candidate.clear ();
-  cands.push_back (end);
+  std::vector<IceCandidate> batch;
+  batch.swap (pending_);
+  bool ends = gathered_ && !end_sent_;
+  if (ends) {
+    IceCandidate end;
+    end.mid = mid_;
+    batch.push_back (end);
+    end_sent_ = true;
+  }
+  if (batch.empty ())
+    return;
   auto alive = alive_;
-  client_->patch ("application/trickle-ice-sdpfrag", build_sdpfrag (ufrag_, pwd_, cands),
-      [this, alive] (const HttpResult &r) {
+  client_->patch ("application/trickle-ice-sdpfrag", build_sdpfrag (ufrag_, pwd_, batch),
+      [this, alive, ends] (const HttpResult &r) {
     if (!*alive)
       return;
     if (http_failure (r, "WHEP PATCH of our candidates", false, "").failed ()) {
-      GST_WARNING_OBJECT (client_->log_object (), "trickle PATCH refused (HTTP %u %s); "
-          "relying on candidates in the SDP and peer-reflexive ones", r.status, r.error.c_str ());
+      if (!trickle_refused_)
+        GST_WARNING_OBJECT (client_->log_object (), "trickle PATCH refused (HTTP %u %s); "
+            "relying on candidates in the SDP and peer-reflexive ones", r.status,
+            r.error.c_str ());
+      trickle_refused_ = true;
       return;
     }
     /* the response may carry the server's candidates */
@@ -384,7 +399,8 @@ WhepSignaling::maybe_send_candidates ()
       if (!*alive)
         return;
     }
-    events_.candidate (IceCandidate ());
+    if (ends)
+      events_.candidate (IceCandidate ());
   });
 }
 

@@ -73,22 +73,24 @@ public:
   bool client_offers () const override { return true; }
   void start (const std::string &offer, Events events) override;
   void send_answer (const std::string &sdp) override;
-  void send_candidate (const IceCandidate &c) override;
+  void send_candidate (const IceCandidate &c, const std::string &ufrag,
+      const std::string &pwd) override;
   void end_of_candidates (const std::string &ufrag, const std::string &pwd) override;
   void stop () override;
   std::string where () const override;
 
 private:
-  void maybe_send_candidates ();
+  void send_candidates ();
 
   std::shared_ptr<WhepClient> client_;
   Events events_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool> (true);   /* false once stopped */
   bool negotiated_ = false;          /* the server has our answer, or answered us */
   bool gathered_ = false;
-  bool candidates_sent_ = false;
-  std::string ufrag_, pwd_;
-  std::vector<IceCandidate> candidates_;
+  bool end_sent_ = false;
+  bool trickle_refused_ = false;
+  std::string ufrag_, pwd_, mid_;
+  std::vector<IceCandidate> pending_;   /* gathered, not sent yet */
 };
 
 }  // namespace red5pro
