@@ -119,7 +119,10 @@ gst_red5pro_src_change_state (GstElement *element, GstStateChange transition)
       GST_OBJECT_UNLOCK (self);
       if (!db && !ca_file.empty ()) {
         g_autoptr (GError) err = nullptr;
-        db = g_tls_file_database_new (ca_file.c_str (), &err);
+        /* GIO's file database wants an absolute path (a relative one loads no CA at all
+         * and every certificate then looks untrusted): resolve against the working dir */
+        g_autofree char *path = g_canonicalize_filename (ca_file.c_str (), nullptr);
+        db = g_tls_file_database_new (path, &err);
         if (!db) {
           GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
               ("Could not load the CA certificates in '%s' (ca-file)", ca_file.c_str ()),

@@ -66,6 +66,9 @@ http_failure (const HttpResult &r, const std::string &what, bool any_4xx_not_fou
   }
   if (r.status >= 200 && r.status < 300)
     return Failure ();
+  if (r.status == 407)
+    return Failure (K::UNAUTHORIZED, what + " answered HTTP 407: an HTTP proxy between us and "
+        "the server requires authentication (see the http_proxy environment variable)", 407);
   K kind = r.status == 401 || r.status == 403 ? K::UNAUTHORIZED
       : r.status == 404 || r.status == 409 ? K::NOT_FOUND
       : r.status >= 400 && r.status < 500 ? (any_4xx_not_found ? K::NOT_FOUND : K::REFUSED)

@@ -45,7 +45,8 @@ const char *connect_failure_reason (Failure::Kind kind);
 /* True for the failures no retry can fix. */
 bool failure_is_final (Failure::Kind kind, bool retry_on_auth_failure);
 
-/* How an HTTP exchange went: NONE for a 2xx; 401/403 unauthorized; 404/409 (any 4xx when
+/* How an HTTP exchange went: NONE for a 2xx; 401/403 unauthorized (407 too, naming the
+ * proxy); 404/409 (any 4xx when
  * any_4xx_not_found) not found; other 4xx refused; 5xx server error; no response at all
  * unreachable, or certificate when TLS refused it. what names the request in the reason
  * ("WHEP POST"); detail is the server's own words, when it said something. */

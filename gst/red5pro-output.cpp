@@ -199,6 +199,7 @@ bool
 OutputPads::attach (Medium m, GstPad *attempt_pad)
 {
   Pad &p = pad (m);
+  std::lock_guard<std::mutex> exposing (expose_lock_);
   bool add;
   {
     std::lock_guard<std::mutex> guard (lock_);

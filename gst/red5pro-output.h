@@ -117,6 +117,10 @@ private:
   bool completed_ = false;            /* no-more-pads emitted */
   GstStreamCollection *collection_ = nullptr;
   std::mutex flow_lock_;  /* combiner_, taken only on a flow other than OK */
+  /* one pad-added at a time: webrtcbin exposes video and audio from two streaming threads,
+   * and pad-added handlers are not all thread-safe (gst-launch's delayed links disconnect
+   * themselves from inside the handler) */
+  std::mutex expose_lock_;
   GstFlowCombiner *combiner_;
   std::atomic<gint64> last_output_ { 0 };
 };

@@ -1,6 +1,7 @@
 /* End-to-end: TLS (https/wss with a CA made for the test), credentials (connection params,
  * Bearer tokens), what happens when either is wrong, secrets kept out of the logs, and
  * stream names that need escaping. */
+#include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 
 #include "test-cluster.h"
@@ -104,6 +105,24 @@ GST_END_TEST;
 GST_START_TEST (test_wss_with_the_test_ca_trusted_delivers_frames)
 {
   check_tls_plays ("websocket");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_a_relative_ca_file_is_read_from_the_working_directory)
+{
+  /* GIO's file database loads nothing from a relative path; the element resolves it */
+  TestPki pki = make_pki ();
+  g_autofree char *old_dir = g_get_current_dir ();
+  fail_unless (g_chdir (pki.dir.c_str ()) == 0);
+  {
+    g_autofree char *relative = g_path_get_basename (pki.ca.c_str ());
+    TestCluster c (tls_args (pki));
+    TestSubscriber sub (base (c) + "tls=true stream-manager=sm2 retry-timeout=0 "
+        "signaling=whep ca-file=" + relative);
+    check_plays (sub);
+  }
+  fail_unless (g_chdir (old_dir) == 0);
+  remove_pki (pki);
 }
 GST_END_TEST;
 
@@ -349,6 +368,7 @@ secure_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_https_with_the_test_ca_trusted_delivers_frames);
   tcase_add_test (tc, test_wss_with_the_test_ca_trusted_delivers_frames);
+  tcase_add_test (tc, test_a_relative_ca_file_is_read_from_the_working_directory);
   tcase_add_test (tc, test_untrusted_certificate_is_a_clear_error_without_retry);
   tcase_add_test (tc, test_untrusted_certificate_with_retry_paces_retries_and_says_why);
   tcase_add_test (tc, test_wrong_password_over_websocket_is_unauthorized_and_ends);

@@ -331,6 +331,36 @@ GST_START_TEST (test_garbage_and_oversized_messages_are_invalid_not_fatal)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_http_statuses_are_classified)
+{
+  auto kind = [] (guint status, bool any_4xx_not_found = false) {
+    HttpResult r;
+    r.status = status;
+    return http_failure (r, "WHEP POST", any_4xx_not_found, "").kind;
+  };
+  fail_unless (kind (201) == K::NONE);
+  fail_unless (kind (401) == K::UNAUTHORIZED);
+  fail_unless (kind (403) == K::UNAUTHORIZED);
+  fail_unless (kind (404) == K::NOT_FOUND);
+  fail_unless (kind (409) == K::NOT_FOUND);
+  fail_unless (kind (400) == K::REFUSED);
+  fail_unless (kind (400, true) == K::NOT_FOUND);
+  fail_unless (kind (503) == K::SERVER_ERROR);
+  /* a proxy that wants credentials is not a missing stream */
+  fail_unless (kind (407, true) == K::UNAUTHORIZED);
+  HttpResult r;
+  r.status = 407;
+  Failure f = http_failure (r, "Stream Manager lookup", true, "");
+  fail_unless (f.reason.find ("proxy") != std::string::npos, "%s", f.reason.c_str ());
+  fail_unless_equals_int (f.http_status, 407);
+  HttpResult none;
+  none.error = "Connection refused";
+  fail_unless (http_failure (none, "WHEP POST", false, "").kind == K::UNREACHABLE);
+  none.tls_failed = true;
+  fail_unless (http_failure (none, "WHEP POST", false, "").kind == K::CERTIFICATE);
+}
+GST_END_TEST;
+
 static Suite *
 protocol_suite (void)
 {
@@ -359,6 +389,7 @@ protocol_suite (void)
   tcase_add_test (tc, test_offer_candidate_and_availability_messages_parse);
   tcase_add_test (tc, test_metadata_and_send_messages_carry_their_fields);
   tcase_add_test (tc, test_garbage_and_oversized_messages_are_invalid_not_fatal);
+  tcase_add_test (tc, test_http_statuses_are_classified);
   return s;
 }
 
