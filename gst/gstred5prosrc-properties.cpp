@@ -46,6 +46,9 @@ enum {
   PROP_SIGNALING_SOCKET_ONLY,
   PROP_VIDEO_CODECS,
   PROP_AUDIO_CODECS,
+  PROP_PLAYBACK_ORDER,
+  PROP_FAILURES_BEFORE_FALLBACK,
+  PROP_UPGRADE_INTERVAL,
   PROP_STATS,
 };
 
@@ -66,6 +69,8 @@ enum {
 #define DEFAULT_RETRY_ON_AUTH_FAILURE FALSE
 #define DEFAULT_INACTIVITY_TIMEOUT 2000
 #define DEFAULT_LATENCY 200
+#define DEFAULT_FAILURES_BEFORE_FALLBACK 2
+#define DEFAULT_UPGRADE_INTERVAL 60000
 
 GParamSpec *gst_red5pro_src_stats_pspec;
 
@@ -190,8 +195,21 @@ gst_red5pro_src_check_settings (GstRed5ProSrc *self)
         ("'use-proxy' needs a Stream Manager: set 'stream-manager' to sm1 or sm2"), (nullptr));
     return FALSE;
   }
-  if (cfg.use_proxy && cfg.stream_manager == StreamManagerMode::SM1 &&
-      cfg.signaling == SignalingProtocol::WHEP) {
+  GST_OBJECT_LOCK (self);
+  std::vector<std::string> order = self->state->playback_order;
+  GST_OBJECT_UNLOCK (self);
+  bool whep_used = order.empty () && cfg.signaling == SignalingProtocol::WHEP;
+  for (const auto &name : order) {
+    Tech t;
+    if (!tech_from_name (name, &t)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("'%s' is not a way to play: playback-order takes whep, websocket and hls",
+              name.c_str ()), (nullptr));
+      return FALSE;
+    }
+    whep_used |= t == Tech::WHEP;
+  }
+  if (cfg.use_proxy && cfg.stream_manager == StreamManagerMode::SM1 && whep_used) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("The Stream Manager 1.x proxy carries WebSocket signaling only: set "
          "signaling=websocket, or use-proxy=false"), (nullptr));
@@ -286,9 +304,13 @@ gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *valu
     case PROP_AUDIO_ENCODING: set_string (p.audio_encoding, value); break;
     case PROP_MAINTAIN_STREAM_VARIANT: p.maintain_stream_variant = g_value_get_boolean (value); break;
     case PROP_SIGNALING_SOCKET_ONLY: p.signaling_socket_only = g_value_get_boolean (value); break;
+    case PROP_FAILURES_BEFORE_FALLBACK: r.fallback_after = g_value_get_uint (value); break;
+    case PROP_UPGRADE_INTERVAL: r.upgrade_interval_ms = g_value_get_uint (value); break;
+    case PROP_PLAYBACK_ORDER:
     case PROP_VIDEO_CODECS:
     case PROP_AUDIO_CODECS: {
-      auto &codecs = prop_id == PROP_VIDEO_CODECS ? p.video_codecs : p.audio_codecs;
+      auto &codecs = prop_id == PROP_VIDEO_CODECS ? p.video_codecs
+          : prop_id == PROP_AUDIO_CODECS ? p.audio_codecs : self->state->playback_order;
       codecs.clear ();
       for (guint i = 0; i < gst_value_array_get_size (value); i++) {
         const GValue *v = gst_value_array_get_value (value, i);
@@ -373,9 +395,13 @@ gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_AUDIO_ENCODING: g_value_set_string (value, or_null (p.audio_encoding)); break;
     case PROP_MAINTAIN_STREAM_VARIANT: g_value_set_boolean (value, p.maintain_stream_variant); break;
     case PROP_SIGNALING_SOCKET_ONLY: g_value_set_boolean (value, p.signaling_socket_only); break;
+    case PROP_FAILURES_BEFORE_FALLBACK: g_value_set_uint (value, r.fallback_after); break;
+    case PROP_UPGRADE_INTERVAL: g_value_set_uint (value, r.upgrade_interval_ms); break;
+    case PROP_PLAYBACK_ORDER:
     case PROP_VIDEO_CODECS:
     case PROP_AUDIO_CODECS:
-      for (const auto &c : prop_id == PROP_VIDEO_CODECS ? p.video_codecs : p.audio_codecs) {
+      for (const auto &c : prop_id == PROP_VIDEO_CODECS ? p.video_codecs
+               : prop_id == PROP_AUDIO_CODECS ? p.audio_codecs : self->state->playback_order) {
         GValue v = G_VALUE_INIT;
         g_value_init (&v, G_TYPE_STRING);
         g_value_set_string (&v, c.c_str ());
@@ -557,8 +583,27 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
           "empty (<>) = receive no audio",
           g_param_spec_string ("audio-codec", "Audio codec", "An audio codec", nullptr,
               GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)), flags));
+  g_object_class_install_property (gobject_class, PROP_PLAYBACK_ORDER,
+      gst_param_spec_array ("playback-order", "Playback order",
+          "Ways to play, in order of preference: whep, websocket (WebRTC with that "
+          "signaling), hls. After failures-before-fallback attempts of one without media, "
+          "the next is tried; on a lower one, the first is tried again every "
+          "upgrade-interval and takes over without a gap once it has media. "
+          "Empty (<>) = the signaling property alone. e.g. \"<whep, hls>\"",
+          g_param_spec_string ("tech", "Tech", "whep, websocket or hls", nullptr,
+              GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)), flags));
+  g_object_class_install_property (gobject_class, PROP_FAILURES_BEFORE_FALLBACK,
+      g_param_spec_uint ("failures-before-fallback", "Failures before fallback",
+          "Attempts in a row of one playback-order tech that bring no media before the "
+          "next is tried", 1, 100, DEFAULT_FAILURES_BEFORE_FALLBACK, flags));
+  g_object_class_install_property (gobject_class, PROP_UPGRADE_INTERVAL,
+      g_param_spec_uint ("upgrade-interval", "Upgrade interval",
+          "Milliseconds between tries of the first playback-order tech while playing with "
+          "a lower one (0 = stay on the lower one)", 0, G_MAXUINT,
+          DEFAULT_UPGRADE_INTERVAL, flags));
   gst_red5pro_src_stats_pspec = g_param_spec_boxed ("stats", "Statistics",
-      "Subscriber statistics: state, attempts, connections, retries, edge, connected-ms, "
+      "Subscriber statistics: state, attempts, connections, retries, edge, tech (whep, "
+      "websocket or hls), connected-ms, "
       "last-frame-time (real time, us), last-failure, packets-received, bytes-received, "
       "frames-dropped (delta frames dropped until a key frame after a rebuild), and per "
       "medium, refreshed every second, video-network and audio-network: packets-received, "
@@ -569,4 +614,19 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
   g_object_class_install_property (gobject_class, PROP_STATS,
       gst_red5pro_src_stats_pspec);
 
+}
+
+std::vector<Tech>
+gst_red5pro_src_playback_order (GstRed5ProSrc *self)
+{
+  std::vector<Tech> order;
+  for (const auto &name : self->state->playback_order) {
+    Tech t;
+    if (tech_from_name (name, &t))
+      order.push_back (t);
+  }
+  if (order.empty ())
+    order.push_back (self->state->props.signaling == SignalingProtocol::WEBSOCKET
+        ? Tech::WEBSOCKET : Tech::WHEP);
+  return order;
 }

@@ -78,7 +78,7 @@ gst_red5pro_src_handle_message (GstBin *bin, GstMessage *msg)
       downstream = true;
     }
   }
-  SUBSCRIBER (self)->child_error (GST_MESSAGE_SRC (msg), text, downstream);
+  SUBSCRIBER (self)->child_error (GST_MESSAGE_SRC (msg), text, downstream, err);
   gst_message_unref (msg);
 }
 
@@ -158,6 +158,7 @@ gst_red5pro_src_change_state (GstElement *element, GstStateChange transition)
       GST_OBJECT_LOCK (self);
       SubscriberConfig cfg = st->props;
       RetryPolicy policy = st->policy;
+      policy.playback_order = gst_red5pro_src_playback_order (self);
       GST_OBJECT_UNLOCK (self);
       policy.connect_timeout_ms = cfg.request_timeout_ms * 2;
       sub.play (cfg, policy);

@@ -1,84 +1,21 @@
-/* red5pro-attempt: lookup, peer and signaling of one attempt, step by step. */
+/* red5pro-attempt: what every attempt does alike: its events, its failures, its end. */
 #include "red5pro-attempt.h"
-#include "red5pro-codecs.h"
 #include "red5pro-events.h"
-#include "red5pro-websocket.h"
-#include "red5pro-whep.h"
-
-#include <cmath>
+#include "red5pro-messages.h"
 
 GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
 #define GST_CAT_DEFAULT red5prosrc_debug
 
 namespace red5pro {
 
-namespace {
-
-std::string
-sdp_text (const GstWebRTCSessionDescription *desc)
-{
-  g_autofree char *text = gst_sdp_message_as_text (desc->sdp);
-  return text;
-}
-
-DescriptionPtr
-description_from_text (GstWebRTCSDPType type, const std::string &text)
-{
-  GstSDPMessage *sdp = nullptr;
-  gst_sdp_message_new (&sdp);
-  if (text.empty () || gst_sdp_message_parse_buffer (
-          reinterpret_cast<const guint8 *> (text.data ()), guint (text.size ()), sdp) != GST_SDP_OK) {
-    gst_sdp_message_free (sdp);
-    return nullptr;
-  }
-  return DescriptionPtr (gst_webrtc_session_description_new (type, sdp));
-}
-
-}  // namespace
-
-std::unique_ptr<Signaling>
-make_signaling (Worker &worker, const SubscriberConfig &cfg, const std::string &edge,
-    guint edge_port, const std::string &app, GCancellable *cancellable)
-{
-  if (cfg.signaling == SignalingProtocol::WEBSOCKET)
-    return std::make_unique<WebSocketSignaling> (worker,
-        websocket_url (cfg, edge, app, edge_port), cfg, cancellable);
-  return std::make_unique<WhepSignaling> (worker, whep_endpoint_url (cfg, edge, app, edge_port),
-      cfg.auth_token, cancellable);
-}
-
 Attempt::Attempt (GstElement *element, Worker &worker, SubscriberConfig cfg,
-    AttemptListener *listener, guint number)
+    AttemptListener *listener, guint number, Tech tech, bool upgrade)
   : element_ (element), worker_ (worker), cfg_ (std::move (cfg)), listener_ (listener),
-    number_ (number), cancellable_ (g_cancellable_new ())
+    number_ (number), tech_ (tech), upgrade_ (upgrade), cancellable_ (g_cancellable_new ())
 {
 }
 
 Attempt::~Attempt () = default;
-
-template <typename F>
-void
-Attempt::on_worker (F fn)
-{
-  std::weak_ptr<Attempt> weak = shared_from_this ();
-  worker_.post ([weak, fn] () {
-    auto self = weak.lock ();
-    if (self && !self->stopped_)
-      fn (*self);
-  });
-}
-
-template <typename F>
-auto
-Attempt::guarded (F fn)
-{
-  std::weak_ptr<Attempt> weak = shared_from_this ();
-  return [weak, fn] (auto &&...args) {
-    auto self = weak.lock ();
-    if (self && !self->stopped_)
-      fn (*self, std::forward<decltype (args)> (args)...);
-  };
-}
 
 void
 Attempt::post (GstStructure *event)
@@ -86,6 +23,8 @@ Attempt::post (GstStructure *event)
   /* nothing a server echoes back may leak a secret into the bus, however deep */
   redact_structure (event, cfg_.secrets ());
   gst_structure_set (event, "attempt", G_TYPE_UINT, number_, NULL);
+  if (upgrade_)
+    gst_structure_set (event, "upgrade", G_TYPE_BOOLEAN, TRUE, NULL);
   event_post (element_, event);
 }
 
@@ -97,7 +36,7 @@ Attempt::fail (Failure f)
   failed_ = true;
   f.reason = redact (std::move (f.reason), cfg_.secrets ());
   f.edge = edge_;
-  GST_WARNING_OBJECT (element_, "attempt %u failed (%s): %s", number_,
+  GST_WARNING_OBJECT (element_, "attempt %u (%s) failed (%s): %s", number_, tech_name (tech_),
       failure_kind_name (f.kind), f.reason.c_str ());
   post (event_new (event::SUBSCRIBE_FAIL, "reason", G_TYPE_STRING, failure_kind_name (f.kind),
       "message", G_TYPE_STRING, f.reason.c_str (), "edge", G_TYPE_STRING, edge_.c_str (),
@@ -110,303 +49,15 @@ Attempt::post_started ()
 {
   if (!started_.exchange (true))
     post (event_new (event::SUBSCRIBE_START, "edge", G_TYPE_STRING, edge_.c_str (),
-        "stream-name", G_TYPE_STRING, cfg_.stream_name.c_str (), NULL));
-}
-
-/* ---- the attempt, step by step ---------------------------------------------------------- */
-
-void
-Attempt::start ()
-{
-  g_assert (worker_.on_worker_thread ());
-  GST_INFO_OBJECT (element_, "attempt %u: subscribing to %s", number_,
-      cfg_.stream_name.c_str ());
-  /* no lookup: a standalone server, or the SM 2.0 proxy, which picks the edge itself */
-  if (cfg_.stream_manager == StreamManagerMode::NONE ||
-      (cfg_.use_proxy && cfg_.stream_manager == StreamManagerMode::SM2)) {
-    edge_ = cfg_.host;
-    app_ = cfg_.app;
-    edge_known_ = true;
-  } else {
-    /* the lookup goes out first; the peer and our offer are made while it is under way */
-    lookup_edge (worker_, cfg_, cancellable_.get (), guarded ([] (Attempt &a,
-        const LookupOutcome &o) { a.on_lookup (o); }));
-  }
-  create_peer ();
-}
-
-void
-Attempt::on_lookup (const LookupOutcome &o)
-{
-  if (!o.ok ()) {
-    on_signaling_failed (o.failure);
-    return;
-  }
-  edge_ = o.edge.address;
-  edge_port_ = o.edge.port;
-  app_ = o.edge.app.empty () ? cfg_.app : o.edge.app;
-  edge_known_ = true;
-  post (event_new (event::EDGE_RESOLVED, "edge", G_TYPE_STRING, edge_.c_str (),
-      "app", G_TYPE_STRING, app_.c_str (), "region", G_TYPE_STRING, o.edge.region.c_str (),
-      NULL));
-  maybe_signal ();
-}
-
-void
-Attempt::create_peer ()
-{
-  peer_ = std::make_shared<Peer> (element_, worker_, cfg_, number_);
-  Peer::Events pe;
-  pe.candidate = guarded ([] (Attempt &a, guint mline, const std::string &candidate) {
-    IceCandidate c;
-    c.mline = mline;
-    c.mid = a.peer_->mid_of (mline);
-    c.candidate = candidate;
-    a.local_candidates_++;
-    std::string ufrag, pwd;
-    a.peer_->credentials (&ufrag, &pwd);
-    if (a.signaling_)
-      a.signaling_->send_candidate (c, ufrag, pwd);
-  });
-  pe.gathered = guarded ([] (Attempt &a) { a.on_gathered (); });
-  pe.state = guarded ([] (Attempt &a, GstWebRTCPeerConnectionState state) {
-    GST_INFO_OBJECT (a.element_, "attempt %u: peer connection %d", a.number_, int (state));
-    if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ||
-        state == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED)
-      a.on_signaling_failed (Failure (Failure::Kind::CONNECTION_CLOSED,
-          state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ? "peer connection failed"
-                                                           : "peer connection closed"));
-  });
-  pe.channel_closed = guarded ([] (Attempt &a, const std::string &label) {
-    /* The red5pro channel is the edge's voice: when it closes while we still play, the
-     * edge has gone (an edge that shuts down closes its SCTP association). */
-    if (label == "red5pro")
-      a.on_signaling_failed (Failure (Failure::Kind::CONNECTION_CLOSED,
-          "the edge closed the red5pro data channel"));
-  });
-  pe.channel_message = guarded ([] (Attempt &a, const std::string &, const std::string &text) {
-    a.handle_server_message (parse_server_message (text), true);
-  });
-  pe.failed = guarded ([] (Attempt &a, const Failure &f) {
-    /* an edge whose DTLS certificate is not the one its SDP announced did not "connect" */
-    if (f.kind == Failure::Kind::CERTIFICATE)
-      a.post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING,
-          connect_failure_reason (f.kind), "message", G_TYPE_STRING, f.reason.c_str (),
-          "edge", G_TYPE_STRING, a.edge_.c_str (), NULL));
-    a.fail (f);
-  });
-  std::weak_ptr<Attempt> weak = shared_from_this ();
-  /* these two may run on any thread */
-  pe.post = [weak] (GstStructure *event) {
-    if (auto self = weak.lock ())
-      self->post (event);
-    else
-      gst_structure_free (event);
-  };
-  pe.media_pad = [weak] (GstPad *pad) {
-    if (auto self = weak.lock ())
-      self->listener_->attempt_pad_added (*self, pad);
-  };
-  pe.media_out = [weak] () {
-    if (auto self = weak.lock ()) {
-      self->listener_->attempt_media_started (*self);
-      self->on_worker ([] (Attempt &a) { a.post_started (); });
-    }
-  };
-  std::string why;
-  if (!peer_->start (std::move (pe), &why)) {
-    fail (Failure (Failure::Kind::INTERNAL, why));
-    return;
-  }
-
-  if (cfg_.signaling == SignalingProtocol::WEBSOCKET) {
-    maybe_signal ();
-    return;
-  }
-  /* WHEP: our offer, with the data channel in it, but not applied yet: Red5 Pro answers a
-   * POST with its own offer, and webrtcbin cannot take a remote offer while it holds a
-   * local one (no rollback in 1.22) */
-  peer_->open_channel ();
-  peer_->create ("offer", guarded ([] (Attempt &a, DescriptionPtr offer,
-      const std::string &err) {
-    if (!offer) {
-      a.fail (Failure (Failure::Kind::INTERNAL, "webrtcbin could not create an offer: " + err));
-      return;
-    }
-    a.local_offer_ = std::move (offer);
-    a.maybe_signal ();
-  }));
-}
-
-/* Once the edge is known and, for WHEP, our offer is made: the signaling starts. */
-void
-Attempt::maybe_signal ()
-{
-  bool offers = cfg_.signaling == SignalingProtocol::WHEP;
-  if (!edge_known_ || !peer_ || signaling_ || failed_ || (offers && !local_offer_))
-    return;
-  signaling_ = make_signaling (worker_, cfg_, edge_, edge_port_, app_, cancellable_.get ());
-  GST_INFO_OBJECT (element_, "attempt %u: signaling with %s", number_,
-      signaling_->where ().c_str ());
-  Signaling::Events se;
-  se.connected = guarded ([] (Attempt &a, guint http_status) {
-    a.connected_ = true;
-    a.post (event_new (event::CONNECT_SUCCESS, "edge", G_TYPE_STRING, a.edge_.c_str (),
-        "http-status", G_TYPE_UINT, http_status, NULL));
-  });
-  se.description = guarded ([] (Attempt &a, SdpKind kind, const std::string &sdp) {
-    a.on_description (kind, sdp);
-  });
-  se.answer_delivered = guarded ([] (Attempt &a) { a.post (event_new (event::ANSWER_END)); });
-  se.candidate = guarded ([] (Attempt &a, const IceCandidate &c) { a.on_remote_candidate (c); });
-  se.message = guarded ([] (Attempt &a, const ServerMessage &m) {
-    a.handle_server_message (m, false);
-  });
-  se.failed = guarded ([] (Attempt &a, const Failure &f) { a.on_signaling_failed (f); });
-  signaling_->start (offers ? sdp_text (local_offer_.get ()) : "", std::move (se));
-}
-
-void
-Attempt::on_description (SdpKind kind, const std::string &sdp)
-{
-  if (kind == SdpKind::ANSWER) {
-    /* standard WHEP: the server answered our offer */
-    GST_INFO_OBJECT (element_, "the edge answered our offer (standard WHEP)");
-    DescriptionPtr answer = description_from_text (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
-    if (!answer || !local_offer_) {
-      fail (Failure (Failure::Kind::PROTOCOL, "the server's answer does not parse"));
-      return;
-    }
-    peer_->set_local (local_offer_.get ());
-    peer_->set_remote (answer.get (), guarded ([] (Attempt &a, const std::string &err) {
-      if (!err.empty ())
-        a.fail (Failure (Failure::Kind::PROTOCOL, "could not apply the server's answer: " + err));
-    }));
-    negotiated (answer->sdp, false);
-    return;
-  }
-  /* the server's offer (Red5 Pro WHEP, WebSocket): ours is an answer */
-  GST_INFO_OBJECT (element_, "the server offers");
-  DescriptionPtr offer = description_from_text (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
-  if (!offer || classify_sdp (sdp) != SdpKind::OFFER) {
-    fail (Failure (Failure::Kind::PROTOCOL, "the server's offer does not parse"));
-    return;
-  }
-  post (event_new (event::OFFER_START));
-  peer_->set_remote (offer.get (), guarded ([] (Attempt &a, const std::string &err) {
-    if (!err.empty ()) {
-      a.fail (Failure (Failure::Kind::PROTOCOL, "could not apply the server's offer: " + err));
-      return;
-    }
-    a.on_remote_offer_set ();
-  }));
-}
-
-void
-Attempt::on_remote_offer_set ()
-{
-  post (event_new (event::OFFER_END));
-  /* the client opens the red5pro channel once it has the server's offer (section 4) */
-  DescriptionPtr remote = peer_->remote_description ();
-  if (remote && media_state (remote->sdp, "application", false) != MediaState::ABSENT)
-    peer_->open_channel ();
-  post (event_new (event::ANSWER_START));
-  peer_->create ("answer", guarded ([] (Attempt &a, DescriptionPtr answer,
-      const std::string &err) {
-    if (!answer) {
-      a.fail (Failure (Failure::Kind::PROTOCOL,
-          "webrtcbin could not answer the server's offer: " + err));
-      return;
-    }
-    a.peer_->set_local (answer.get ());
-    a.negotiated (answer->sdp, true);
-    if (!a.failed_)
-      a.signaling_->send_answer (sdp_text (answer.get ()));
-  }));
-}
-
-/* Both descriptions are in place: which media will come. A medium we want that the server
- * refuses or does not offer is said with an event and not waited for; one the server sends
- * only in codecs we do not take is the end (no edge would send it otherwise). */
-void
-Attempt::negotiated (const GstSDPMessage *answer, bool ours)
-{
-  DescriptionPtr remote = ours ? peer_->remote_description () : nullptr;
-  bool receiving[2] = { false, false };
-  for (bool video : { true, false }) {
-    const char *kind = video ? "video" : "audio";
-    const auto &wanted = video ? cfg_.video_codecs : cfg_.audio_codecs;
-    MediaState state = media_state (answer, kind, ours);
-    receiving[video ? 0 : 1] = !wanted.empty () && state == MediaState::RECEIVING;
-    if (wanted.empty ())
-      continue;
-    /* webrtcbin answers an offer none of whose codecs we prefer with a receiver of its
-     * own that takes anything: what we answered is what will come */
-    bool accepted_codec = false;
-    for (const auto &c : wanted)
-      accepted_codec |= codec_listed (sdp_codecs (answer, kind), c);
-    if (state == MediaState::RECEIVING && accepted_codec)
-      continue;
-    std::string offered = remote ? sdp_codecs (remote->sdp, kind) : "";
-    if (!offered.empty () && media_state (remote->sdp, kind, false) == MediaState::RECEIVING) {
-      std::string accepted;
-      for (const auto &c : wanted)
-        accepted += (accepted.empty () ? "" : ", ") + c;
-      fail (Failure (Failure::Kind::UNSUPPORTED, std::string ("the server sends ") + kind +
-          " as " + offered + " only, which " + (video ? "video-codecs" : "audio-codecs") +
-          " (" + accepted + ") does not accept"));
-      return;
-    }
-    const char *reason = state == MediaState::ABSENT ? "not-offered" : "refused";
-    GST_WARNING_OBJECT (element_, "attempt %u: no %s will come (%s)", number_, kind, reason);
-    post (event_new (event::MEDIA_UNAVAILABLE, "kind", G_TYPE_STRING, kind, "reason",
-        G_TYPE_STRING, reason, "edge", G_TYPE_STRING, edge_.c_str (), NULL));
-    warn_media_unavailable (element_, kind, reason);
-  }
-  listener_->attempt_media_expected (*this, receiving[0], receiving[1]);
-}
-
-void
-Attempt::on_remote_candidate (const IceCandidate &c)
-{
-  if (c.candidate.empty ()) {
-    post (event_new (event::CANDIDATE_END, "server-candidates", G_TYPE_UINT,
-        remote_candidates_, NULL));
-    return;
-  }
-  remote_candidates_++;
-  /* a candidate that comes with a mid only (an sdpfrag) goes to that mid's m-line */
-  peer_->add_candidate (c.mline == G_MAXUINT ? peer_->mline_of (c.mid) : c.mline, c.candidate);
-}
-
-void
-Attempt::on_gathered ()
-{
-  post (event_new (event::ICE_TRICKLE_COMPLETE, "candidates", G_TYPE_UINT, local_candidates_,
-      NULL));
-  if (cfg_.relay_only && local_candidates_ == 0) {
-    /* no relay candidate: the TURN server refused our credentials or did not answer */
-    g_autoptr (GUri) turn = g_uri_parse (cfg_.turn_server.c_str (), G_URI_FLAGS_NONE, nullptr);
-    std::string where = turn && g_uri_get_host (turn)
-        ? std::string (g_uri_get_host (turn)) + ":" + std::to_string (g_uri_get_port (turn))
-        : std::string ("the TURN server");
-    Failure f (Failure::Kind::UNREACHABLE, "no relay candidate from the TURN server " + where +
-        " (ice-transport-policy=relay): wrong TURN credentials, or it cannot be reached");
-    on_signaling_failed (f);
-    return;
-  }
-  std::string ufrag, pwd;
-  peer_->credentials (&ufrag, &pwd);
-  post (event_new (event::CANDIDATE_START));
-  if (signaling_)
-    signaling_->end_of_candidates (ufrag, pwd);
+        "stream-name", G_TYPE_STRING, cfg_.stream_name.c_str (), "tech", G_TYPE_STRING,
+        tech_name (tech_), NULL));
 }
 
 /* A failure to reach or be taken by a server says so (Connect.Failure) before the attempt
  * fails; a stream that is not there is Subscribe.InvalidName; a lost connection,
  * Subscribe.Connection.Closed. */
 void
-Attempt::on_signaling_failed (Failure f)
+Attempt::fail_connecting (Failure f)
 {
   if (failed_)
     return;
@@ -427,157 +78,24 @@ Attempt::on_signaling_failed (Failure f)
   fail (std::move (f));
 }
 
-/* ---- server messages ------------------------------------------------------------------- */
-
-void
-Attempt::handle_server_message (const ServerMessage &m, bool data_channel)
-{
-  using K = ServerMessage::Kind;
-  switch (m.kind) {
-    case K::STATUS:
-      if (m.is_status (status::UNPUBLISH_NOTIFY)) {
-        post (event_new (event::SUBSCRIBE_PLAY_UNPUBLISH, "stream-name", G_TYPE_STRING,
-            cfg_.stream_name.c_str (), "edge", G_TYPE_STRING, edge_.c_str (), NULL));
-        if (data_channel)   /* on the data channel it also means the connection is over */
-          post (event_new (event::SUBSCRIBE_CONNECTION_CLOSED, "edge", G_TYPE_STRING,
-              edge_.c_str (), NULL));
-        fail (Failure (Failure::Kind::UNPUBLISHED, "the publisher unpublished the stream"));
-      } else if (m.is_status (status::CONNECT_CLOSED)) {
-        on_signaling_failed (Failure (Failure::Kind::CONNECTION_CLOSED,
-            "the server closed the connection"));
-      } else if (m.is_status (status::STREAM_NOT_FOUND)) {
-        on_signaling_failed (Failure (Failure::Kind::NOT_FOUND,
-            "the server does not have the stream"));
-      } else if (m.message == cfg_.stream_name + " starting") {
-        post_started ();
-      } else if (m.is_status (status::DATA_CHANNEL_AVAILABLE)) {
-        post (event_new (event::DATA_CHANNEL_AVAILABLE, "label", G_TYPE_STRING,
-            m.description.empty () ? "red5pro" : m.description.c_str (), NULL));
-      } else {
-        post (event_new (event::SUBSCRIBE_STATUS, "code", G_TYPE_STRING, m.code.c_str (),
-            "message", G_TYPE_STRING, m.message.c_str (), "description", G_TYPE_STRING,
-            m.description.c_str (), NULL));
-      }
-      break;
-    case K::ERROR:
-      post (event_new (event::SUBSCRIBE_FAIL, "reason", G_TYPE_STRING, "server-error",
-          "message", G_TYPE_STRING, m.message.c_str (), "edge", G_TYPE_STRING,
-          edge_.c_str (), NULL));
-      break;
-    case K::METADATA:
-      handle_metadata (m.data);
-      break;
-    case K::SEND: {
-      const char *type = m.method == "onPublisherNetworkCongestion" ?
-          event::SUBSCRIBE_PUBLISHER_CONGESTION :
-          m.method == "onPublisherNetworkRecovery" ? event::SUBSCRIBE_PUBLISHER_RECOVERY :
-          event::SUBSCRIBE_SEND_INVOKE;
-      post (event_new (type, "method", G_TYPE_STRING, m.method.c_str (), "sender",
-          G_TYPE_STRING, m.sender.c_str (), "data", GST_TYPE_STRUCTURE, m.data, NULL));
-      break;
-    }
-    default:
-      GST_DEBUG_OBJECT (element_, "ignoring a server message we do not know (%d)",
-          int (m.kind));
-      break;
-  }
-}
-
-void
-Attempt::handle_metadata (const GstStructure *md)
-{
-  if (!md)
-    return;
-  post (event_new (event::SUBSCRIBE_METADATA, "metadata", GST_TYPE_STRUCTURE, md, NULL));
-  /* values may come as numbers or strings; a number that is no size is none */
-  auto number = [md] (const char *field) -> gint64 {
-    const GValue *v = gst_structure_get_value (md, field);
-    if (!v)
-      return -1;
-    if (G_VALUE_HOLDS_INT64 (v))
-      return g_value_get_int64 (v);
-    if (G_VALUE_HOLDS_DOUBLE (v)) {
-      double d = g_value_get_double (v);
-      return std::isfinite (d) && d >= 0 && d < 1e9 ? gint64 (d) : -1;
-    }
-    if (G_VALUE_HOLDS_STRING (v) && g_value_get_string (v))
-      return g_ascii_strtoll (g_value_get_string (v), nullptr, 10);
-    return -1;
-  };
-  auto text = [md] (const char *field) -> std::string {
-    const GValue *v = gst_structure_get_value (md, field);
-    if (!v)
-      return {};
-    g_autofree char *s = G_VALUE_HOLDS_STRING (v) ? g_value_dup_string (v)
-                                                  : gst_value_serialize (v);
-    return s ? s : "";
-  };
-  std::string orientation = text ("orientation");
-  if (!orientation.empty () && orientation != orientation_) {
-    orientation_ = orientation;
-    post (event_new (event::SUBSCRIBE_ORIENTATION_CHANGE, "orientation", G_TYPE_STRING,
-        orientation.c_str (), NULL));
-  }
-  gint64 w = number ("width"), h = number ("height");
-  if (w > 0 && h > 0 && (w != width_ || h != height_)) {
-    width_ = w;
-    height_ = h;
-    post (event_new (event::SUBSCRIBE_DIMENSIONS_CHANGE, "width", G_TYPE_INT64, w,
-        "height", G_TYPE_INT64, h, NULL));
-  }
-  std::string mode = text ("streamingMode");
-  if (!mode.empty () && mode != streaming_mode_) {
-    streaming_mode_ = mode;
-    post (event_new (event::SUBSCRIBE_STREAMING_MODE_CHANGE, "streaming-mode",
-        G_TYPE_STRING, mode.c_str (), NULL));
-  }
-}
-
-/* ---- the rest ------------------------------------------------------------------------- */
-
-void
-Attempt::child_error (const std::string &message, bool downstream)
+Failure
+Attempt::child_failure (const std::string &message, bool downstream, const GError *)
 {
   /* a pipeline that cannot take our output will not take it from another edge either */
-  fail (Failure (downstream ? Failure::Kind::INTERNAL : Failure::Kind::CONNECTION_CLOSED,
-      message));
-}
-
-bool
-Attempt::owns (GstObject *object) const
-{
-  return peer_ && peer_->owns (object);
-}
-
-gint64
-Attempt::last_media_time () const
-{
-  return peer_ ? peer_->last_media_time () : 0;
-}
-
-guint64
-Attempt::packets () const
-{
-  return peer_ ? peer_->packets () : 0;
-}
-
-guint64
-Attempt::bytes () const
-{
-  return peer_ ? peer_->bytes () : 0;
+  return Failure (downstream ? Failure::Kind::INTERNAL : Failure::Kind::CONNECTION_CLOSED,
+      message);
 }
 
 void
-Attempt::refresh_quality ()
+Attempt::child_error (const std::string &message, bool downstream, const GError *error)
 {
-  if (peer_)
-    peer_->refresh_quality ();
-}
-
-NetworkQuality
-Attempt::quality (bool video) const
-{
-  return peer_ ? peer_->quality (video) : NetworkQuality ();
+  if (retired_)
+    return;
+  Failure f = child_failure (message, downstream, error);
+  if (f.kind == Failure::Kind::INTERNAL || f.kind == Failure::Kind::CONNECTION_CLOSED)
+    fail (std::move (f));
+  else
+    fail_connecting (std::move (f));
 }
 
 void
@@ -587,12 +105,7 @@ Attempt::stop ()
   if (stopped_.exchange (true))
     return;
   g_cancellable_cancel (cancellable_.get ());
-  if (signaling_)
-    signaling_->stop ();
-  if (peer_)
-    peer_->stop ();
-  /* released here on the worker (libsoup objects belong to it) */
-  signaling_.reset ();
+  teardown ();
   post (event_new (event::SUBSCRIBE_STOP, "edge", G_TYPE_STRING, edge_.c_str (), NULL));
   GST_INFO_OBJECT (element_, "attempt %u stopped", number_);
 }

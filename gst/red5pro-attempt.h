@@ -1,20 +1,17 @@
-/* red5pro-attempt: one subscription attempt, created and destroyed whole: the edge lookup,
- * the peer (webrtcbin) and the signaling protocol it drives through the offer/answer
- * exchange, and what the server's messages mean (events, failures). Runs on the worker,
- * but for the listener calls marked streaming thread. */
+/* red5pro-attempt: one subscription attempt, created and destroyed whole, whatever its tech
+ * (red5pro-webrtc: WHEP or WebSocket signaling and webrtcbin; red5pro-hls: HLS): what the
+ * subscriber asks of every attempt, what an attempt tells it (AttemptListener), and what
+ * all attempts share: the events they post, how they fail, the edge they ended on. Runs on
+ * the worker, but for the listener calls marked streaming thread. */
 #pragma once
 
 #include "red5pro-config.h"
-#include "red5pro-edge-lookup.h"
 #include "red5pro-failure.h"
-#include "red5pro-messages.h"
-#include "red5pro-peer.h"
 #include "red5pro-ptr.h"
-#include "red5pro-signaling.h"
+#include "red5pro-quality.h"
 #include "red5pro-worker.h"
 
 #include <gst/gst.h>
-#include <gst/sdp/sdp.h>
 
 #include <atomic>
 #include <memory>
@@ -35,82 +32,113 @@ public:
   virtual void attempt_media_started (Attempt &attempt) = 0;
   /* The attempt failed and will do nothing more. Worker thread. */
   virtual void attempt_failed (Attempt &attempt, const Failure &failure) = 0;
+  /* The latency the attempt adds changed (HLS measures its own). Any thread. */
+  virtual void attempt_latency_changed (Attempt &) {}
 };
 
 class Attempt : public std::enable_shared_from_this<Attempt> {
 public:
-  Attempt (GstElement *element, Worker &worker, SubscriberConfig cfg,
-      AttemptListener *listener, guint number);
-  ~Attempt ();
+  Attempt (GstElement *element, Worker &worker, SubscriberConfig cfg, AttemptListener *listener,
+      guint number, Tech tech, bool upgrade);
+  virtual ~Attempt ();
+  Attempt (const Attempt &) = delete;
+  Attempt &operator= (const Attempt &) = delete;
 
   /* Look up the edge (if a Stream Manager is used) and subscribe. */
-  void start ();
-  /* Signaling and peer torn down (WHEP DELETE, socket closed, the bin out of the element
-   * and at NULL). Idempotent. */
+  virtual void start () = 0;
+  /* Everything torn down (signaling closed, the bin out of the element and at NULL), then
+   * Subscribe.Stop. Idempotent. */
   void stop ();
 
   /* True when object is inside this attempt's bin. Any thread. */
-  bool owns (GstObject *object) const;
-  /* An element inside the attempt posted an error; downstream: our output could not be
+  virtual bool owns (GstObject *object) const = 0;
+  /* An element inside the attempt posted error; downstream: our output could not be
    * delivered (no pad of the element is linked), which no retry fixes. */
-  void child_error (const std::string &message, bool downstream);
+  void child_error (const std::string &message, bool downstream, const GError *error);
 
   guint number () const { return number_; }
+  Tech tech () const { return tech_; }
+  /* started beside the current attempt, to climb back (its events say upgrade=true) */
+  bool upgrade () const { return upgrade_; }
   const std::string &edge () const { return edge_; }
-  /* see Peer; 0 without a peer */
-  gint64 last_media_time () const;
-  guint64 packets () const;
-  guint64 bytes () const;
-  void refresh_quality ();
-  NetworkQuality quality (bool video) const;
+  /* Taken off the pads by a switch to another attempt: what it says no longer matters. */
+  void retire () { retired_ = true; }
+  bool retired () const { return retired_.load (); }
 
-private:
-  void on_lookup (const LookupOutcome &outcome);
-  void create_peer ();
-  void maybe_signal ();
-  void on_description (SdpKind kind, const std::string &sdp);
-  void on_remote_offer_set ();
-  void negotiated (const GstSDPMessage *answer, bool ours);
-  void on_remote_candidate (const IceCandidate &c);
-  void on_gathered ();
-  void on_signaling_failed (Failure f);
-  void post_started ();
-  /* Sections 3, 4 and 12 of the protocol notes: what each server message means to us. */
-  void handle_server_message (const ServerMessage &m, bool data_channel);
-  void handle_metadata (const GstStructure *metadata);
-  void fail (Failure f);
+  /* monotonic us of the last media in; 0 before the first */
+  virtual gint64 last_media_time () const = 0;
+  virtual guint64 packets () const = 0;
+  virtual guint64 bytes () const = 0;
+  virtual void refresh_quality () {}
+  virtual NetworkQuality quality (bool) const { return NetworkQuality (); }
+  /* How much longer than the inactivity timeout media may pause (HLS: a segment). */
+  virtual GstClockTime inactivity_allowance () const { return 0; }
+  /* How long a switch to another attempt may wait for this one's video to reach the
+   * other's first key frame. */
+  virtual GstClockTime switch_wait () const { return GST_SECOND; }
+  /* The latency this attempt adds, when it knows it better than its elements do (HLS);
+   * NONE to ask the elements. */
+  virtual GstClockTime latency () const { return GST_CLOCK_TIME_NONE; }
+
+protected:
+  /* the tech's teardown, on the worker; stop() posts Subscribe.Stop after it */
+  virtual void teardown () = 0;
+  /* the failure an error inside the bin means */
+  virtual Failure child_failure (const std::string &message, bool downstream,
+      const GError *error);
+
   void post (GstStructure *event);
+  void fail (Failure f);
+  void post_started ();
+  /* Connect.Failure / Subscribe.InvalidName / Subscribe.Connection.Closed as the failure
+   * says, then fail() */
+  void fail_connecting (Failure f);
   /* fn (attempt) on the worker, if this attempt still runs then */
-  template <typename F> void on_worker (F fn);
+  template <typename Self, typename F> void on_worker (F fn);
   /* a callback that runs fn (attempt, args...) if this attempt still runs */
-  template <typename F> auto guarded (F fn);
+  template <typename Self, typename F> auto guarded (F fn);
 
   GstElement *element_;            /* red5prosrc, not owned: it outlives its attempts */
   Worker &worker_;
   const SubscriberConfig cfg_;
   AttemptListener *listener_;
   const guint number_;
+  const Tech tech_;
+  const bool upgrade_;
   GObjectPtr<GCancellable> cancellable_;
-  std::shared_ptr<Peer> peer_;
-  std::unique_ptr<Signaling> signaling_;
-  DescriptionPtr local_offer_;     /* ours, applied only if the server answers it */
 
   std::string edge_;
   guint edge_port_ = 0;            /* when the Stream Manager named one */
   std::string app_;
-  bool edge_known_ = false;        /* looked up, or no lookup to do */
   bool connected_ = false;         /* the server took us (Connect.Success) */
-  guint local_candidates_ = 0;
-  guint remote_candidates_ = 0;
   bool failed_ = false;
   std::atomic<bool> stopped_ { false };
   std::atomic<bool> started_ { false };     /* Subscribe.Start posted */
-
-  /* last metadata values, for the *.Change events */
-  std::string orientation_;
-  std::string streaming_mode_;
-  gint64 width_ = -1;
-  gint64 height_ = -1;
+  std::atomic<bool> retired_ { false };
 };
+
+template <typename Self, typename F>
+void
+Attempt::on_worker (F fn)
+{
+  std::weak_ptr<Attempt> weak = shared_from_this ();
+  worker_.post ([weak, fn] () {
+    auto self = weak.lock ();
+    if (self && !self->stopped_)
+      fn (static_cast<Self &> (*self));
+  });
+}
+
+template <typename Self, typename F>
+auto
+Attempt::guarded (F fn)
+{
+  std::weak_ptr<Attempt> weak = shared_from_this ();
+  return [weak, fn] (auto &&...args) {
+    auto self = weak.lock ();
+    if (self && !self->stopped_)
+      fn (static_cast<Self &> (*self), std::forward<decltype (args)> (args)...);
+  };
+}
 
 }  // namespace red5pro

@@ -15,6 +15,26 @@ namespace red5pro {
 enum class StreamManagerMode { NONE = 0, SM1 = 1, SM2 = 2 };
 enum class SignalingProtocol { WHEP = 0, WEBSOCKET = 1 };
 enum class IceTransport { UDP = 0, TCP = 1 };
+/* A way to receive the stream (playback-order): WebRTC with either signaling, or HLS. */
+enum class Tech { WHEP = 0, WEBSOCKET = 1, HLS = 2 };
+
+inline const char *
+tech_name (Tech t)
+{
+  return t == Tech::WHEP ? "whep" : t == Tech::WEBSOCKET ? "websocket" : "hls";
+}
+
+inline bool
+tech_from_name (const std::string &name, Tech *out)
+{
+  for (Tech t : { Tech::WHEP, Tech::WEBSOCKET, Tech::HLS }) {
+    if (g_ascii_strcasecmp (name.c_str (), tech_name (t)) == 0) {
+      *out = t;
+      return true;
+    }
+  }
+  return false;
+}
 
 struct SubscriberConfig {
   std::string host;                 /* edge/standalone host, or the Stream Manager's */

@@ -47,6 +47,14 @@ constexpr const char *EDGE_RESOLVED = "Red5Pro.Edge.Resolved";
 constexpr const char *RETRY_SCHEDULED = "Red5Pro.Retry.Scheduled";
 constexpr const char *RETRY_GAVE_UP = "Red5Pro.Retry.GaveUp";
 constexpr const char *MEDIA_UNAVAILABLE = "Red5Pro.Media.Unavailable";
+/* the tech in use changed (from, to, reason: fallback | upgrade) */
+constexpr const char *PLAYBACK_CHANGED = "Red5Pro.Playback.Changed";
+/* the first tech is tried beside the current one (from, to), and that failed (to, reason) */
+constexpr const char *PLAYBACK_UPGRADE_START = "Red5Pro.Playback.Upgrade.Start";
+constexpr const char *PLAYBACK_UPGRADE_FAILED = "Red5Pro.Playback.Upgrade.Failed";
+/* a pad's caps changed codec (kind, from, to: media types), e.g. VP8 over WebRTC to
+ * H.264 over HLS with decode=false */
+constexpr const char *MEDIA_CODEC_CHANGED = "Red5Pro.Media.CodecChanged";
 
 }  // namespace event
 

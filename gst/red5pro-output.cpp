@@ -1,6 +1,7 @@
 /* red5pro-output: the stable source pads, as a demuxer's: their stream ids and collection,
  * no-more-pads, combined flow, and the one stream downstream sees across rebuilds. */
 #include "red5pro-output.h"
+#include "red5pro-events.h"
 
 #include <gst/video/video.h>
 
@@ -51,24 +52,10 @@ src_template_caps (GstElement *el)
 }  // namespace
 
 std::vector<GstElement *>
-make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why)
+make_parse_chain (GstCaps *caps, bool decode, const std::string &what, std::string *why)
 {
-  const GstStructure *s = gst_caps_get_structure (rtp_caps, 0);
-  std::string what = std::string (gst_structure_get_string (s, "media") ?: "?") + " " +
-      (gst_structure_get_string (s, "encoding-name") ?: "?");
   std::vector<GstElement *> chain;
-  GstElement *depay = make_chain_element (GST_ELEMENT_FACTORY_TYPE_DEPAYLOADER, rtp_caps,
-      GST_RANK_MARGINAL);
-  if (!depay) {
-    *why = "no RTP depayloader for " + what + " is installed";
-    return chain;
-  }
-  /* a new attempt starts mid-stream: ask for a key frame and drop until it comes */
-  for (const char *prop : { "request-keyframe", "wait-for-keyframe" })
-    if (g_object_class_find_property (G_OBJECT_GET_CLASS (depay), prop))
-      g_object_set (depay, prop, TRUE, NULL);
-  chain.push_back (depay);
-  g_autoptr (GstCaps) out = src_template_caps (depay);
+  g_autoptr (GstCaps) out = gst_caps_ref (caps);
   if (GstElement *parse = make_chain_element (GST_ELEMENT_FACTORY_TYPE_PARSER, out,
           GST_RANK_NONE)) {
     chain.push_back (parse);
@@ -84,9 +71,37 @@ make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why)
       for (auto *el : chain)
         gst_object_unref (gst_object_ref_sink (el));
       chain.clear ();
+      return chain;
     }
   }
   return chain;
+}
+
+std::vector<GstElement *>
+make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why)
+{
+  const GstStructure *s = gst_caps_get_structure (rtp_caps, 0);
+  std::string what = std::string (gst_structure_get_string (s, "media") ?: "?") + " " +
+      (gst_structure_get_string (s, "encoding-name") ?: "?");
+  GstElement *depay = make_chain_element (GST_ELEMENT_FACTORY_TYPE_DEPAYLOADER, rtp_caps,
+      GST_RANK_MARGINAL);
+  if (!depay) {
+    *why = "no RTP depayloader for " + what + " is installed";
+    return {};
+  }
+  /* a new attempt starts mid-stream: ask for a key frame and drop until it comes */
+  for (const char *prop : { "request-keyframe", "wait-for-keyframe" })
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (depay), prop))
+      g_object_set (depay, prop, TRUE, NULL);
+  g_autoptr (GstCaps) out = src_template_caps (depay);
+  why->clear ();
+  std::vector<GstElement *> rest = make_parse_chain (out, decode, what, why);
+  if (!why->empty ()) {
+    gst_object_unref (gst_object_ref_sink (depay));
+    return rest;
+  }
+  rest.insert (rest.begin (), depay);
+  return rest;
 }
 
 /* ---- our pads ---------------------------------------------------------------------------- */
@@ -168,6 +183,7 @@ OutputPads::reset ()
       p->have_segment = false;
       gst_clear_caps (&p->caps);
       p->last_pts = GST_CLOCK_TIME_NONE;
+      p->sent_pts = GST_CLOCK_TIME_NONE;
       p->last_end = GST_CLOCK_TIME_NONE;
       p->need_keyframe = false;
       p->allow_eos = false;
@@ -195,8 +211,14 @@ OutputPads::add_locked (Pad &p)
   gst_flow_combiner_update_pad_flow (combiner_, p.pad, GST_FLOW_OK);
 }
 
+GstPad *
+OutputPads::target (Medium m)
+{
+  return gst_ghost_pad_get_target (GST_GHOST_PAD (pad (m).pad));
+}
+
 bool
-OutputPads::attach (Medium m, GstPad *attempt_pad)
+OutputPads::attach (Medium m, GstPad *attempt_pad, bool at_key_frame)
 {
   Pad &p = pad (m);
   std::lock_guard<std::mutex> exposing (expose_lock_);
@@ -209,7 +231,7 @@ OutputPads::attach (Medium m, GstPad *attempt_pad)
   }
   /* after a rebuild, encoded video resumes at a key frame (decoded video has no delta
    * units and passes) */
-  if (!add)
+  if (!add && !at_key_frame)
     p.need_keyframe = m == Medium::VIDEO;
   GST_INFO_OBJECT (element_, "%s pad %s %" GST_PTR_FORMAT, medium_name (m),
       add ? "exposed on" : "now in front of", attempt_pad);
@@ -217,7 +239,7 @@ OutputPads::attach (Medium m, GstPad *attempt_pad)
   if (add) {
     gst_pad_set_active (p.pad, TRUE);
     gst_element_add_pad (element_, p.pad);
-  } else if (m == Medium::VIDEO) {
+  } else if (m == Medium::VIDEO && !at_key_frame) {
     /* becomes a PLI/FIR on the new RTP session */
     gst_pad_send_event (attempt_pad, gst_video_event_new_upstream_force_key_unit (
         GST_CLOCK_TIME_NONE, TRUE, 0));
@@ -377,6 +399,7 @@ OutputPads::prepare_buffer (Pad &p, GstBuffer *&buf)
   }
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
     p.last_pts = pts;
+    p.sent_pts = pts;
     p.last_end = GST_BUFFER_DURATION_IS_VALID (buf) ? pts + GST_BUFFER_DURATION (buf) : pts;
   }
   /* RTP carries presentation times only, and WebRTC's codecs do not reorder frames, so
@@ -464,6 +487,16 @@ OutputPads::event (GstPad *internal, GstObject *parent, GstEvent *event)
       if (p->caps && gst_caps_is_equal (p->caps, caps)) {
         gst_event_unref (event);
         return TRUE;
+      }
+      const char *was = p->caps ? gst_structure_get_name (gst_caps_get_structure (p->caps, 0))
+                                : nullptr;
+      const char *now = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+      if (was && g_strcmp0 (was, now) != 0) {
+        /* another tech, another codec (decode=false): a muxer downstream may refuse it */
+        GST_WARNING_OBJECT (p->pad, "codec changed from %s to %s", was, now);
+        event_post (self->element_, event_new (event::MEDIA_CODEC_CHANGED, "kind",
+            G_TYPE_STRING, medium_name (p->medium), "from", G_TYPE_STRING, was, "to",
+            G_TYPE_STRING, now, NULL));
       }
       gst_caps_replace (&p->caps, caps);
       {

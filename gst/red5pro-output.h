@@ -24,6 +24,10 @@ const char *medium_name (Medium m);
  * depayloader, parser, and decoder with decode, picked from the registry. Empty, with *why
  * naming what is missing, when the codec cannot go out. */
 std::vector<GstElement *> make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why);
+/* The same from encoded caps (HLS's elementary streams): parser (if there is one), and
+ * decoder with decode; what names the codec in *why, which is set on failure only. */
+std::vector<GstElement *> make_parse_chain (GstCaps *caps, bool decode, const std::string &what,
+    std::string *why);
 
 class OutputPads {
 public:
@@ -42,10 +46,15 @@ public:
 
   /* Streaming thread: the attempt's pad for m goes behind ours, ours is added to the
    * element (pad-added) the first time. After a rebuild, video waits for a key frame and
-   * one is asked for upstream. Returns true when our pad was added now. */
-  bool attach (Medium m, GstPad *attempt_pad);
+   * one is asked for upstream (unless at_key_frame: the attempt's next buffer is one).
+   * Returns true when our pad was added now. */
+  bool attach (Medium m, GstPad *attempt_pad, bool at_key_frame = false);
   /* Worker: every attempt's pad taken away (teardown). */
   void detach_all ();
+  /* The attempt's pad behind ours (a reference), or nullptr. Any thread. */
+  GstPad *target (Medium m);
+  /* The time of the last buffer out of our pad for m, NONE before the first. Any thread. */
+  GstClockTime last_pts (Medium m) { return pad (m).sent_pts.load (); }
 
   /* Which media the negotiation says will come. Once every expected pad exists (or is
    * declared unavailable) no-more-pads is emitted and the stream collection of the exposed
@@ -93,6 +102,7 @@ private:
     std::atomic<bool> allow_eos { false };
     std::atomic<bool> collection_pending { false };
     std::atomic<guint64> dropped { 0 };
+    std::atomic<GstClockTime> sent_pts { GST_CLOCK_TIME_NONE };   /* last_pts, for others */
   };
 
   Pad &pad (Medium m) { return m == Medium::VIDEO ? video_ : audio_; }

@@ -1,5 +1,6 @@
 /* red5pro-retry: failover, read top to bottom: start → attempt → (media | failure) →
- * one retry deadline → attempt ... until stop, a final failure or max-retries. */
+ * one retry deadline → attempt ... until stop, a final failure or max-retries; then the
+ * techs of the playback order: fallback after failures, climb back by upgrade attempts. */
 #include "red5pro-retry.h"
 #include "red5pro-events.h"
 
@@ -9,23 +10,23 @@ GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
 namespace red5pro {
 
 void
-WorkerScheduler::schedule (GstClockTime deadline, std::function<void ()> fn)
+WorkerScheduler::schedule (Slot slot, GstClockTime deadline, std::function<void ()> fn)
 {
-  cancel ();
+  cancel (slot);
   GstClockTime t = now ();
   /* in whole milliseconds, rounded up: never early */
   guint64 ms = deadline > t ? (deadline - t + GST_MSECOND - 1) / GST_MSECOND : 0;
-  timer_ = worker_.add_timeout (guint (MIN (ms, G_MAXUINT)), [this, fn] () {
-    timer_ = 0;
+  timers_[slot] = worker_.add_timeout (guint (MIN (ms, G_MAXUINT)), [this, slot, fn] () {
+    timers_[slot] = 0;
     fn ();
   });
 }
 
 void
-WorkerScheduler::cancel ()
+WorkerScheduler::cancel (Slot slot)
 {
-  worker_.remove_timeout (timer_);
-  timer_ = 0;
+  worker_.remove_timeout (timers_[slot]);
+  timers_[slot] = 0;
 }
 
 const char *
@@ -66,14 +67,20 @@ void
 RetryController::start (const RetryPolicy &policy)
 {
   policy_ = policy;
+  if (policy_.playback_order.empty ())
+    policy_.playback_order.push_back (Tech::WHEP);
+  policy_.fallback_after = MAX (policy_.fallback_after, 1u);
   consecutive_ = 0;
+  tech_index_ = 0;
+  tech_failures_ = 0;
   begin_attempt ();
 }
 
 void
 RetryController::stop ()
 {
-  scheduler_.cancel ();
+  scheduler_.cancel_all ();
+  end_upgrade ();
   host_.stop_attempt ();
   enter (State::IDLE, "stopped");
   host_.changed ();
@@ -84,7 +91,9 @@ RetryController::begin_attempt ()
 {
   enter (State::CONNECTING, consecutive_ ? "retry" : "start");
   attempt_started_ = scheduler_.now ();
-  host_.start_attempt ();
+  media_seen_ = false;
+  GST_INFO_OBJECT (log_object_, "attempt with %s", tech_name (tech ()));
+  host_.start_attempt (tech ());
   if (state_ == State::CONNECTING)   /* the attempt may have failed right away */
     arm ();
   host_.changed ();
@@ -98,7 +107,10 @@ RetryController::media_started ()
   enter (State::SUBSCRIBED, "media flows");
   subscribed_at_ = scheduler_.now ();
   consecutive_ = 0;
+  tech_failures_ = 0;
+  media_seen_ = true;
   arm ();
+  arm_upgrade ();
   host_.changed ();
 }
 
@@ -107,8 +119,10 @@ RetryController::attempt_failed (const Failure &failure)
 {
   if (state_ != State::CONNECTING && state_ != State::SUBSCRIBED)
     return;   /* already retrying, stopped or given up: one deadline at a time */
-  scheduler_.cancel ();
+  scheduler_.cancel_all ();
   last_failure_ = std::string (failure_kind_name (failure.kind)) + ": " + failure.reason;
+  /* the way down is the retry path: no climb back from an attempt that is gone */
+  end_upgrade ();
   host_.stop_attempt ();
 
   if (policy_.retry_timeout_ms == 0 ||
@@ -127,7 +141,117 @@ RetryController::attempt_failed (const Failure &failure)
     host_.give_up (failure, true);
     return;
   }
+  if (!media_seen_)
+    count_failure_without_media (failure);
   schedule_retry (failure);
+}
+
+void
+RetryController::count_failure_without_media (const Failure &failure)
+{
+  guint n = guint (policy_.playback_order.size ());
+  if (n < 2 || ++tech_failures_ < policy_.fallback_after)
+    return;
+  /* the last tech falls back to the first: the way up is tried again too */
+  GST_INFO_OBJECT (log_object_, "%u attempts with %s brought no media (%s)", tech_failures_,
+      tech_name (tech ()), failure_kind_name (failure.kind));
+  change_tech ((tech_index_ + 1) % n, "fallback");
+  /* a new tech starts with the retry timeout, not the backoff of the last one */
+  consecutive_ = 0;
+}
+
+void
+RetryController::change_tech (guint index, const char *reason)
+{
+  Tech from = tech ();
+  tech_index_ = index;
+  tech_failures_ = 0;
+  GST_INFO_OBJECT (log_object_, "playback: %s -> %s (%s)", tech_name (from),
+      tech_name (tech ()), reason);
+  host_.post_event (event_new (event::PLAYBACK_CHANGED, "from", G_TYPE_STRING,
+      tech_name (from), "to", G_TYPE_STRING, tech_name (tech ()), "reason", G_TYPE_STRING,
+      reason, NULL));
+}
+
+/* ---- the climb back ---------------------------------------------------------------- */
+
+void
+RetryController::arm_upgrade ()
+{
+  if (tech_index_ == 0 || upgrading_ || policy_.upgrade_interval_ms == 0 ||
+      state_ != State::SUBSCRIBED)
+    return;
+  scheduler_.schedule (Scheduler::UPGRADE,
+      scheduler_.now () + policy_.upgrade_interval_ms * GST_MSECOND,
+      [this] () { start_upgrade (); });
+}
+
+void
+RetryController::start_upgrade ()
+{
+  if (state_ != State::SUBSCRIBED || tech_index_ == 0)
+    return;
+  upgrading_ = true;
+  Tech first = policy_.playback_order[0];
+  GST_INFO_OBJECT (log_object_, "trying %s again beside %s", tech_name (first),
+      tech_name (tech ()));
+  host_.post_event (event_new (event::PLAYBACK_UPGRADE_START, "from", G_TYPE_STRING,
+      tech_name (tech ()), "to", G_TYPE_STRING, tech_name (first), NULL));
+  host_.start_upgrade (first);
+  /* as long as a first attempt may take to bring media */
+  if (upgrading_ && policy_.connect_timeout_ms > 0)
+    scheduler_.schedule (Scheduler::UPGRADE,
+        scheduler_.now () + policy_.connect_timeout_ms * GST_MSECOND, [this] () {
+          upgrade_failed (Failure (Failure::Kind::CONNECTION_CLOSED,
+              "no media within " + std::to_string (policy_.connect_timeout_ms) + " ms"));
+        });
+  host_.changed ();
+}
+
+void
+RetryController::end_upgrade ()
+{
+  scheduler_.cancel (Scheduler::UPGRADE);
+  if (!upgrading_)
+    return;
+  upgrading_ = false;
+  host_.stop_upgrade ();
+}
+
+void
+RetryController::upgrade_ready ()
+{
+  if (!upgrading_ || state_ != State::SUBSCRIBED) {
+    end_upgrade ();
+    return;
+  }
+  upgrading_ = false;
+  scheduler_.cancel (Scheduler::UPGRADE);
+  host_.promote_upgrade ();
+  change_tech (0, "upgrade");
+  /* the new current attempt has media: subscribed on it from now */
+  subscribed_at_ = scheduler_.now ();
+  media_seen_ = true;
+  if (state_ == State::SUBSCRIBED)
+    arm ();
+  host_.changed ();
+}
+
+void
+RetryController::upgrade_failed (const Failure &failure)
+{
+  if (!upgrading_)
+    return;
+  GST_INFO_OBJECT (log_object_, "%s is still out of reach (%s: %s); next try in %u ms",
+      tech_name (policy_.playback_order[0]), failure_kind_name (failure.kind),
+      failure.reason.c_str (), policy_.upgrade_interval_ms);
+  host_.post_event (event_new (event::PLAYBACK_UPGRADE_FAILED, "to", G_TYPE_STRING,
+      tech_name (policy_.playback_order[0]), "reason", G_TYPE_STRING,
+      failure_kind_name (failure.kind), "message", G_TYPE_STRING, failure.reason.c_str (),
+      NULL));
+  end_upgrade ();
+  arm_upgrade ();
+  host_.changed ();
 }
 
 void
@@ -159,7 +283,8 @@ RetryController::arm ()
     GstClockTime last = host_.last_media_time ();
     if (!GST_CLOCK_TIME_IS_VALID (last) || last < subscribed_at_)
       last = subscribed_at_;
-    deadline = last + policy_.inactivity_timeout_ms * GST_MSECOND;
+    deadline = last + policy_.inactivity_timeout_ms * GST_MSECOND +
+        host_.inactivity_allowance ();
   }
   if (GST_CLOCK_TIME_IS_VALID (deadline))
     scheduler_.schedule (deadline, [this] () { on_deadline (); });
@@ -178,7 +303,8 @@ RetryController::on_deadline ()
     GstClockTime last = host_.last_media_time ();
     if (!GST_CLOCK_TIME_IS_VALID (last) || last < subscribed_at_)
       last = subscribed_at_;
-    if (now >= last + policy_.inactivity_timeout_ms * GST_MSECOND)
+    if (now >= last + policy_.inactivity_timeout_ms * GST_MSECOND +
+            host_.inactivity_allowance ())
       attempt_failed (Failure (Failure::Kind::INACTIVE,
           "no media for " + std::to_string ((now - last) / GST_MSECOND) + " ms"));
     else

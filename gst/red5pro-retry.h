@@ -1,9 +1,13 @@
-/* red5pro-retry: the failover state machine (protocol notes, section 7). Decides, for every
- * failure, whether to give up or to schedule exactly one fresh attempt (edge lookup +
- * connect) after the retry delay, and watches the attempt with one deadline at a time (no
- * media in time, no media for the inactivity timeout). Worker thread. */
+/* red5pro-retry: the failover state machine (protocol notes, sections 7 and 14). Decides,
+ * for every failure, whether to give up or to schedule exactly one fresh attempt (edge
+ * lookup + connect) after the retry delay, and with which tech of the playback order
+ * (the next one after failures-before-fallback attempts without media); watches the
+ * attempt with one deadline at a time (no media in time, no media for the inactivity
+ * timeout); and, on a lower tech, tries the first one again every upgrade interval, beside
+ * the current attempt (make before break). Worker thread. */
 #pragma once
 
+#include "red5pro-config.h"
 #include "red5pro-failure.h"
 #include "red5pro-worker.h"
 
@@ -11,6 +15,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace red5pro {
 
@@ -21,30 +26,47 @@ struct RetryPolicy {
   bool retry_on_auth_failure = false;
   guint inactivity_timeout_ms = 2000;/* no RTP this long while subscribed = failure; 0 = off */
   guint connect_timeout_ms = 20000;  /* no media this long after an attempt starts = failure */
+  std::vector<Tech> playback_order { Tech::WHEP };   /* never empty */
+  guint fallback_after = 2;          /* attempts without media on a tech before the next */
+  guint upgrade_interval_ms = 60000; /* on a lower tech, the first is tried this often; 0 = never */
 };
 
-/* Time and the one deadline the controller waits for. */
+/* Time and the deadlines the controller waits for: one for the attempt (MAIN), one for
+ * the climb back to the first tech (UPGRADE). */
 class Scheduler {
 public:
+  enum Slot { MAIN = 0, UPGRADE = 1 };
   virtual ~Scheduler () = default;
   virtual GstClockTime now () = 0;
-  /* fn at deadline, replacing any deadline still pending */
-  virtual void schedule (GstClockTime deadline, std::function<void ()> fn) = 0;
-  virtual void cancel () = 0;
+  /* fn at deadline, replacing any deadline still pending in that slot */
+  virtual void schedule (Slot slot, GstClockTime deadline, std::function<void ()> fn) = 0;
+  virtual void cancel (Slot slot) = 0;
+  void schedule (GstClockTime deadline, std::function<void ()> fn)
+  {
+    schedule (MAIN, deadline, std::move (fn));
+  }
+  void cancel () { cancel (MAIN); }
+  void cancel_all ()
+  {
+    cancel (MAIN);
+    cancel (UPGRADE);
+  }
 };
 
-/* The element's: monotonic time, a timeout on the worker's context. */
+/* The element's: monotonic time, timeouts on the worker's context. */
 class WorkerScheduler : public Scheduler {
 public:
   explicit WorkerScheduler (Worker &worker) : worker_ (worker) {}
-  ~WorkerScheduler () override { cancel (); }
+  ~WorkerScheduler () override { cancel_all (); }
   GstClockTime now () override { return GstClockTime (g_get_monotonic_time ()) * GST_USECOND; }
-  void schedule (GstClockTime deadline, std::function<void ()> fn) override;
-  void cancel () override;
+  using Scheduler::schedule;
+  using Scheduler::cancel;
+  void schedule (Slot slot, GstClockTime deadline, std::function<void ()> fn) override;
+  void cancel (Slot slot) override;
 
 private:
   Worker &worker_;
-  guint timer_ = 0;
+  guint timers_[2] = { 0, 0 };
 };
 
 class RetryController {
@@ -55,10 +77,19 @@ public:
   class Host {
   public:
     virtual ~Host () = default;
-    virtual void start_attempt () = 0;           /* a fresh attempt: lookup + connect */
+    virtual void start_attempt (Tech tech) = 0;  /* a fresh attempt: lookup + connect */
     virtual void stop_attempt () = 0;            /* tear the current attempt down */
-    /* when the last RTP packet arrived, on the scheduler's clock; NONE before the first */
+    /* A second attempt with tech beside the current one, held back; the host says
+     * upgrade_ready() when it could take over the pads, or upgrade_failed(). */
+    virtual void start_upgrade (Tech tech) = 0;
+    virtual void stop_upgrade () = 0;            /* that attempt torn down, if any */
+    /* the upgrade attempt is the current one now; the host swaps it in */
+    virtual void promote_upgrade () = 0;
+    /* when the last media arrived, on the scheduler's clock; NONE before the first */
     virtual GstClockTime last_media_time () = 0;
+    /* how much longer than the inactivity timeout the current attempt's media may pause
+     * (HLS comes a segment at a time) */
+    virtual GstClockTime inactivity_allowance () { return 0; }
     virtual void give_up (const Failure &failure, bool retried) = 0;  /* fatal */
     virtual void post_event (GstStructure *event) = 0;
     virtual void changed () = 0;                 /* stats changed */
@@ -67,7 +98,7 @@ public:
   /* log_object: what the transitions are logged against (the element) */
   RetryController (Scheduler &scheduler, Host &host, GstObject *log_object)
     : scheduler_ (scheduler), host_ (host), log_object_ (log_object) {}
-  ~RetryController () { scheduler_.cancel (); }
+  ~RetryController () { scheduler_.cancel_all (); }
 
   void start (const RetryPolicy &policy);
   void stop ();
@@ -75,8 +106,16 @@ public:
   void media_started ();
   /* The current attempt failed (it does nothing more). */
   void attempt_failed (const Failure &failure);
+  /* The upgrade attempt has media in place: it takes over (or, when the controller no
+   * longer wants it, is stopped). */
+  void upgrade_ready ();
+  /* The upgrade attempt failed (the host has not torn it down). */
+  void upgrade_failed (const Failure &failure);
 
   State state () const { return state_; }
+  /* the tech of the current attempt (or of the next, while retrying) */
+  Tech tech () const { return policy_.playback_order[tech_index_]; }
+  bool upgrading () const { return upgrading_; }
   static const char *state_name (State state);
   guint retries () const { return retries_; }
   const std::string &last_failure () const { return last_failure_; }
@@ -92,6 +131,13 @@ private:
   /* the deadline of the state we are in */
   void arm ();
   void on_deadline ();
+  /* an attempt of this tech failed without media: the next tech, after enough of them */
+  void count_failure_without_media (const Failure &failure);
+  void change_tech (guint index, const char *reason);
+  /* on a lower tech with media flowing: the climb back is due after the interval */
+  void arm_upgrade ();
+  void start_upgrade ();
+  void end_upgrade ();
 
   Scheduler &scheduler_;
   Host &host_;
@@ -103,6 +149,10 @@ private:
   guint consecutive_ = 0;       /* retries since media last flowed */
   guint retries_ = 0;           /* all retries */
   std::string last_failure_;
+  guint tech_index_ = 0;        /* in policy_.playback_order */
+  guint tech_failures_ = 0;     /* attempts of that tech in a row that brought no media */
+  bool upgrading_ = false;      /* an upgrade attempt runs */
+  bool media_seen_ = false;     /* the current attempt delivered media */
 };
 
 }  // namespace red5pro

@@ -1,6 +1,8 @@
 /* red5pro-subscriber: the element's attempts, retries, pads and statistics. */
 #include "red5pro-subscriber.h"
 #include "red5pro-events.h"
+#include "red5pro-hls.h"
+#include "red5pro-webrtc.h"
 
 GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
 #define GST_CAT_DEFAULT red5prosrc_debug
@@ -85,6 +87,7 @@ Subscriber::stop_playing ()
   worker_.call ([this] () {
     running_ = false;
     retry_.stop ();
+    stop_upgrade ();
     worker_.remove_timeout (media_wait_timer_);
     worker_.remove_timeout (quality_timer_);
     media_wait_timer_ = 0;
@@ -99,13 +102,19 @@ Subscriber::close (guint drain_ms)
 }
 
 void
-Subscriber::child_error (GstObject *origin, const std::string &text, bool downstream)
+Subscriber::child_error (GstObject *origin, const std::string &text, bool downstream,
+    const GError *error)
 {
   gst_object_ref (origin);
   std::shared_ptr<bool> alive = alive_;
-  bool posted = worker_.post ([this, alive, origin, text, downstream] () {
-    if (*alive && attempt_ && attempt_->owns (origin))
-      attempt_->child_error (text, downstream);
+  std::shared_ptr<GError> err (error ? g_error_copy (error) : nullptr,
+      [] (GError *e) { if (e) g_error_free (e); });
+  bool posted = worker_.post ([this, alive, origin, text, downstream, err] () {
+    if (*alive) {
+      for (const auto &a : { attempt_, upgrade_ })
+        if (a && a->owns (origin))
+          a->child_error (text, downstream, err.get ());
+    }
     gst_object_unref (origin);
   });
   if (!posted)
@@ -114,11 +123,9 @@ Subscriber::child_error (GstObject *origin, const std::string &text, bool downst
 
 /* ---- attempts (worker thread) -------------------------------------------------------- */
 
-void
-Subscriber::start_attempt ()
+std::shared_ptr<Attempt>
+Subscriber::make_attempt (Tech tech, bool upgrade)
 {
-  g_assert (worker_.on_worker_thread ());
-  stop_attempt ();
   SubscriberConfig cfg = cfg_;
   if (cfg.subscription_id.empty ())
     cfg.subscription_id = make_subscription_id ();
@@ -126,11 +133,24 @@ Subscriber::start_attempt ()
   {
     std::lock_guard<std::mutex> guard (stats_lock_);
     n = ++stats_.attempts;
-    stats_.edge.clear ();
   }
-  attempt_ = std::make_shared<Attempt> (element_, worker_, std::move (cfg), this, n);
+  if (tech == Tech::HLS)
+    return std::make_shared<HlsAttempt> (element_, worker_, std::move (cfg), this, n, upgrade);
+  cfg.signaling = tech == Tech::WEBSOCKET ? SignalingProtocol::WEBSOCKET : SignalingProtocol::WHEP;
+  return std::make_shared<WebRtcAttempt> (element_, worker_, std::move (cfg), this, n, tech,
+      upgrade);
+}
+
+void
+Subscriber::start_attempt (Tech tech)
+{
+  g_assert (worker_.on_worker_thread ());
+  stop_attempt ();
+  attempt_ = make_attempt (tech, false);
   {
     std::lock_guard<std::mutex> guard (stats_lock_);
+    stats_.edge.clear ();
+    stats_.tech = tech_name (tech);
     stats_.current = attempt_;
   }
   attempt_->start ();
@@ -140,11 +160,16 @@ void
 Subscriber::stop_attempt ()
 {
   g_assert (worker_.on_worker_thread ());
+  stop_retired ();
   if (!attempt_)
     return;
   outputs_.detach_all ();
   auto attempt = std::move (attempt_);
   attempt->stop ();
+  {
+    std::lock_guard<std::mutex> guard (switch_lock_);
+    switches_.erase (attempt.get ());
+  }
   std::lock_guard<std::mutex> guard (stats_lock_);
   stats_.packets_done += attempt->packets ();
   stats_.bytes_done += attempt->bytes ();
@@ -152,11 +177,125 @@ Subscriber::stop_attempt ()
   stats_.current.reset ();
 }
 
+void
+Subscriber::stop_retired ()
+{
+  for (auto &a : retired_) {
+    a->stop ();
+    std::lock_guard<std::mutex> guard (stats_lock_);
+    stats_.packets_done += a->packets ();
+    stats_.bytes_done += a->bytes ();
+  }
+  retired_.clear ();
+}
+
+/* ---- the climb back (worker thread) --------------------------------------------------- */
+
+void
+Subscriber::start_upgrade (Tech tech)
+{
+  g_assert (worker_.on_worker_thread ());
+  stop_upgrade ();
+  upgrade_ = make_attempt (tech, true);
+  std::weak_ptr<Attempt> weak = upgrade_;
+  std::shared_ptr<bool> alive = alive_;
+  auto sw = std::make_shared<Switch> (element_, outputs_,
+      attempt_ ? attempt_->switch_wait () : GST_SECOND,
+      [this, alive, weak] () {
+        /* its key frame is in place: the controller decides */
+        worker_.post ([this, alive, weak] () {
+          auto a = weak.lock ();
+          if (*alive && a && a == upgrade_)
+            retry_.upgrade_ready ();
+        });
+      },
+      [this, alive] () {
+        /* the pads are the new attempt's: the old one goes, the latency changed */
+        worker_.post ([this, alive] () {
+          if (*alive)
+            stop_retired ();
+        });
+        gst_element_post_message (element_, gst_message_new_latency (GST_OBJECT (element_)));
+      });
+  {
+    std::lock_guard<std::mutex> guard (switch_lock_);
+    switches_[upgrade_.get ()] = sw;
+  }
+  upgrade_->start ();
+}
+
+void
+Subscriber::stop_upgrade ()
+{
+  g_assert (worker_.on_worker_thread ());
+  if (!upgrade_)
+    return;
+  auto a = std::move (upgrade_);
+  std::shared_ptr<Switch> sw;
+  {
+    std::lock_guard<std::mutex> guard (switch_lock_);
+    auto it = switches_.find (a.get ());
+    if (it != switches_.end ()) {
+      sw = it->second;
+      switches_.erase (it);
+    }
+  }
+  /* the switch first: a key frame it holds lets go, then the attempt can stop */
+  if (sw)
+    sw->abort ();
+  a->stop ();
+  std::lock_guard<std::mutex> guard (stats_lock_);
+  stats_.packets_done += a->packets ();
+  stats_.bytes_done += a->bytes ();
+}
+
+/* The controller takes the upgrade: it is the current attempt, the old one is retired
+ * (what it says no longer counts) and goes once the switch has swapped the pads. */
+void
+Subscriber::promote_upgrade ()
+{
+  g_assert (worker_.on_worker_thread ());
+  if (!upgrade_)
+    return;
+  std::shared_ptr<Switch> sw;
+  {
+    std::lock_guard<std::mutex> guard (switch_lock_);
+    auto it = switches_.find (upgrade_.get ());
+    if (it != switches_.end ())
+      sw = it->second;
+  }
+  if (attempt_) {
+    attempt_->retire ();
+    retired_.push_back (std::move (attempt_));
+  }
+  attempt_ = std::move (upgrade_);
+  {
+    std::lock_guard<std::mutex> guard (stats_lock_);
+    stats_.connections++;
+    stats_.edge = attempt_->edge ();
+    stats_.tech = tech_name (attempt_->tech ());
+    stats_.current = attempt_;
+    stats_.subscribed_since = g_get_monotonic_time ();
+    if (!retired_.empty ()) {
+      stats_.packets_done += retired_.back ()->packets ();
+      stats_.bytes_done += retired_.back ()->bytes ();
+    }
+  }
+  if (sw)
+    sw->go ();
+}
+
 GstClockTime
 Subscriber::last_media_time ()
 {
   gint64 us = attempt_ ? attempt_->last_media_time () : 0;
   return us ? GstClockTime (us) * GST_USECOND : GST_CLOCK_TIME_NONE;
+}
+
+GstClockTime
+Subscriber::inactivity_allowance ()
+{
+  return attempt_ ? attempt_->inactivity_allowance () : 0;
 }
 
 void
@@ -193,9 +332,24 @@ Subscriber::give_up (const Failure &f, bool retried)
 /* ---- what an attempt tells (streaming threads or the worker) ------------------------------ */
 
 void
-Subscriber::attempt_pad_added (Attempt &, GstPad *pad)
+Subscriber::attempt_pad_added (Attempt &attempt, GstPad *pad)
 {
   Medium m = g_str_equal (GST_PAD_NAME (pad), "video") ? Medium::VIDEO : Medium::AUDIO;
+  if (attempt.retired ())
+    return;   /* swapped out: its late pads go nowhere */
+  if (attempt.upgrade ()) {
+    /* held back by its switch until it takes over */
+    std::shared_ptr<Switch> sw;
+    {
+      std::lock_guard<std::mutex> guard (switch_lock_);
+      auto it = switches_.find (&attempt);
+      if (it != switches_.end ())
+        sw = it->second;
+    }
+    if (sw)
+      sw->add_pad (m, pad);
+    return;
+  }
   outputs_.attach (m, pad);
   if (!outputs_.missing ().empty ()) {
     later ([] (Subscriber &self) {
@@ -233,8 +387,8 @@ Subscriber::attempt_media_started (Attempt &attempt)
   std::weak_ptr<Attempt> started = attempt.shared_from_this ();
   later ([started] (Subscriber &self) {
     auto a = started.lock ();
-    if (!a || a != self.attempt_)
-      return;
+    if (!a || a != self.attempt_ || a->upgrade ())
+      return;   /* an upgrade attempt's start is its promotion */
     {
       std::lock_guard<std::mutex> guard (self.stats_lock_);
       self.stats_.connections++;
@@ -254,7 +408,16 @@ Subscriber::attempt_failed (Attempt &attempt, const Failure &f)
     auto a = failed.lock ();
     if (a && a == self.attempt_)
       self.retry_.attempt_failed (f);
+    else if (a && a == self.upgrade_)
+      self.retry_.upgrade_failed (f);
   });
+}
+
+/* HLS's latency is known once it plays: the pipeline asks again. */
+void
+Subscriber::attempt_latency_changed (Attempt &)
+{
+  gst_element_post_message (element_, gst_message_new_latency (GST_OBJECT (element_)));
 }
 
 /* ---- statistics ------------------------------------------------------------------------ */
@@ -281,6 +444,7 @@ Subscriber::stats ()
       "connections", G_TYPE_UINT, s.connections,
       "retries", G_TYPE_UINT, s.retries,
       "edge", G_TYPE_STRING, s.edge.c_str (),
+      "tech", G_TYPE_STRING, s.tech.c_str (),
       "connected-ms", G_TYPE_UINT64,
           guint64 (s.subscribed_since ? (now - s.subscribed_since) / 1000 : 0),
       "last-frame-time", G_TYPE_INT64, outputs_.last_output_time (),

@@ -1,17 +1,20 @@
 /* red5pro-subscriber: what red5prosrc is beneath its GObject face. Owns the worker thread,
- * the retry controller, the attempt in progress, the stable output pads and the statistics,
- * and carries out the element's state changes on them. */
+ * the retry controller, the attempt in progress (and the upgrade attempt beside it, with
+ * its switch), the stable output pads and the statistics, and carries out the element's
+ * state changes on them. */
 #pragma once
 
 #include "red5pro-attempt.h"
 #include "red5pro-config.h"
 #include "red5pro-output.h"
 #include "red5pro-retry.h"
+#include "red5pro-switch.h"
 #include "red5pro-worker.h"
 
 #include <gst/gst.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,7 +40,8 @@ public:
   void close (guint drain_ms);
 
   /* An error message from inside the element; any thread. */
-  void child_error (GstObject *origin, const std::string &text, bool downstream);
+  void child_error (GstObject *origin, const std::string &text, bool downstream,
+      const GError *error);
   /* EOS from the application: out of our pads (their own thread). */
   void push_eos () { outputs_.push_eos (); }
   /* The "stats" property. Any thread. */
@@ -45,9 +49,13 @@ public:
 
 private:
   /* RetryController::Host (worker thread) */
-  void start_attempt () override;
+  void start_attempt (Tech tech) override;
   void stop_attempt () override;
+  void start_upgrade (Tech tech) override;
+  void stop_upgrade () override;
+  void promote_upgrade () override;
   GstClockTime last_media_time () override;
+  GstClockTime inactivity_allowance () override;
   void give_up (const Failure &failure, bool retried) override;
   void post_event (GstStructure *event) override;
   void changed () override;
@@ -56,7 +64,11 @@ private:
   void attempt_media_expected (Attempt &attempt, bool video, bool audio) override;
   void attempt_media_started (Attempt &attempt) override;
   void attempt_failed (Attempt &attempt, const Failure &failure) override;
+  void attempt_latency_changed (Attempt &attempt) override;
 
+  std::shared_ptr<Attempt> make_attempt (Tech tech, bool upgrade);
+  /* the swap of an upgrade is done: the attempts it replaced go */
+  void stop_retired ();
   void give_up_missing_media ();
   void refresh_quality ();
   /* fn on the worker if this subscriber is still there then */
@@ -73,6 +85,8 @@ private:
   /* worker thread */
   SubscriberConfig cfg_;
   std::shared_ptr<Attempt> attempt_;
+  std::shared_ptr<Attempt> upgrade_;          /* beside attempt_, to climb back */
+  std::vector<std::shared_ptr<Attempt>> retired_;   /* swapped out, stopped once swapped */
   bool running_ = false;
   guint media_wait_timer_ = 0;
   guint quality_timer_ = 0;
@@ -86,9 +100,15 @@ private:
     guint64 bytes_done = 0;
     std::shared_ptr<Attempt> current; /* for its counters */
     std::string state = "idle";       /* copied from the retry controller */
+    std::string tech;                 /* of the current attempt */
     guint retries = 0;
     std::string last_failure;
   };
+  /* the switch of each upgrade attempt, for its pads (streaming threads); it stays with
+   * the attempt once that is the current one, for a pad that comes late */
+  std::mutex switch_lock_;
+  std::map<const Attempt *, std::shared_ptr<Switch>> switches_;   /* switch_lock_ */
+
   std::mutex stats_lock_;
   Stats stats_;                       /* stats_lock_ */
 };

@@ -48,6 +48,9 @@ public:
    * may take, all of it (an idle connection fails sooner, at that many seconds rounded up).
    * database: trust store (nullptr = the system's); insecure: accept any certificate. */
   void start (guint timeout_ms, GTlsDatabase *database = nullptr, bool insecure = false);
+  /* what start() was given, for HTTP clients of other libraries (HLS) */
+  GTlsDatabase *tls_database () const { return database_; }
+  bool tls_insecure () const { return insecure_; }
   /* Applies the TLS policy to a message before it is sent (also WebSocket handshakes). */
   void prepare (SoupMessage *msg);
   /* Lets requests in flight finish for up to drain_ms, aborts the rest, joins the thread. */

@@ -14,45 +14,75 @@ using namespace red5pro;
 using State = RetryController::State;
 using K = Failure::Kind;
 
-/* Time from a test clock; the one deadline fires when the test advances past it. */
+/* Time from a test clock; the deadlines fire when the test advances past them. */
 class TestScheduler : public Scheduler {
 public:
   TestScheduler () : clock_ (GST_TEST_CLOCK (gst_test_clock_new ())) {}
   ~TestScheduler () override { gst_object_unref (clock_); }
   GstClockTime now () override { return gst_clock_get_time (GST_CLOCK (clock_)); }
-  void schedule (GstClockTime deadline, std::function<void ()> fn) override
+  using Scheduler::schedule;
+  using Scheduler::cancel;
+  void schedule (Slot slot, GstClockTime deadline, std::function<void ()> fn) override
   {
-    deadline_ = deadline;
-    fn_ = std::move (fn);
+    deadline_[slot] = deadline;
+    fn_[slot] = std::move (fn);
   }
-  void cancel () override
+  void cancel (Slot slot) override
   {
-    deadline_ = GST_CLOCK_TIME_NONE;
-    fn_ = nullptr;
+    deadline_[slot] = GST_CLOCK_TIME_NONE;
+    fn_[slot] = nullptr;
   }
-  /* moves the clock on, firing the deadline (and those it sets) when due */
+  /* moves the clock on, firing the deadlines (and those they set) when due, earliest first */
   void advance (guint ms)
   {
     gst_test_clock_advance_time (clock_, ms * GST_MSECOND);
-    while (fn_ && GST_CLOCK_TIME_IS_VALID (deadline_) && deadline_ <= now ()) {
-      auto fn = std::move (fn_);
-      cancel ();
+    for (;;) {
+      int due = -1;
+      for (int i = 0; i < 2; i++)
+        if (fn_[i] && GST_CLOCK_TIME_IS_VALID (deadline_[i]) && deadline_[i] <= now () &&
+            (due < 0 || deadline_[i] < deadline_[due]))
+          due = i;
+      if (due < 0)
+        break;
+      auto fn = std::move (fn_[due]);
+      cancel (Slot (due));
       fn ();
     }
   }
-  GstClockTime deadline () const { return deadline_; }
+  GstClockTime deadline (Slot slot = MAIN) const { return deadline_[slot]; }
 
 private:
   GstTestClock *clock_;
-  GstClockTime deadline_ = GST_CLOCK_TIME_NONE;
-  std::function<void ()> fn_;
+  GstClockTime deadline_[2] = { GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE };
+  std::function<void ()> fn_[2];
 };
 
 class TestHost : public RetryController::Host {
 public:
-  void start_attempt () override { starts++; }
+  void start_attempt (Tech tech) override
+  {
+    starts++;
+    techs.push_back (tech);
+  }
   void stop_attempt () override { stops++; }
+  void start_upgrade (Tech tech) override
+  {
+    upgrades++;
+    upgrade_tech = tech;
+    upgrading = true;
+  }
+  void stop_upgrade () override
+  {
+    upgrade_stops++;
+    upgrading = false;
+  }
+  void promote_upgrade () override
+  {
+    promotions++;
+    upgrading = false;
+  }
   GstClockTime last_media_time () override { return last_media; }
+  GstClockTime inactivity_allowance () override { return allowance; }
   void give_up (const Failure &f, bool was_retried) override
   {
     gave_up = f.kind;
@@ -60,15 +90,26 @@ public:
   }
   void post_event (GstStructure *event) override
   {
-    events[gst_structure_get_string (event, "type")]++;
+    std::string type = gst_structure_get_string (event, "type");
+    events[type]++;
     if (gst_structure_has_field (event, "delay-ms"))
       gst_structure_get_uint (event, "delay-ms", &last_delay);
+    if (type == "Red5Pro.Playback.Changed")
+      changes_of_tech.push_back (std::string (gst_structure_get_string (event, "from")) + ">" +
+          gst_structure_get_string (event, "to") + ":" +
+          gst_structure_get_string (event, "reason"));
     gst_structure_free (event);
   }
   void changed () override { changes++; }
 
   guint starts = 0, stops = 0, changes = 0, last_delay = 0;
+  guint upgrades = 0, upgrade_stops = 0, promotions = 0;
+  bool upgrading = false;
+  Tech upgrade_tech = Tech::WHEP;
+  std::vector<Tech> techs;
+  std::vector<std::string> changes_of_tech;
   GstClockTime last_media = GST_CLOCK_TIME_NONE;
+  GstClockTime allowance = 0;
   K gave_up = K::NONE;
   bool retried = false;
   std::map<std::string, guint> events;
@@ -288,6 +329,193 @@ GST_START_TEST (test_consecutive_failures_back_off_by_default)
 }
 GST_END_TEST;
 
+/* ---- playback order ----------------------------------------------------------------- */
+
+static void
+order_whep_hls (Fixture &f)
+{
+  f.policy.playback_order = { Tech::WHEP, Tech::HLS };
+  f.policy.fallback_after = 2;
+  f.policy.upgrade_interval_ms = 60000;
+}
+
+/* two attempts without media on WHEP, then HLS */
+static void
+fall_back_to_hls (Fixture &f)
+{
+  f.retry.start (f.policy);
+  f.retry.attempt_failed (failure (K::CONNECTION_CLOSED));
+  f.sched.advance (f.host.last_delay);
+  f.retry.attempt_failed (failure (K::CONNECTION_CLOSED));
+  f.sched.advance (f.host.last_delay);
+}
+
+GST_START_TEST (test_a_tech_without_media_n_times_falls_back_to_the_next)
+{
+  Fixture f;
+  order_whep_hls (f);
+  f.policy.backoff_max_ms = 30000;
+  fall_back_to_hls (f);
+  fail_unless_equals_int (f.host.starts, 3);
+  fail_unless (f.host.techs[0] == Tech::WHEP && f.host.techs[1] == Tech::WHEP);
+  fail_unless (f.host.techs[2] == Tech::HLS);
+  fail_unless (f.retry.tech () == Tech::HLS);
+  fail_unless_equals_int (f.host.changes_of_tech.size (), 1);
+  fail_unless_equals_string (f.host.changes_of_tech[0].c_str (), "whep>hls:fallback");
+  /* a new tech starts at the retry timeout, not the backoff of the last */
+  fail_unless_equals_int (f.host.last_delay, 1000);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_a_failure_after_media_does_not_count_towards_fallback)
+{
+  Fixture f;
+  order_whep_hls (f);
+  f.retry.start (f.policy);
+  for (int i = 0; i < 4; i++) {
+    f.media ();
+    f.retry.media_started ();
+    f.retry.attempt_failed (failure (K::UNPUBLISHED));
+    f.sched.advance (f.host.last_delay);
+  }
+  fail_unless (f.retry.tech () == Tech::WHEP);
+  fail_unless_equals_int (f.host.changes_of_tech.size (), 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_one_tech_never_changes_and_never_upgrades)
+{
+  Fixture f;
+  f.retry.start (f.policy);
+  for (int i = 0; i < 5; i++) {
+    f.retry.attempt_failed (failure (K::CONNECTION_CLOSED));
+    f.sched.advance (f.host.last_delay);
+  }
+  f.media ();
+  f.retry.media_started ();
+  f.sched.advance (120000);
+  fail_unless_equals_int (f.host.changes_of_tech.size (), 0);
+  fail_unless_equals_int (f.host.upgrades, 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_the_last_tech_falls_back_to_the_first)
+{
+  Fixture f;
+  order_whep_hls (f);
+  fall_back_to_hls (f);
+  f.retry.attempt_failed (failure (K::NOT_FOUND));
+  f.sched.advance (f.host.last_delay);
+  f.retry.attempt_failed (failure (K::NOT_FOUND));
+  f.sched.advance (f.host.last_delay);
+  fail_unless (f.retry.tech () == Tech::WHEP);
+  fail_unless (f.host.techs.back () == Tech::WHEP);
+  fail_unless_equals_string (f.host.changes_of_tech.back ().c_str (), "hls>whep:fallback");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_on_a_lower_tech_the_first_is_tried_beside_it_and_takes_over)
+{
+  Fixture f;
+  order_whep_hls (f);
+  fall_back_to_hls (f);
+  f.media ();
+  f.retry.media_started ();
+  fail_unless_equals_int (f.host.upgrades, 0);
+  /* the inactivity deadline moves with the media; the upgrade one stays */
+  for (int i = 0; i < 59; i++) {
+    f.sched.advance (1000);
+    f.media ();
+  }
+  fail_unless_equals_int (f.host.upgrades, 0);
+  f.sched.advance (1000);
+  f.media ();
+  fail_unless_equals_int (f.host.upgrades, 1);
+  fail_unless (f.host.upgrade_tech == Tech::WHEP);
+  fail_unless (f.retry.upgrading ());
+  fail_unless_equals_int (f.host.events["Red5Pro.Playback.Upgrade.Start"], 1);
+  /* the current attempt goes on meanwhile */
+  fail_unless (f.retry.state () == State::SUBSCRIBED);
+  fail_unless_equals_int (f.host.stops, 2);
+  f.retry.upgrade_ready ();
+  fail_unless_equals_int (f.host.promotions, 1);
+  fail_unless (f.retry.tech () == Tech::WHEP);
+  fail_unless_equals_string (f.host.changes_of_tech.back ().c_str (), "hls>whep:upgrade");
+  fail_unless (f.retry.state () == State::SUBSCRIBED);
+  /* no attempt was stopped by the controller: the host swaps */
+  fail_unless_equals_int (f.host.stops, 2);
+  /* on the first tech: no more upgrades */
+  for (int i = 0; i < 130; i++) {
+    f.sched.advance (1000);
+    f.media ();
+  }
+  fail_unless_equals_int (f.host.upgrades, 1);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_a_failed_upgrade_is_tried_again_after_the_interval)
+{
+  Fixture f;
+  order_whep_hls (f);
+  fall_back_to_hls (f);
+  f.media ();
+  f.retry.media_started ();
+  f.host.allowance = 200 * GST_SECOND;   /* no inactivity in this test */
+  f.sched.advance (60000);
+  fail_unless_equals_int (f.host.upgrades, 1);
+  f.retry.upgrade_failed (failure (K::CONNECTION_CLOSED));
+  fail_unless_equals_int (f.host.upgrade_stops, 1);
+  fail_unless_equals_int (f.host.events["Red5Pro.Playback.Upgrade.Failed"], 1);
+  fail_unless (f.retry.tech () == Tech::HLS);
+  fail_unless (f.retry.state () == State::SUBSCRIBED);
+  f.sched.advance (59000);
+  fail_unless_equals_int (f.host.upgrades, 1);
+  f.sched.advance (1000);
+  fail_unless_equals_int (f.host.upgrades, 2);
+  /* an upgrade that brings nothing by the connect timeout failed too */
+  f.sched.advance (20000);
+  fail_unless_equals_int (f.host.upgrade_stops, 2);
+  fail_unless_equals_int (f.host.events["Red5Pro.Playback.Upgrade.Failed"], 2);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_a_failure_of_the_current_attempt_ends_the_upgrade)
+{
+  Fixture f;
+  order_whep_hls (f);
+  fall_back_to_hls (f);
+  f.media ();
+  f.retry.media_started ();
+  f.host.allowance = 200 * GST_SECOND;
+  f.sched.advance (60000);
+  fail_unless (f.host.upgrading);
+  f.retry.attempt_failed (failure (K::CONNECTION_CLOSED));
+  fail_unless (!f.host.upgrading);
+  fail_unless (!f.retry.upgrading ());
+  fail_unless (f.retry.state () == State::RETRYING);
+  /* a late word from the stopped upgrade changes nothing */
+  f.retry.upgrade_ready ();
+  fail_unless_equals_int (f.host.promotions, 0);
+  f.sched.advance (f.host.last_delay);
+  fail_unless (f.host.techs.back () == Tech::HLS);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_the_inactivity_allowance_extends_the_deadline)
+{
+  Fixture f;
+  f.host.allowance = 3 * GST_SECOND;
+  f.retry.start (f.policy);
+  f.media ();
+  f.retry.media_started ();
+  f.sched.advance (4900);
+  fail_unless (f.retry.state () == State::SUBSCRIBED);
+  f.sched.advance (200);
+  fail_unless (f.retry.state () == State::RETRYING);
+}
+GST_END_TEST;
+
+
 static Suite *
 retry_suite (void)
 {
@@ -305,6 +533,14 @@ retry_suite (void)
   tcase_add_test (tc, test_stop_cancels_the_pending_retry);
   tcase_add_test (tc, test_backoff_doubles_with_jitter_up_to_the_cap_without_overflow);
   tcase_add_test (tc, test_consecutive_failures_back_off_by_default);
+  tcase_add_test (tc, test_a_tech_without_media_n_times_falls_back_to_the_next);
+  tcase_add_test (tc, test_a_failure_after_media_does_not_count_towards_fallback);
+  tcase_add_test (tc, test_one_tech_never_changes_and_never_upgrades);
+  tcase_add_test (tc, test_the_last_tech_falls_back_to_the_first);
+  tcase_add_test (tc, test_on_a_lower_tech_the_first_is_tried_beside_it_and_takes_over);
+  tcase_add_test (tc, test_a_failed_upgrade_is_tried_again_after_the_interval);
+  tcase_add_test (tc, test_a_failure_of_the_current_attempt_ends_the_upgrade);
+  tcase_add_test (tc, test_the_inactivity_allowance_extends_the_deadline);
   return s;
 }
 

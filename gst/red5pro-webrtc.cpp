@@ -1,0 +1,504 @@
+/* red5pro-webrtc: lookup, peer and signaling of a WebRTC attempt, step by step. */
+#include "red5pro-webrtc.h"
+#include "red5pro-codecs.h"
+#include "red5pro-events.h"
+#include "red5pro-websocket.h"
+#include "red5pro-whep.h"
+
+#include <cmath>
+
+GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
+#define GST_CAT_DEFAULT red5prosrc_debug
+
+namespace red5pro {
+
+namespace {
+
+std::string
+sdp_text (const GstWebRTCSessionDescription *desc)
+{
+  g_autofree char *text = gst_sdp_message_as_text (desc->sdp);
+  return text;
+}
+
+DescriptionPtr
+description_from_text (GstWebRTCSDPType type, const std::string &text)
+{
+  GstSDPMessage *sdp = nullptr;
+  gst_sdp_message_new (&sdp);
+  if (text.empty () || gst_sdp_message_parse_buffer (
+          reinterpret_cast<const guint8 *> (text.data ()), guint (text.size ()), sdp) != GST_SDP_OK) {
+    gst_sdp_message_free (sdp);
+    return nullptr;
+  }
+  return DescriptionPtr (gst_webrtc_session_description_new (type, sdp));
+}
+
+}  // namespace
+
+std::unique_ptr<Signaling>
+make_signaling (Worker &worker, const SubscriberConfig &cfg, const std::string &edge,
+    guint edge_port, const std::string &app, GCancellable *cancellable)
+{
+  if (cfg.signaling == SignalingProtocol::WEBSOCKET)
+    return std::make_unique<WebSocketSignaling> (worker,
+        websocket_url (cfg, edge, app, edge_port), cfg, cancellable);
+  return std::make_unique<WhepSignaling> (worker, whep_endpoint_url (cfg, edge, app, edge_port),
+      cfg.auth_token, cancellable);
+}
+
+WebRtcAttempt::WebRtcAttempt (GstElement *element, Worker &worker, SubscriberConfig cfg,
+    AttemptListener *listener, guint number, Tech tech, bool upgrade)
+  : Attempt (element, worker, std::move (cfg), listener, number, tech, upgrade)
+{
+}
+
+WebRtcAttempt::~WebRtcAttempt () = default;
+
+/* ---- the attempt, step by step ---------------------------------------------------------- */
+
+void
+WebRtcAttempt::start ()
+{
+  g_assert (worker_.on_worker_thread ());
+  GST_INFO_OBJECT (element_, "attempt %u: subscribing to %s", number_,
+      cfg_.stream_name.c_str ());
+  /* no lookup: a standalone server, or the SM 2.0 proxy, which picks the edge itself */
+  if (cfg_.stream_manager == StreamManagerMode::NONE ||
+      (cfg_.use_proxy && cfg_.stream_manager == StreamManagerMode::SM2)) {
+    edge_ = cfg_.host;
+    app_ = cfg_.app;
+    edge_known_ = true;
+  } else {
+    /* the lookup goes out first; the peer and our offer are made while it is under way */
+    lookup_edge (worker_, cfg_, cancellable_.get (), guard ([] (WebRtcAttempt &a,
+        const LookupOutcome &o) { a.on_lookup (o); }));
+  }
+  create_peer ();
+}
+
+void
+WebRtcAttempt::on_lookup (const LookupOutcome &o)
+{
+  if (!o.ok ()) {
+    fail_connecting (o.failure);
+    return;
+  }
+  edge_ = o.edge.address;
+  edge_port_ = o.edge.port;
+  app_ = o.edge.app.empty () ? cfg_.app : o.edge.app;
+  edge_known_ = true;
+  post (event_new (event::EDGE_RESOLVED, "edge", G_TYPE_STRING, edge_.c_str (),
+      "app", G_TYPE_STRING, app_.c_str (), "region", G_TYPE_STRING, o.edge.region.c_str (),
+      NULL));
+  maybe_signal ();
+}
+
+void
+WebRtcAttempt::create_peer ()
+{
+  peer_ = std::make_shared<Peer> (element_, worker_, cfg_, number_);
+  Peer::Events pe;
+  pe.candidate = guard ([] (WebRtcAttempt &a, guint mline, const std::string &candidate) {
+    IceCandidate c;
+    c.mline = mline;
+    c.mid = a.peer_->mid_of (mline);
+    c.candidate = candidate;
+    a.local_candidates_++;
+    std::string ufrag, pwd;
+    a.peer_->credentials (&ufrag, &pwd);
+    if (a.signaling_)
+      a.signaling_->send_candidate (c, ufrag, pwd);
+  });
+  pe.gathered = guard ([] (WebRtcAttempt &a) { a.on_gathered (); });
+  pe.state = guard ([] (WebRtcAttempt &a, GstWebRTCPeerConnectionState state) {
+    GST_INFO_OBJECT (a.element_, "attempt %u: peer connection %d", a.number_, int (state));
+    if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ||
+        state == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED)
+      a.fail_connecting (Failure (Failure::Kind::CONNECTION_CLOSED,
+          state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ? "peer connection failed"
+                                                           : "peer connection closed"));
+  });
+  pe.channel_closed = guard ([] (WebRtcAttempt &a, const std::string &label) {
+    /* The red5pro channel is the edge's voice: when it closes while we still play, the
+     * edge has gone (an edge that shuts down closes its SCTP association). */
+    if (label == "red5pro")
+      a.fail_connecting (Failure (Failure::Kind::CONNECTION_CLOSED,
+          "the edge closed the red5pro data channel"));
+  });
+  pe.channel_message = guard ([] (WebRtcAttempt &a, const std::string &, const std::string &text) {
+    a.handle_server_message (parse_server_message (text), true);
+  });
+  pe.failed = guard ([] (WebRtcAttempt &a, const Failure &f) {
+    /* an edge whose DTLS certificate is not the one its SDP announced did not "connect" */
+    if (f.kind == Failure::Kind::CERTIFICATE)
+      a.post (event_new (event::CONNECT_FAILURE, "reason", G_TYPE_STRING,
+          connect_failure_reason (f.kind), "message", G_TYPE_STRING, f.reason.c_str (),
+          "edge", G_TYPE_STRING, a.edge_.c_str (), NULL));
+    a.fail (f);
+  });
+  std::weak_ptr<WebRtcAttempt> weak = std::static_pointer_cast<WebRtcAttempt> (
+      shared_from_this ());
+  /* these three may run on any thread */
+  pe.post = [weak] (GstStructure *event) {
+    if (auto self = weak.lock ())
+      self->post (event);
+    else
+      gst_structure_free (event);
+  };
+  pe.media_pad = [weak] (GstPad *pad) {
+    if (auto self = weak.lock ())
+      self->listener_->attempt_pad_added (*self, pad);
+  };
+  pe.media_out = [weak] () {
+    if (auto self = weak.lock ()) {
+      self->listener_->attempt_media_started (*self);
+      self->on_worker<WebRtcAttempt> ([] (WebRtcAttempt &a) { a.post_started (); });
+    }
+  };
+  std::string why;
+  if (!peer_->start (std::move (pe), &why)) {
+    fail (Failure (Failure::Kind::INTERNAL, why));
+    return;
+  }
+
+  if (cfg_.signaling == SignalingProtocol::WEBSOCKET) {
+    maybe_signal ();
+    return;
+  }
+  /* WHEP: our offer, with the data channel in it, but not applied yet: Red5 Pro answers a
+   * POST with its own offer, and webrtcbin cannot take a remote offer while it holds a
+   * local one (no rollback in 1.22) */
+  peer_->open_channel ();
+  peer_->create ("offer", guard ([] (WebRtcAttempt &a, DescriptionPtr offer,
+      const std::string &err) {
+    if (!offer) {
+      a.fail (Failure (Failure::Kind::INTERNAL, "webrtcbin could not create an offer: " + err));
+      return;
+    }
+    a.local_offer_ = std::move (offer);
+    a.maybe_signal ();
+  }));
+}
+
+/* Once the edge is known and, for WHEP, our offer is made: the signaling starts. */
+void
+WebRtcAttempt::maybe_signal ()
+{
+  bool offers = cfg_.signaling == SignalingProtocol::WHEP;
+  if (!edge_known_ || !peer_ || signaling_ || failed_ || (offers && !local_offer_))
+    return;
+  signaling_ = make_signaling (worker_, cfg_, edge_, edge_port_, app_, cancellable_.get ());
+  GST_INFO_OBJECT (element_, "attempt %u: signaling with %s", number_,
+      signaling_->where ().c_str ());
+  Signaling::Events se;
+  se.connected = guard ([] (WebRtcAttempt &a, guint http_status) {
+    a.connected_ = true;
+    a.post (event_new (event::CONNECT_SUCCESS, "edge", G_TYPE_STRING, a.edge_.c_str (),
+        "http-status", G_TYPE_UINT, http_status, NULL));
+  });
+  se.description = guard ([] (WebRtcAttempt &a, SdpKind kind, const std::string &sdp) {
+    a.on_description (kind, sdp);
+  });
+  se.answer_delivered = guard ([] (WebRtcAttempt &a) { a.post (event_new (event::ANSWER_END)); });
+  se.candidate = guard ([] (WebRtcAttempt &a, const IceCandidate &c) { a.on_remote_candidate (c); });
+  se.message = guard ([] (WebRtcAttempt &a, const ServerMessage &m) {
+    a.handle_server_message (m, false);
+  });
+  se.failed = guard ([] (WebRtcAttempt &a, const Failure &f) { a.fail_connecting (f); });
+  signaling_->start (offers ? sdp_text (local_offer_.get ()) : "", std::move (se));
+}
+
+void
+WebRtcAttempt::on_description (SdpKind kind, const std::string &sdp)
+{
+  if (kind == SdpKind::ANSWER) {
+    /* standard WHEP: the server answered our offer */
+    GST_INFO_OBJECT (element_, "the edge answered our offer (standard WHEP)");
+    DescriptionPtr answer = description_from_text (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+    if (!answer || !local_offer_) {
+      fail (Failure (Failure::Kind::PROTOCOL, "the server's answer does not parse"));
+      return;
+    }
+    peer_->set_local (local_offer_.get ());
+    peer_->set_remote (answer.get (), guard ([] (WebRtcAttempt &a, const std::string &err) {
+      if (!err.empty ())
+        a.fail (Failure (Failure::Kind::PROTOCOL, "could not apply the server's answer: " + err));
+    }));
+    negotiated (answer->sdp, false);
+    return;
+  }
+  /* the server's offer (Red5 Pro WHEP, WebSocket): ours is an answer */
+  GST_INFO_OBJECT (element_, "the server offers");
+  DescriptionPtr offer = description_from_text (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+  if (!offer || classify_sdp (sdp) != SdpKind::OFFER) {
+    fail (Failure (Failure::Kind::PROTOCOL, "the server's offer does not parse"));
+    return;
+  }
+  post (event_new (event::OFFER_START));
+  peer_->set_remote (offer.get (), guard ([] (WebRtcAttempt &a, const std::string &err) {
+    if (!err.empty ()) {
+      a.fail (Failure (Failure::Kind::PROTOCOL, "could not apply the server's offer: " + err));
+      return;
+    }
+    a.on_remote_offer_set ();
+  }));
+}
+
+void
+WebRtcAttempt::on_remote_offer_set ()
+{
+  post (event_new (event::OFFER_END));
+  /* the client opens the red5pro channel once it has the server's offer (section 4) */
+  DescriptionPtr remote = peer_->remote_description ();
+  if (remote && media_state (remote->sdp, "application", false) != MediaState::ABSENT)
+    peer_->open_channel ();
+  post (event_new (event::ANSWER_START));
+  peer_->create ("answer", guard ([] (WebRtcAttempt &a, DescriptionPtr answer,
+      const std::string &err) {
+    if (!answer) {
+      a.fail (Failure (Failure::Kind::PROTOCOL,
+          "webrtcbin could not answer the server's offer: " + err));
+      return;
+    }
+    a.peer_->set_local (answer.get ());
+    a.negotiated (answer->sdp, true);
+    if (!a.failed_)
+      a.signaling_->send_answer (sdp_text (answer.get ()));
+  }));
+}
+
+/* Both descriptions are in place: which media will come. A medium we want that the server
+ * refuses or does not offer is said with an event and not waited for; one the server sends
+ * only in codecs we do not take is the end (no edge would send it otherwise). */
+void
+WebRtcAttempt::negotiated (const GstSDPMessage *answer, bool ours)
+{
+  DescriptionPtr remote = ours ? peer_->remote_description () : nullptr;
+  bool receiving[2] = { false, false };
+  for (bool video : { true, false }) {
+    const char *kind = video ? "video" : "audio";
+    const auto &wanted = video ? cfg_.video_codecs : cfg_.audio_codecs;
+    MediaState state = media_state (answer, kind, ours);
+    receiving[video ? 0 : 1] = !wanted.empty () && state == MediaState::RECEIVING;
+    if (wanted.empty ())
+      continue;
+    /* webrtcbin answers an offer none of whose codecs we prefer with a receiver of its
+     * own that takes anything: what we answered is what will come */
+    bool accepted_codec = false;
+    for (const auto &c : wanted)
+      accepted_codec |= codec_listed (sdp_codecs (answer, kind), c);
+    if (state == MediaState::RECEIVING && accepted_codec)
+      continue;
+    std::string offered = remote ? sdp_codecs (remote->sdp, kind) : "";
+    if (!offered.empty () && media_state (remote->sdp, kind, false) == MediaState::RECEIVING) {
+      std::string accepted;
+      for (const auto &c : wanted)
+        accepted += (accepted.empty () ? "" : ", ") + c;
+      fail (Failure (Failure::Kind::UNSUPPORTED, std::string ("the server sends ") + kind +
+          " as " + offered + " only, which " + (video ? "video-codecs" : "audio-codecs") +
+          " (" + accepted + ") does not accept"));
+      return;
+    }
+    const char *reason = state == MediaState::ABSENT ? "not-offered" : "refused";
+    GST_WARNING_OBJECT (element_, "attempt %u: no %s will come (%s)", number_, kind, reason);
+    post (event_new (event::MEDIA_UNAVAILABLE, "kind", G_TYPE_STRING, kind, "reason",
+        G_TYPE_STRING, reason, "edge", G_TYPE_STRING, edge_.c_str (), NULL));
+    warn_media_unavailable (element_, kind, reason);
+  }
+  listener_->attempt_media_expected (*this, receiving[0], receiving[1]);
+}
+
+void
+WebRtcAttempt::on_remote_candidate (const IceCandidate &c)
+{
+  if (c.candidate.empty ()) {
+    post (event_new (event::CANDIDATE_END, "server-candidates", G_TYPE_UINT,
+        remote_candidates_, NULL));
+    return;
+  }
+  remote_candidates_++;
+  /* a candidate that comes with a mid only (an sdpfrag) goes to that mid's m-line */
+  peer_->add_candidate (c.mline == G_MAXUINT ? peer_->mline_of (c.mid) : c.mline, c.candidate);
+}
+
+void
+WebRtcAttempt::on_gathered ()
+{
+  post (event_new (event::ICE_TRICKLE_COMPLETE, "candidates", G_TYPE_UINT, local_candidates_,
+      NULL));
+  if (cfg_.relay_only && local_candidates_ == 0) {
+    /* no relay candidate: the TURN server refused our credentials or did not answer */
+    g_autoptr (GUri) turn = g_uri_parse (cfg_.turn_server.c_str (), G_URI_FLAGS_NONE, nullptr);
+    std::string where = turn && g_uri_get_host (turn)
+        ? std::string (g_uri_get_host (turn)) + ":" + std::to_string (g_uri_get_port (turn))
+        : std::string ("the TURN server");
+    Failure f (Failure::Kind::UNREACHABLE, "no relay candidate from the TURN server " + where +
+        " (ice-transport-policy=relay): wrong TURN credentials, or it cannot be reached");
+    fail_connecting (f);
+    return;
+  }
+  std::string ufrag, pwd;
+  peer_->credentials (&ufrag, &pwd);
+  post (event_new (event::CANDIDATE_START));
+  if (signaling_)
+    signaling_->end_of_candidates (ufrag, pwd);
+}
+
+/* ---- server messages ------------------------------------------------------------------- */
+
+void
+WebRtcAttempt::handle_server_message (const ServerMessage &m, bool data_channel)
+{
+  using K = ServerMessage::Kind;
+  switch (m.kind) {
+    case K::STATUS:
+      if (m.is_status (status::UNPUBLISH_NOTIFY)) {
+        post (event_new (event::SUBSCRIBE_PLAY_UNPUBLISH, "stream-name", G_TYPE_STRING,
+            cfg_.stream_name.c_str (), "edge", G_TYPE_STRING, edge_.c_str (), NULL));
+        if (data_channel)   /* on the data channel it also means the connection is over */
+          post (event_new (event::SUBSCRIBE_CONNECTION_CLOSED, "edge", G_TYPE_STRING,
+              edge_.c_str (), NULL));
+        fail (Failure (Failure::Kind::UNPUBLISHED, "the publisher unpublished the stream"));
+      } else if (m.is_status (status::CONNECT_CLOSED)) {
+        fail_connecting (Failure (Failure::Kind::CONNECTION_CLOSED,
+            "the server closed the connection"));
+      } else if (m.is_status (status::STREAM_NOT_FOUND)) {
+        fail_connecting (Failure (Failure::Kind::NOT_FOUND,
+            "the server does not have the stream"));
+      } else if (m.message == cfg_.stream_name + " starting") {
+        post_started ();
+      } else if (m.is_status (status::DATA_CHANNEL_AVAILABLE)) {
+        post (event_new (event::DATA_CHANNEL_AVAILABLE, "label", G_TYPE_STRING,
+            m.description.empty () ? "red5pro" : m.description.c_str (), NULL));
+      } else {
+        post (event_new (event::SUBSCRIBE_STATUS, "code", G_TYPE_STRING, m.code.c_str (),
+            "message", G_TYPE_STRING, m.message.c_str (), "description", G_TYPE_STRING,
+            m.description.c_str (), NULL));
+      }
+      break;
+    case K::ERROR:
+      post (event_new (event::SUBSCRIBE_FAIL, "reason", G_TYPE_STRING, "server-error",
+          "message", G_TYPE_STRING, m.message.c_str (), "edge", G_TYPE_STRING,
+          edge_.c_str (), NULL));
+      break;
+    case K::METADATA:
+      handle_metadata (m.data);
+      break;
+    case K::SEND: {
+      const char *type = m.method == "onPublisherNetworkCongestion" ?
+          event::SUBSCRIBE_PUBLISHER_CONGESTION :
+          m.method == "onPublisherNetworkRecovery" ? event::SUBSCRIBE_PUBLISHER_RECOVERY :
+          event::SUBSCRIBE_SEND_INVOKE;
+      post (event_new (type, "method", G_TYPE_STRING, m.method.c_str (), "sender",
+          G_TYPE_STRING, m.sender.c_str (), "data", GST_TYPE_STRUCTURE, m.data, NULL));
+      break;
+    }
+    default:
+      GST_DEBUG_OBJECT (element_, "ignoring a server message we do not know (%d)",
+          int (m.kind));
+      break;
+  }
+}
+
+void
+WebRtcAttempt::handle_metadata (const GstStructure *md)
+{
+  if (!md)
+    return;
+  post (event_new (event::SUBSCRIBE_METADATA, "metadata", GST_TYPE_STRUCTURE, md, NULL));
+  /* values may come as numbers or strings; a number that is no size is none */
+  auto number = [md] (const char *field) -> gint64 {
+    const GValue *v = gst_structure_get_value (md, field);
+    if (!v)
+      return -1;
+    if (G_VALUE_HOLDS_INT64 (v))
+      return g_value_get_int64 (v);
+    if (G_VALUE_HOLDS_DOUBLE (v)) {
+      double d = g_value_get_double (v);
+      return std::isfinite (d) && d >= 0 && d < 1e9 ? gint64 (d) : -1;
+    }
+    if (G_VALUE_HOLDS_STRING (v) && g_value_get_string (v))
+      return g_ascii_strtoll (g_value_get_string (v), nullptr, 10);
+    return -1;
+  };
+  auto text = [md] (const char *field) -> std::string {
+    const GValue *v = gst_structure_get_value (md, field);
+    if (!v)
+      return {};
+    g_autofree char *s = G_VALUE_HOLDS_STRING (v) ? g_value_dup_string (v)
+                                                  : gst_value_serialize (v);
+    return s ? s : "";
+  };
+  std::string orientation = text ("orientation");
+  if (!orientation.empty () && orientation != orientation_) {
+    orientation_ = orientation;
+    post (event_new (event::SUBSCRIBE_ORIENTATION_CHANGE, "orientation", G_TYPE_STRING,
+        orientation.c_str (), NULL));
+  }
+  gint64 w = number ("width"), h = number ("height");
+  if (w > 0 && h > 0 && (w != width_ || h != height_)) {
+    width_ = w;
+    height_ = h;
+    post (event_new (event::SUBSCRIBE_DIMENSIONS_CHANGE, "width", G_TYPE_INT64, w,
+        "height", G_TYPE_INT64, h, NULL));
+  }
+  std::string mode = text ("streamingMode");
+  if (!mode.empty () && mode != streaming_mode_) {
+    streaming_mode_ = mode;
+    post (event_new (event::SUBSCRIBE_STREAMING_MODE_CHANGE, "streaming-mode",
+        G_TYPE_STRING, mode.c_str (), NULL));
+  }
+}
+
+/* ---- the rest ------------------------------------------------------------------------- */
+
+bool
+WebRtcAttempt::owns (GstObject *object) const
+{
+  return peer_ && peer_->owns (object);
+}
+
+gint64
+WebRtcAttempt::last_media_time () const
+{
+  return peer_ ? peer_->last_media_time () : 0;
+}
+
+guint64
+WebRtcAttempt::packets () const
+{
+  return peer_ ? peer_->packets () : 0;
+}
+
+guint64
+WebRtcAttempt::bytes () const
+{
+  return peer_ ? peer_->bytes () : 0;
+}
+
+void
+WebRtcAttempt::refresh_quality ()
+{
+  if (peer_)
+    peer_->refresh_quality ();
+}
+
+NetworkQuality
+WebRtcAttempt::quality (bool video) const
+{
+  return peer_ ? peer_->quality (video) : NetworkQuality ();
+}
+
+void
+WebRtcAttempt::teardown ()
+{
+  if (signaling_)
+    signaling_->stop ();
+  if (peer_)
+    peer_->stop ();
+  /* released here on the worker (libsoup objects belong to it) */
+  signaling_.reset ();
+}
+
+}  // namespace red5pro
