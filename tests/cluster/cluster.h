@@ -169,13 +169,35 @@ extern std::function<void (const std::shared_ptr<Peer> &)> on_peer_channel_open;
 void reply_json (SoupServerMessage *msg, guint status, JsonNode *node);   /* takes node */
 void add_edge_json (JsonBuilder *b, const Edge &e, bool with_state);
 
+/* http.cpp */
+std::map<std::string, std::string> query_map (GHashTable *query);
+std::map<std::string, std::string> uri_query_map (GUri *uri);
+std::string request_body (SoupServerMessage *msg);
+void respond (SoupServerMessage *msg, guint status, const char *type = nullptr,
+    const std::string &body = "");
+
 /* edge.cpp */
 bool bearer_ok (SoupServerMessage *msg);   /* --bearer, when set, is in Authorization */
 bool edge_start (Edge *edge);
 void edge_kill (Edge *edge, bool silent);
 bool edge_restart (Edge *edge);
 bool credentials_ok (const std::map<std::string, std::string> &params);
-std::map<std::string, std::string> query_map (GHashTable *query);
+void edge_log_request (std::vector<LoggedRequest> &log, const char *method,
+    SoupServerMessage *msg);
+/* A dead edge answers nothing: a killed one drops the connection, a silent one keeps the
+ * request waiting forever. True when the request was taken care of that way. */
+bool edge_is_dead (Edge *edge, SoupServerMessage *msg);
+
+/* edge-whep.cpp: /{app}/whep/endpoint/{stream} and /{app}/whep/resource/{id} */
+void whep_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
+    gpointer edge);
+void whep_gathered (const std::shared_ptr<Peer> &peer);   /* answers the waiting POST */
+
+/* edge-websocket.cpp: ws://{edge}/{app}/?id=... */
+void ws_handler (SoupServer *, SoupServerMessage *msg, const char *path,
+    SoupWebsocketConnection *ws, gpointer edge);
+void ws_candidate (const std::shared_ptr<Peer> &peer, guint mline, const std::string &cand);
+void ws_channel_available (const std::shared_ptr<Peer> &peer);
 
 /* stream-manager.cpp */
 bool stream_manager_start ();

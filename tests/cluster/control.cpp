@@ -142,22 +142,11 @@ edge_named (const std::string &name)
   return nullptr;
 }
 
-static std::string
-body_of (SoupServerMessage *msg)
-{
-  GBytes *bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  gsize n = 0;
-  const char *p = static_cast<const char *> (g_bytes_get_data (bytes, &n));
-  std::string out (p ? p : "", n);
-  g_bytes_unref (bytes);
-  return out;
-}
-
 /* the body as a JSON node (an empty object when there is none); nullptr when not JSON */
 static JsonNode *
 body_json (SoupServerMessage *msg)
 {
-  std::string body = body_of (msg);
+  std::string body = request_body (msg);
   if (body.empty ())
     body = "{}";
   JsonParser *p = json_parser_new ();
@@ -289,7 +278,7 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     sent (send_to_stream (arg ("stream"), json_status (arg ("code").c_str (), arg ("message"))));
   } else if (p == "/send/raw") {
     /* body sent as it is (garbage, truncated JSON...); ?size=N sends N bytes of 'x' */
-    std::string text = body_of (msg);
+    std::string text = request_body (msg);
     if (!arg ("size").empty ())
       text.assign (size_t (g_ascii_strtoull (arg ("size").c_str (), nullptr, 10)), 'x');
     sent (send_to_stream (arg ("stream"), text));

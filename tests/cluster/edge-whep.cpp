@@ -1,0 +1,165 @@
+/* edge-whep: an edge's WHEP endpoint and resources (protocol notes, section 5), in Red5 Pro's
+ * flavour (the POST answer is the server's offer), the standard one (RFC 9725: the server
+ * answers) or the strict standard one. */
+#include "cluster.h"
+#include "red5pro-whep.h"
+
+namespace cluster {
+
+static std::shared_ptr<Peer>
+peer_by_resource (Edge *e, const std::string &id)
+{
+  for (auto &kv : the_cluster ().peers)
+    if (kv.second->edge == e && kv.second->resource == id)
+      return kv.second;
+  return nullptr;
+}
+
+static void
+whep_post (Edge *e, SoupServerMessage *msg, const std::string &stream,
+    const std::map<std::string, std::string> &params)
+{
+  Cluster &c = the_cluster ();
+  if (!bearer_ok (msg) || !credentials_ok (params)) {
+    respond (msg, SOUP_STATUS_UNAUTHORIZED, "text/plain", "Not authorized");
+    return;
+  }
+  if (!c.streams.count (stream)) {
+    respond (msg, SOUP_STATUS_NOT_FOUND, "text/plain", "Stream " + stream + " not found");
+    return;
+  }
+  std::string offer = request_body (msg);
+  const bool red5 = e->flavour == "red5";
+  if ((!red5 && offer.empty ()) ||
+      (!offer.empty () && red5pro::classify_sdp (offer) != red5pro::SdpKind::OFFER)) {
+    respond (msg, SOUP_STATUS_BAD_REQUEST, "text/plain", "Bad offer");
+    return;
+  }
+  auto p = peer_create (e, stream, red5 ? Peer::Signaling::WHEP_RED5
+                                        : Peer::Signaling::WHEP_STANDARD);
+  if (!p) {
+    respond (msg, SOUP_STATUS_NOT_ACCEPTABLE, "text/plain", "Playback creation failed");
+    return;
+  }
+  p->params = params;
+  auto sig = params.find ("signal");
+  p->want_channel = sig == params.end () || sig->second != "false";
+  auto rid = params.find ("requestId");
+  p->subscription_id = rid == params.end () ? "" : rid->second;
+  /* answered when ICE gathering completes: the SDP carries every candidate */
+  soup_server_message_pause (msg);
+  p->pending = SOUP_SERVER_MESSAGE (g_object_ref (msg));
+  guint id = p->id;
+  auto failed = [id] (bool ok) {
+    if (ok)
+      return;
+    if (auto peer = peer_find (id)) {
+      if (peer->pending) {
+        respond (peer->pending, SOUP_STATUS_BAD_REQUEST, "text/plain", "Cannot negotiate");
+        soup_server_message_unpause (peer->pending);
+        g_clear_object (&peer->pending);
+      }
+      peer_close (peer);
+    }
+  };
+  /* the strictest standard servers take port 0 for "rejected", bundle-only or not */
+  std::vector<std::string> rejected;
+  if (e->flavour == "strict") {
+    GstSDPMessage *sdp = nullptr;
+    gst_sdp_message_new_from_text (offer.c_str (), &sdp);
+    for (guint i = 0; sdp && i < gst_sdp_message_medias_len (sdp); i++) {
+      const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+      if (gst_sdp_media_get_port (m) == 0 && gst_sdp_media_get_media (m))
+        rejected.emplace_back (gst_sdp_media_get_media (m));
+    }
+    if (sdp)
+      gst_sdp_message_free (sdp);
+  }
+  if (red5)
+    peer_create_offer (p, failed);
+  else
+    peer_answer_offer (p, offer, failed, rejected);
+}
+
+void
+whep_gathered (const std::shared_ptr<Peer> &p)
+{
+  if (!p->pending)
+    return;
+  const Options &o = the_cluster ().opt;
+  SoupServerMessage *msg = p->pending;
+  p->pending = nullptr;
+  std::string location = "/" + o.app + "/whep/resource/" + p->resource;
+  respond (msg, SOUP_STATUS_CREATED, "application/sdp", peer_local_sdp (p));
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Location",
+      location.c_str ());
+  soup_server_message_unpause (msg);
+  g_object_unref (msg);
+}
+
+static void
+whep_patch (Edge *, SoupServerMessage *msg, const std::shared_ptr<Peer> &p)
+{
+  const char *type = soup_message_headers_get_content_type (
+      soup_server_message_get_request_headers (msg), nullptr);
+  std::string body = request_body (msg);
+  if (g_strcmp0 (type, "application/sdp") == 0) {
+    if (p->signaling != Peer::Signaling::WHEP_RED5 ||
+        red5pro::classify_sdp (body) != red5pro::SdpKind::ANSWER ||
+        !peer_apply_answer (p, body)) {
+      respond (msg, SOUP_STATUS_BAD_REQUEST, "text/plain", "Bad answer");
+      return;
+    }
+    respond (msg, SOUP_STATUS_NO_CONTENT);
+  } else if (g_strcmp0 (type, "application/trickle-ice-sdpfrag") == 0) {
+    for (const auto &cand : red5pro::parse_sdpfrag (body))
+      peer_add_candidate (p, cand.mline == guint (-1) ? 0 : cand.mline, cand.candidate);
+    respond (msg, SOUP_STATUS_NO_CONTENT);
+  } else {
+    respond (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "text/plain", "Unsupported type");
+  }
+}
+
+/* /{app}/whep/endpoint/{stream} and /{app}/whep/resource/{id} */
+void
+whep_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
+    gpointer data)
+{
+  auto *e = static_cast<Edge *> (data);
+  const char *method = soup_server_message_get_method (msg);
+  edge_log_request (e->log, method, msg);
+  if (edge_is_dead (e, msg))
+    return;
+  Cluster &c = the_cluster ();
+  auto seg = path_segments (path, 4);
+  if (seg.size () != 4 || seg[0] != c.opt.app || seg[1] != "whep") {
+    respond (msg, SOUP_STATUS_NOT_FOUND, "text/plain", "Unknown scope");
+    return;
+  }
+  if (g_str_equal (method, "OPTIONS")) {
+    respond (msg, SOUP_STATUS_NO_CONTENT);
+    return;
+  }
+  if (seg[2] == "endpoint") {
+    if (g_str_equal (method, "POST"))
+      whep_post (e, msg, seg[3], query_map (query));
+    else
+      respond (msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
+    return;
+  }
+  auto p = seg[2] == "resource" ? peer_by_resource (e, seg[3]) : nullptr;
+  if (!p) {
+    respond (msg, SOUP_STATUS_NOT_FOUND, "text/plain", "Unknown resource");
+    return;
+  }
+  if (g_str_equal (method, "PATCH")) {
+    whep_patch (e, msg, p);
+  } else if (g_str_equal (method, "DELETE")) {
+    peer_close (p);
+    respond (msg, SOUP_STATUS_OK);
+  } else {
+    respond (msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
+  }
+}
+
+}   // namespace cluster
