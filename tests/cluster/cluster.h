@@ -70,11 +70,16 @@ struct Peer {
   GstPad *audio_tee_pad = nullptr;
   /* the sending transceivers by kind ("video", "audio"), references */
   std::map<std::string, GstWebRTCRTPTransceiver *> transceivers;
+  /* the red5pro channel the client opened (the server opens none: protocol notes, 4) */
   GstWebRTCDataChannel *channel = nullptr;
   bool channel_open = false;
+  /* a negotiated channel nobody sees, only there for the offer's m=application section */
+  GstWebRTCDataChannel *offer_channel = nullptr;
   SoupWebsocketConnection *ws = nullptr;
+  bool subscribed = false;     /* WebSocket: the client sent subscribe */
   bool switched = false;       /* WebSocket: the client moved to the data channel */
-  bool want_channel = true;
+  bool channel_announced = false;   /* NetConnection.DataChannel.Available was sent */
+  bool want_channel = true;    /* WHEP signal=true, WebSocket datachannel=true */
   SoupServerMessage *pending = nullptr;   /* WHEP POST waiting for ICE gathering */
   bool gathered = false;
   std::string created_sdp;   /* our offer/answer as created (before ICE candidates) */
@@ -132,6 +137,7 @@ struct Cluster {
   bool sm_up = true;
   std::vector<LoggedRequest> sm_log;
   SoupServer *control = nullptr;
+  guint closing_peers = 0;   /* closed peers whose webrtcbin still waits to go */
   SoupSession *http = nullptr;   /* the Stream Manager's proxy client */
   GMainLoop *loop = nullptr;
 };
@@ -158,7 +164,9 @@ std::string peer_local_sdp (const std::shared_ptr<Peer> &peer);
  * data channel (queued until it opens) */
 void peer_send (const std::shared_ptr<Peer> &peer, const std::string &text);
 void peer_set_silent (const std::shared_ptr<Peer> &peer, bool silent);
+/* closes the data channel, then the rest within CHANNEL_CLOSE_WAIT_MS */
 void peer_close (const std::shared_ptr<Peer> &peer);
+constexpr guint CHANNEL_CLOSE_WAIT_MS = 1000;
 /* callbacks the signaling side installs */
 extern std::function<void (const std::shared_ptr<Peer> &)> on_peer_gathered;
 extern std::function<void (const std::shared_ptr<Peer> &, guint, const std::string &)>

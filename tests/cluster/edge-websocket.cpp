@@ -10,7 +10,6 @@ struct WsClient {
   std::map<std::string, std::string> params;
   std::string stream;
   guint peer = 0;
-  bool subscribed = false;
   bool trickle_done = false;
 };
 
@@ -95,11 +94,15 @@ member_object (JsonObject *o, const char *name)
   return JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : nullptr;
 }
 
+/* NetConnection.DataChannel.Available, once per subscriber, on the socket: when the client's
+ * channel has opened at the server and the client has subscribed, whichever comes last. */
 void
 ws_channel_available (const std::shared_ptr<Peer> &p)
 {
-  if (p->ws && !p->switched)
-    peer_send (p, json_status ("NetConnection.DataChannel.Available", "", "red5pro"));
+  if (!p->ws || p->switched || !p->channel_open || !p->subscribed || p->channel_announced)
+    return;
+  p->channel_announced = true;
+  peer_send (p, json_status ("NetConnection.DataChannel.Available", "", "red5pro"));
 }
 
 static void
@@ -169,10 +172,9 @@ ws_message (WsClient *cl, const std::string &text)
       peer_send (p, json_status ("NetConnection.ICE.TrickleCompleted"));
     }
   } else if (member_string (o, "subscribe") && p) {
-    cl->subscribed = true;
+    p->subscribed = true;
     peer_send (p, json_status ("NetStream.Play.Start", p->stream + " starting"));
-    if (p->channel_open)
-      ws_channel_available (p);
+    ws_channel_available (p);
   } else if (member_string (o, "switchChannel") && p) {
     p->switched = true;
   } else {

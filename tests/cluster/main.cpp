@@ -273,11 +273,13 @@ main (int argc, char **argv)
     names.push_back (kv.first);
   for (auto &n : names)
     stream_unpublish (n);
-  /* let the delayed peer teardowns run */
+  /* let the peers close their data channels and the streams stop */
   GMainContext *ctx_main = g_main_context_default ();
-  gint64 until = g_get_monotonic_time () + 300 * 1000;
-  while (g_get_monotonic_time () < until)
+  gint64 until = g_get_monotonic_time () + (CHANNEL_CLOSE_WAIT_MS + 300) * 1000;
+  while (g_get_monotonic_time () < until && c.closing_peers > 0)
     g_main_context_iteration (ctx_main, FALSE) || (g_usleep (5000), true);
+  while (g_get_monotonic_time () < until && g_main_context_iteration (ctx_main, FALSE))
+    ;
   for (auto &e : c.edges) {
     for (auto *m : e->held)
       g_object_unref (m);

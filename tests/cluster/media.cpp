@@ -116,10 +116,14 @@ stream_unpublish (const std::string &name)
     for (guint id : gone)
       if (auto p = peer_find (id))
         peer_close (p);
-    gst_object_unref (s->video_tee);
-    gst_object_unref (s->audio_tee);
-    gst_element_set_state (s->pipeline, GST_STATE_NULL);
-    gst_object_unref (s->pipeline);
+    /* the subscribers' webrtcbins are in the stream's pipeline: it stops once they have
+     * closed their data channels */
+    run_later (gone.empty () ? 0 : CHANNEL_CLOSE_WAIT_MS + 100, [s] {
+      gst_object_unref (s->video_tee);
+      gst_object_unref (s->audio_tee);
+      gst_element_set_state (s->pipeline, GST_STATE_NULL);
+      gst_object_unref (s->pipeline);
+    });
   };
   if (gone.empty ())
     finish ();
@@ -190,10 +194,18 @@ watch_channel (guint id, GstWebRTCDataChannel *channel)
   g_signal_connect (channel, "on-open", G_CALLBACK (on_channel_open), GUINT_TO_POINTER (id));
 }
 
+/* The client opened a channel (protocol notes, section 4): "red5pro" is the one the server
+ * talks on. */
 static void
 on_data_channel (GstElement *, GstWebRTCDataChannel *channel, gpointer data)
 {
   guint id = GPOINTER_TO_UINT (data);
+  char *label = nullptr;
+  g_object_get (channel, "label", &label, NULL);
+  const bool red5pro = g_strcmp0 (label, "red5pro") == 0;
+  g_free (label);
+  if (!red5pro)
+    return;
   gst_object_ref (channel);
   watch_channel (id, channel);
   run_on_main ([id, channel] {
@@ -407,16 +419,30 @@ create_then_set_local (const std::shared_ptr<Peer> &p, const char *signal,
       gst_promise_new_with_change_func (promise_then, pd, nullptr));
 }
 
+/* The stream id of the channel that only gives our offer its m=application section: the
+ * last of the 1024 streams webrtcbin 1.22's SCTP association opens. Clients number their
+ * channels from 0 (DTLS client, even ids) or 1 (DTLS server, odd ids) upwards. */
+static const int OFFER_ONLY_CHANNEL_ID = 1023;
+
 void
 peer_create_offer (const std::shared_ptr<Peer> &p, std::function<void (bool)> done)
 {
-  if (p->want_channel && !p->channel) {
-    GstWebRTCDataChannel *ch = nullptr;
-    g_signal_emit_by_name (p->webrtc, "create-data-channel", "red5pro", NULL, &ch);
-    if (ch) {
-      p->channel = ch;
-      watch_channel (p->id, ch);
-    }
+  /* A real Red5 Pro server's offer carries an m=application section so that the client
+   * can open the red5pro channel once it has applied the offer, and the server opens no
+   * channel of its own (protocol notes, section 4). webrtcbin 1.22 writes that section
+   * only while it holds a data channel (_add_data_channel_offer gives up when it has
+   * none), so the peer holds one that nobody sees: negotiated=TRUE (no DCEP OPEN goes out,
+   * the client's webrtcbin never announces it with on-data-channel), on a stream id no
+   * client takes, and nothing is ever sent on it. Everything the server says goes on the
+   * channel the client opens (on_data_channel). */
+  if (p->want_channel && !p->offer_channel) {
+    GstStructure *opts = gst_structure_new ("options", "negotiated", G_TYPE_BOOLEAN, TRUE,
+        "id", G_TYPE_INT, OFFER_ONLY_CHANNEL_ID, NULL);
+    g_signal_emit_by_name (p->webrtc, "create-data-channel", "offer-only", opts,
+        &p->offer_channel);
+    gst_structure_free (opts);
+    if (!p->offer_channel)
+      g_printerr ("peer %u: webrtcbin refused the offer's data channel\n", p->id);
   }
   create_then_set_local (p, "create-offer", std::move (done));
 }
@@ -501,9 +527,11 @@ peer_send (const std::shared_ptr<Peer> &p, const std::string &text)
     soup_websocket_connection_send_text (p->ws, text.c_str ());
     return;
   }
+  /* the client's channel, once it has opened; until then (it may not be announced yet)
+   * the message waits for it */
   if (p->channel && p->channel_open)
     g_signal_emit_by_name (p->channel, "send-string", text.c_str ());
-  else if (p->channel)
+  else if (p->want_channel)
     p->queued.push_back (text);
 }
 
@@ -529,6 +557,40 @@ peer_set_silent (const std::shared_ptr<Peer> &p, bool silent)
   }
 }
 
+/* A closing peer's webrtcbin, kept until its data channel's close has gone out. */
+struct Teardown {
+  GstElement *bin = nullptr;
+  GstElement *pipeline = nullptr;
+  GstWebRTCDataChannel *channel = nullptr;
+  bool done = false;
+};
+
+static void on_closing_channel_closed (GstWebRTCDataChannel *, gpointer data);
+
+static void
+teardown_finish (const std::shared_ptr<Teardown> &t)
+{
+  if (t->done)
+    return;
+  t->done = true;
+  if (t->channel) {
+    g_signal_handlers_disconnect_matched (t->channel, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+        (gpointer) on_closing_channel_closed, nullptr);
+    gst_object_unref (t->channel);
+  }
+  gst_element_set_state (t->bin, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (t->pipeline), t->bin);
+  gst_object_unref (t->pipeline);
+  the_cluster ().closing_peers--;
+}
+
+static void
+on_closing_channel_closed (GstWebRTCDataChannel *, gpointer data)
+{
+  auto t = *static_cast<std::shared_ptr<Teardown> *> (data);
+  run_on_main ([t] { teardown_finish (t); });
+}
+
 void
 peer_close (const std::shared_ptr<Peer> &p)
 {
@@ -551,42 +613,52 @@ peer_close (const std::shared_ptr<Peer> &p)
     g_object_unref (p->ws);
     p->ws = nullptr;
   }
-  GstElement *bin = p->bin, *pipeline = p->pipeline;
-  p->pipeline = nullptr;
-  GstPad *vpad = p->video_tee_pad, *apad = p->audio_tee_pad;
-  GstWebRTCDataChannel *channel = p->channel;
-  p->channel = nullptr;
+  /* the media stops at once */
+  for (GstPad **teepad : { &p->video_tee_pad, &p->audio_tee_pad }) {
+    if (!*teepad)
+      continue;
+    GstElement *tee = gst_pad_get_parent_element (*teepad);
+    GstPad *peer = gst_pad_get_peer (*teepad);
+    if (peer) {
+      gst_pad_unlink (*teepad, peer);
+      gst_object_unref (peer);
+    }
+    if (tee) {
+      gst_element_release_request_pad (tee, *teepad);
+      gst_object_unref (tee);
+    }
+    gst_clear_object (teepad);
+  }
   for (auto &kv : p->transceivers)
     gst_object_unref (kv.second);
   p->transceivers.clear ();
+  gst_clear_object (&p->offer_channel);
   g_signal_handlers_disconnect_matched (p->webrtc, G_SIGNAL_MATCH_DATA, 0, 0, nullptr,
       nullptr, GUINT_TO_POINTER (p->id));
-  /* close the data channel first (the subscriber sees it go), then the rest */
-  if (channel) {
-    g_signal_handlers_disconnect_matched (channel, G_SIGNAL_MATCH_DATA, 0, 0, nullptr,
-        nullptr, GUINT_TO_POINTER (p->id));
-    g_signal_emit_by_name (channel, "close");
+
+  auto t = std::make_shared<Teardown> ();
+  t->bin = p->bin;
+  t->pipeline = p->pipeline;
+  p->pipeline = nullptr;
+  t->channel = p->channel;
+  p->channel = nullptr;
+  c.closing_peers++;
+  if (!t->channel) {
+    teardown_finish (t);
+    return;
   }
-  run_later (channel ? 100 : 0, [bin, pipeline, vpad, apad, channel] {
-    for (GstPad *teepad : { vpad, apad }) {
-      GstElement *tee = gst_pad_get_parent_element (teepad);
-      GstPad *peer = gst_pad_get_peer (teepad);
-      if (peer) {
-        gst_pad_unlink (teepad, peer);
-        gst_object_unref (peer);
-      }
-      if (tee) {
-        gst_element_release_request_pad (tee, teepad);
-        gst_object_unref (tee);
-      }
-      gst_object_unref (teepad);
-    }
-    if (channel)
-      gst_object_unref (channel);
-    gst_element_set_state (bin, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (pipeline), bin);
-    gst_object_unref (pipeline);
-  });
+  /* The data channel closes first, so that the subscriber sees it go (it is how a
+   * subscriber hears of an edge's death), and the peer connection goes once that close has
+   * gone out: webrtcbin resets the channel's SCTP stream only after everything sent on it
+   * is acknowledged, which the subscriber's SCTP delays by up to 200 ms. */
+  g_signal_handlers_disconnect_matched (t->channel, G_SIGNAL_MATCH_DATA, 0, 0, nullptr,
+      nullptr, GUINT_TO_POINTER (p->id));
+  g_signal_connect_data (t->channel, "on-close", G_CALLBACK (on_closing_channel_closed),
+      new std::shared_ptr<Teardown> (t),
+      [] (gpointer data, GClosure *) { delete static_cast<std::shared_ptr<Teardown> *> (data); },
+      GConnectFlags (0));
+  g_signal_emit_by_name (t->channel, "close");
+  run_later (CHANNEL_CLOSE_WAIT_MS, [t] { teardown_finish (t); });
 }
 
 }   // namespace cluster
