@@ -183,6 +183,10 @@ std::map<std::string, std::string> uri_query_map (GUri *uri);
 std::string request_body (SoupServerMessage *msg);
 void respond (SoupServerMessage *msg, guint status, const char *type = nullptr,
     const std::string &body = "");
+/* Every answer of the server carries Access-Control-Allow-Origin and exposes Location and
+ * Link; pre-flights are answered (204, the methods and headers allowed) while answers()
+ * says so (a dead edge's handler deals with them as with any request). */
+void cors_serve (SoupServer *server, std::function<bool ()> answers = {});
 
 /* edge.cpp */
 bool bearer_ok (SoupServerMessage *msg);   /* --bearer, when set, is in Authorization */

@@ -76,6 +76,7 @@ edge_start (Edge *e)
   on_peer_channel_open = ws_channel_available;
   e->server = soup_server_new ("server-header", "red5pro-test-cluster edge ",
       "tls-certificate", c.certificate, NULL);
+  cors_serve (e->server, [e] { return e->state == Edge::State::UP; });
   std::string whep = "/" + c.opt.app + "/whep";
   soup_server_add_handler (e->server, whep.c_str (), whep_handler, e, nullptr);
   std::string app = "/" + c.opt.app;

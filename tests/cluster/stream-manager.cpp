@@ -380,9 +380,6 @@ http_relay_done (GObject *source, GAsyncResult *res, gpointer data)
       std::string proxied = "/as/v1/proxy/whep/resource/" + r->edge + "/" + (id ? id + 1 : loc);
       soup_message_headers_replace (out, "Location", proxied.c_str ());
     }
-    for (const char *h : { "Access-Control-Allow-Origin", "Access-Control-Expose-Headers" })
-      if (const char *v = soup_message_headers_get_one (in, h))
-        soup_message_headers_replace (out, h, v);
     g_bytes_unref (body);
   }
   soup_server_message_unpause (msg);
@@ -419,8 +416,6 @@ sm2_whep_proxy (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
   Cluster &c = the_cluster ();
   const char *method = soup_server_message_get_method (msg);
   log_sm (msg, method, query);
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-      "Access-Control-Allow-Origin", "*");
   if (g_str_equal (method, "OPTIONS")) {
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
     return;
@@ -459,6 +454,7 @@ listen_sm ()
   Cluster &c = the_cluster ();
   c.sm = soup_server_new ("server-header", "red5pro-test-cluster stream-manager ",
       "tls-certificate", c.certificate, NULL);
+  cors_serve (c.sm);
   soup_server_add_handler (c.sm, "/streammanager/api", sm1_lookup, nullptr, nullptr);
   soup_server_add_handler (c.sm, "/as/v1/streams/stream", sm2_lookup, nullptr, nullptr);
   soup_server_add_handler (c.sm, "/as/v1/proxy/whep", sm2_whep_proxy, nullptr, nullptr);

@@ -86,7 +86,7 @@ def media_kinds(sdp_text):
     return out
 
 
-def http(method, url, body=None, headers=None, timeout=20):
+def http_request(method, url, body=None, headers=None, timeout=20):
     """(status, headers, body text); never raises for an HTTP status."""
     req = urllib.request.Request(url, method=method, data=body, headers=headers or {})
     opener = urllib.request.build_opener(NoRedirect)
@@ -277,7 +277,7 @@ class Subscriber:
         headers, body) of the POST."""
         headers = dict(headers or {})
         if flavour == "red5":
-            status, rh, body = http("POST", url, b"", headers)
+            status, rh, body = http_request("POST", url, b"", headers)
             if status != 201:
                 return status, rh, body
             self.remote_sdp = body
@@ -286,14 +286,14 @@ class Subscriber:
             self._create("answer")
             assert self.wait(lambda: self._gathered, 20), "our ICE gathering never completed"
             self.resource = urllib.parse.urljoin(url, rh["Location"])
-            pst, _, pbody = http("PATCH", self.resource, self.local_sdp().encode(),
+            pst, _, pbody = http_request("PATCH", self.resource, self.local_sdp().encode(),
                                  {**headers, "Content-Type": "application/sdp"})
             assert pst in (200, 204), f"PATCH of the answer: {pst} {pbody}"
             return status, rh, body
         self._open_channel()
         self._create("offer")
         assert self.wait(lambda: self._gathered, 20), "our ICE gathering never completed"
-        status, rh, body = http("POST", url, self.local_sdp().encode(),
+        status, rh, body = http_request("POST", url, self.local_sdp().encode(),
                                 {**headers, "Content-Type": "application/sdp"})
         if status == 201:
             self.remote_sdp = body
@@ -366,7 +366,7 @@ class Subscriber:
     def stop(self):
         if self.resource:
             try:
-                http("DELETE", self.resource, timeout=5)
+                http_request("DELETE", self.resource, timeout=5)
             except OSError:
                 pass   # the edge is gone
             self.resource = None
