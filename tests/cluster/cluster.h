@@ -102,6 +102,11 @@ struct Edge {
    * as rejected and answers it inactive) */
   std::string flavour;
   std::atomic<guint> loss_percent { 0 };   /* RTP packets dropped before sending, % */
+  /* WHEP POSTs are answered with a redirect (307/308) to this edge ("" = none), once or
+   * until cleared (control /edge/redirect) */
+  std::string redirect_to;
+  guint redirect_status = 307;
+  bool redirect_once = true;
   State state = State::UP;
   SoupServer *server = nullptr;
   std::vector<LoggedRequest> log;
@@ -217,6 +222,7 @@ void stream_manager_down ();
 bool stream_manager_up ();
 /* the edge a lookup returns for the stream, or nullptr */
 Edge *stream_manager_pick (const std::string &stream);
+Edge *edge_named (const std::string &name);
 
 bool control_start ();
 

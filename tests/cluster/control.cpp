@@ -28,6 +28,8 @@ add_edge_json (JsonBuilder *b, const Edge &e, bool with_state)
     json_builder_set_member_name (b, "state");
     json_builder_add_string_value (b, e.state == Edge::State::UP ? "up"
         : e.state == Edge::State::KILLED ? "killed" : "silent");
+    json_builder_set_member_name (b, "redirect");
+    json_builder_add_string_value (b, e.redirect_to.c_str ());
   }
   json_builder_end_object (b);
 }
@@ -133,7 +135,7 @@ requests_json (const std::vector<LoggedRequest> &log)
   return n;
 }
 
-static Edge *
+Edge *
 edge_named (const std::string &name)
 {
   for (auto &e : the_cluster ().edges)
@@ -221,7 +223,7 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     reply_text (msg, edge_named (arg ("edge")) || arg ("edge").empty () ? SOUP_STATUS_OK
                                                                        : SOUP_STATUS_NOT_FOUND, "");
   } else if (p == "/edge/kill" || p == "/edge/restart" || p == "/edge/flavour" ||
-      p == "/edge/loss") {
+      p == "/edge/loss" || p == "/edge/redirect") {
     Edge *e = edge_named (arg ("edge"));
     if (!e) {
       reply_text (msg, SOUP_STATUS_NOT_FOUND, "no such edge\n");
@@ -230,6 +232,18 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
       reply_text (msg, SOUP_STATUS_OK, "");
     } else if (p == "/edge/restart") {
       reply_text (msg, edge_restart (e) ? SOUP_STATUS_OK : SOUP_STATUS_INTERNAL_SERVER_ERROR, "");
+    } else if (p == "/edge/redirect") {
+      /* ?to=edge2&status=307|308&once=true|false; without to= the redirect is cleared */
+      const std::string to = arg ("to"), status = arg ("status");
+      if (!to.empty () && (!edge_named (to) ||
+              !(status.empty () || status == "307" || status == "308"))) {
+        reply_text (msg, SOUP_STATUS_BAD_REQUEST, "to= names no edge, or status is not 307/308\n");
+        return;
+      }
+      e->redirect_to = to;
+      e->redirect_status = status == "308" ? 308 : 307;
+      e->redirect_once = arg ("once") != "false";
+      reply_text (msg, SOUP_STATUS_OK, "");
     } else if (p == "/edge/loss") {
       /* ?percent=N: that share of the RTP packets to its subscribers is lost */
       e->loss_percent = guint (MIN (100, g_ascii_strtoull (arg ("percent").c_str (), nullptr, 10)));

@@ -120,6 +120,38 @@ whep_patch (Edge *, SoupServerMessage *msg, const std::shared_ptr<Peer> &p)
   }
 }
 
+/* A POST to the endpoint answered with a redirect to the same endpoint, query included, on
+ * another edge (an absolute URL), as a load-balanced deployment may do. True if done. */
+static bool
+whep_redirect (Edge *e, SoupServerMessage *msg, const std::string &stream)
+{
+  Cluster &c = the_cluster ();
+  Edge *to = e->redirect_to.empty () ? nullptr : edge_named (e->redirect_to);
+  if (!to)
+    return false;
+  /* libsoup hands the path over decoded (a %2F in the stream name too): each segment is
+   * escaped again, as the client built it; the query goes as it came */
+  auto escape = [] (const std::string &segment) {
+    char *e = g_uri_escape_string (segment.c_str (), nullptr, FALSE);
+    std::string out = e;
+    g_free (e);
+    return out;
+  };
+  std::string path = "/" + escape (c.opt.app) + "/whep/endpoint/" + escape (stream);
+  GUri *target = g_uri_build (G_URI_FLAGS_ENCODED, c.tls ? "https" : "http", nullptr,
+      to->address.c_str (), gint (c.port), path.c_str (),
+      g_uri_get_query (soup_server_message_get_uri (msg)), nullptr);
+  char *location = g_uri_to_string (target);
+  respond (msg, e->redirect_status, "text/plain", "Moved to " + to->name);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Location",
+      location);
+  g_free (location);
+  g_uri_unref (target);
+  if (e->redirect_once)
+    e->redirect_to.clear ();
+  return true;
+}
+
 /* /{app}/whep/endpoint/{stream} and /{app}/whep/resource/{id} */
 void
 whep_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
@@ -141,6 +173,8 @@ whep_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable
     return;
   }
   if (seg[2] == "endpoint") {
+    if (g_str_equal (method, "POST") && whep_redirect (e, msg, seg[3]))
+      return;
     if (g_str_equal (method, "POST"))
       whep_post (e, msg, seg[3], query_map (query));
     else

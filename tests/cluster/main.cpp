@@ -140,6 +140,22 @@ print_ports ()
   fflush (stdout);
 }
 
+/* the control API, for --help (README.md, "The test cluster", has the same list) */
+static const char CONTROL_HELP[] =
+    "Control API on 127.0.0.1:<control_port> (POST unless noted):\n"
+    "  GET /state, GET /requests?edge=edge1|sm    what is up, what each server was asked\n"
+    "  /publish?stream=[&width=&height=], /unpublish?stream=\n"
+    "  /route?stream=&edge=                       the edge lookups answer for the stream\n"
+    "  /edge/kill?edge=&mode=loud|silent, /edge/restart?edge=\n"
+    "  /edge/flavour?edge=&flavour=red5|standard|strict\n"
+    "  /edge/loss?edge=&percent=                  that share of its RTP packets is lost\n"
+    "  /edge/redirect?edge=&to=&status=307|308&once=true|false\n"
+    "                                             WHEP POSTs redirected to edge 'to' (no to= clears)\n"
+    "  /sm/down, /sm/up\n"
+    "  /send/metadata?stream=, /send/invoke?stream=&method=   (JSON body)\n"
+    "  /send/status?stream=&code=, /send/raw?stream=[&size=N]\n"
+    "  /subscriber/close-socket?stream=, /quit\n";
+
 int
 main (int argc, char **argv)
 {
@@ -175,6 +191,7 @@ main (int argc, char **argv)
   };
   GOptionContext *ctx = g_option_context_new ("- a Red5 Pro test cluster on loopback");
   g_option_context_add_main_entries (ctx, entries, nullptr);
+  g_option_context_set_description (ctx, CONTROL_HELP);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   GError *err = nullptr;
   if (!g_option_context_parse (ctx, &argc, &argv, &err)) {

@@ -347,10 +347,39 @@ sm2_ws_proxy (SoupServer *, SoupServerMessage *msg, const char *path,
 }
 
 struct HttpRelay {
-  SoupServerMessage *client;
-  SoupMessage *upstream;
+  SoupServerMessage *client = nullptr;
+  SoupMessage *upstream = nullptr;
   std::string edge;
+  GBytes *body = nullptr;   /* the client's, sent again after a redirect */
+  guint redirects = 0;
 };
+
+static void http_relay_send (HttpRelay *r, const std::string &url);
+
+/* An edge's 307/308 is followed here (inferred: the client may only reach the SM, so the
+ * proxy keeps it behind itself); libsoup follows no redirect of a POST on its own. True
+ * when the request went out again. */
+static bool
+http_relay_follow (HttpRelay *r)
+{
+  guint status = soup_message_get_status (r->upstream);
+  const char *loc = soup_message_headers_get_one (
+      soup_message_get_response_headers (r->upstream), "Location");
+  if ((status != 307 && status != 308) || !loc || r->redirects++ >= 3)
+    return false;
+  GUri *target = g_uri_parse_relative (soup_message_get_uri (r->upstream), loc,
+      G_URI_FLAGS_ENCODED, nullptr);
+  if (!target)
+    return false;
+  for (auto &e : the_cluster ().edges)
+    if (g_strcmp0 (g_uri_get_host (target), e->address.c_str ()) == 0)
+      r->edge = e->name;
+  char *url = g_uri_to_string (target);
+  g_uri_unref (target);
+  http_relay_send (r, url);
+  g_free (url);
+  return true;
+}
 
 static void
 http_relay_done (GObject *source, GAsyncResult *res, gpointer data)
@@ -359,6 +388,10 @@ http_relay_done (GObject *source, GAsyncResult *res, gpointer data)
   GError *err = nullptr;
   GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &err);
   SoupServerMessage *msg = r->client;
+  if (body && http_relay_follow (r)) {
+    g_bytes_unref (body);
+    return;
+  }
   if (!body) {
     soup_server_message_set_status (msg, SOUP_STATUS_BAD_GATEWAY, nullptr);
     g_clear_error (&err);
@@ -385,26 +418,36 @@ http_relay_done (GObject *source, GAsyncResult *res, gpointer data)
   soup_server_message_unpause (msg);
   g_object_unref (msg);
   g_object_unref (r->upstream);
+  if (r->body)
+    g_bytes_unref (r->body);
   delete r;
+}
+
+static void
+http_relay_send (HttpRelay *r, const std::string &url)
+{
+  g_clear_object (&r->upstream);
+  r->upstream = soup_message_new (soup_server_message_get_method (r->client), url.c_str ());
+  SoupMessageHeaders *in = soup_server_message_get_request_headers (r->client);
+  const char *type = soup_message_headers_get_content_type (in, nullptr);
+  if (const char *auth = soup_message_headers_get_one (in, "Authorization"))
+    soup_message_headers_replace (soup_message_get_request_headers (r->upstream),
+        "Authorization", auth);
+  if (type)
+    soup_message_set_request_body_from_bytes (r->upstream, type, r->body);
+  soup_session_send_and_read_async (the_cluster ().http, r->upstream, G_PRIORITY_DEFAULT,
+      nullptr, http_relay_done, r);
 }
 
 static void
 http_relay (SoupServerMessage *msg, Edge *e, const std::string &url)
 {
-  auto *r = new HttpRelay { SOUP_SERVER_MESSAGE (g_object_ref (msg)),
-      soup_message_new (soup_server_message_get_method (msg), url.c_str ()), e->name };
-  SoupMessageHeaders *in = soup_server_message_get_request_headers (msg);
-  const char *type = soup_message_headers_get_content_type (in, nullptr);
-  if (const char *auth = soup_message_headers_get_one (in, "Authorization"))
-    soup_message_headers_replace (soup_message_get_request_headers (r->upstream),
-        "Authorization", auth);
-  GBytes *body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  if (type)
-    soup_message_set_request_body_from_bytes (r->upstream, type, body);
-  g_bytes_unref (body);
+  auto *r = new HttpRelay ();
+  r->client = SOUP_SERVER_MESSAGE (g_object_ref (msg));
+  r->edge = e->name;
+  r->body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   soup_server_message_pause (msg);
-  soup_session_send_and_read_async (the_cluster ().http, r->upstream, G_PRIORITY_DEFAULT,
-      nullptr, http_relay_done, r);
+  http_relay_send (r, url);
 }
 
 /* SM 2.0 WHEP proxy: POST /as/v1/proxy/whep/{app}/{stream}?nodeGroup=..;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The test cluster's HTTP side as browsers and the SDK meet real Red5 Pro servers (protocol
 notes, sections 2 and 5): CORS on every Stream Manager and edge endpoint and their
-pre-flights."""
+pre-flights; WHEP redirects between edges."""
 import base64
 from http.client import HTTPConnection
 import json
@@ -9,6 +9,8 @@ import os
 import unittest
 
 from testcluster import Cluster
+from urllib.parse import urljoin
+
 from webrtcclient import http_request
 
 ORIGIN = "https://player.example.test"
@@ -95,12 +97,7 @@ class Cors(unittest.TestCase):
                 self.assertTrue(h["Location"])
                 self.assertIn(h["Access-Control-Allow-Origin"], (ORIGIN, "*"))
                 self.assertIn("location", header_list(h["Access-Control-Expose-Headers"]))
-                http_request("DELETE", self.absolute(url, h["Location"]))
-
-    @staticmethod
-    def absolute(base, location):
-        from urllib.parse import urljoin
-        return urljoin(base, location)
+                http_request("DELETE", urljoin(url, h["Location"]))
 
     def test_websocket_handshakes_allow_the_origin(self):
         for name, url, _ in self.endpoints():
@@ -117,6 +114,75 @@ class Cors(unittest.TestCase):
                 self.assertEqual(resp.status, 101)
                 self.assertIn(resp.getheader("Access-Control-Allow-Origin"), (ORIGIN, "*"))
                 conn.close()
+
+
+class WhepRedirect(unittest.TestCase):
+    def setUp(self):
+        self.cluster = Cluster("--edges", "2")
+        self.port = self.cluster.port
+
+    def tearDown(self):
+        self.cluster.stop()
+
+    def endpoint(self, edge, stream="stream1", query="requestId=r1&signal=true"):
+        return f"http://{edge}:{self.port}/live/whep/endpoint/{stream}?{query}"
+
+    def subscribers(self):
+        return json.loads(self.cluster.control("/state", method="GET"))["subscribers"]
+
+    def test_a_redirect_answers_307_once_with_the_same_endpoint_on_the_other_edge(self):
+        self.cluster.control("/edge/redirect?edge=edge1&to=edge2&status=307")
+        status, h, _ = http_request("POST", self.endpoint("127.0.0.2"), b"")
+        self.assertEqual(status, 307)
+        self.assertEqual(h["Location"], self.endpoint("127.0.0.3"))
+        self.assertEqual(self.subscribers(), [])
+        # once: the next POST is served where it is sent
+        status, h, _ = http_request("POST", self.endpoint("127.0.0.2"), b"")
+        self.assertEqual(status, 201)
+        self.assertEqual([s["edge"] for s in self.subscribers()], ["edge1"])
+
+    def test_a_redirect_with_once_false_answers_308_until_cleared(self):
+        self.cluster.control("/edge/redirect?edge=edge1&to=edge2&status=308&once=false")
+        for _ in range(2):
+            status, h, _ = http_request("POST", self.endpoint("127.0.0.2"), b"")
+            self.assertEqual(status, 308)
+            self.assertEqual(h["Location"], self.endpoint("127.0.0.3"))
+        self.cluster.control("/edge/redirect?edge=edge1")
+        status, _, _ = http_request("POST", self.endpoint("127.0.0.2"), b"")
+        self.assertEqual(status, 201)
+
+    def test_following_the_redirect_gets_a_session_on_the_other_edge(self):
+        self.cluster.control("/edge/redirect?edge=edge1&to=edge2")
+        status, h, _ = http_request("POST", self.endpoint("127.0.0.2"), b"")
+        self.assertEqual(status, 307)
+        status, h, offer = http_request("POST", h["Location"], b"")
+        self.assertEqual(status, 201)
+        self.assertIn("a=setup:actpass", offer)
+        self.assertEqual([s["edge"] for s in self.subscribers()], ["edge2"])
+        self.assertEqual(self.subscribers()[0]["params"]["requestId"], "r1")
+
+    def test_the_location_keeps_the_stream_name_escaped(self):
+        self.cluster.control("/edge/redirect?edge=edge1&to=edge2")
+        status, h, _ = http_request("POST", self.endpoint("127.0.0.2", "a%20b%2Fc"), b"")
+        self.assertEqual(status, 307)
+        self.assertEqual(h["Location"], self.endpoint("127.0.0.3", "a%20b%2Fc"))
+
+    def test_a_redirect_to_no_such_edge_is_refused(self):
+        with self.assertRaises(Exception):
+            self.cluster.control("/edge/redirect?edge=edge1&to=edge9")
+
+    def test_the_sm2_proxy_follows_an_edges_redirect_and_keeps_the_client_behind_it(self):
+        self.cluster.control("/route?stream=stream1&edge=edge1")
+        self.cluster.control("/edge/redirect?edge=edge1&to=edge2")
+        url = f"http://127.0.0.1:{self.port}/as/v1/proxy/whep/live/stream1?nodeGroup=g"
+        status, h, _ = http_request("POST", url, b"")
+        self.assertEqual(status, 201)
+        self.assertTrue(h["Location"].startswith("/as/v1/proxy/whep/resource/edge2/"),
+                        h["Location"])
+        self.assertEqual([s["edge"] for s in self.subscribers()], ["edge2"])
+        status, _, _ = http_request("DELETE", urljoin(url, h["Location"]))
+        self.assertEqual(status, 200)
+        self.assertEqual(self.subscribers(), [])
 
 
 if __name__ == "__main__":
