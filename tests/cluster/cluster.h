@@ -126,6 +126,8 @@ struct Options {
   std::string username, password, token;
   std::string bearer;   /* SM 2.0 API and WHEP: Authorization: Bearer */
   std::string tls_cert, tls_key;
+  /* lookups answer serverAddress "<address>:<port>" instead of "<address>" */
+  bool address_with_port = false;
 };
 
 struct Cluster {
@@ -222,6 +224,8 @@ void stream_manager_down ();
 bool stream_manager_up ();
 /* the edge a lookup returns for the stream, or nullptr */
 Edge *stream_manager_pick (const std::string &stream);
+/* the edge's serverAddress in lookup answers: its address, with ":port" if so configured */
+std::string server_address (const Edge &edge);
 Edge *edge_named (const std::string &name);
 
 bool control_start ();

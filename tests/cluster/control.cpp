@@ -222,6 +222,10 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
       c.routes[arg ("stream")] = arg ("edge");
     reply_text (msg, edge_named (arg ("edge")) || arg ("edge").empty () ? SOUP_STATUS_OK
                                                                        : SOUP_STATUS_NOT_FOUND, "");
+  } else if (p == "/sm/server-address") {
+    /* ?with-port=true: lookups answer serverAddress "127.0.0.2:<port>" */
+    c.opt.address_with_port = arg ("with-port") == "true";
+    reply_text (msg, SOUP_STATUS_OK, "");
   } else if (p == "/edge/kill" || p == "/edge/restart" || p == "/edge/flavour" ||
       p == "/edge/loss" || p == "/edge/redirect") {
     Edge *e = edge_named (arg ("edge"));

@@ -152,6 +152,7 @@ static const char CONTROL_HELP[] =
     "  /edge/redirect?edge=&to=&status=307|308&once=true|false\n"
     "                                             WHEP POSTs redirected to edge 'to' (no to= clears)\n"
     "  /sm/down, /sm/up\n"
+    "  /sm/server-address?with-port=true|false   lookups answer serverAddress <address>:<port>\n"
     "  /send/metadata?stream=, /send/invoke?stream=&method=   (JSON body)\n"
     "  /send/status?stream=&code=, /send/raw?stream=[&size=N]\n"
     "  /subscriber/close-socket?stream=, /quit\n";
@@ -163,6 +164,7 @@ main (int argc, char **argv)
   OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, nullptr);
   Cluster &c = the_cluster ();
   int edges = 2, port = 0, control_port = 0, kill_after = 0;
+  gboolean address_with_port = FALSE;
   char *flavours = nullptr, *publish = nullptr, *app = nullptr, *codec = nullptr;
   char *username = nullptr, *password = nullptr, *token = nullptr, *bearer = nullptr;
   char *cert = nullptr, *key = nullptr, *ca = nullptr;
@@ -177,6 +179,9 @@ main (int argc, char **argv)
     { "codec", 0, 0, G_OPTION_ARG_STRING, &codec, "Video codec: vp8 (default), h264 or h265", "C" },
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Port of the SM and every edge (0 = pick)", "P" },
     { "control-port", 0, 0, G_OPTION_ARG_INT, &control_port, "Control API port (0 = pick)", "P" },
+    { "server-address-with-port", 0, 0, G_OPTION_ARG_NONE, &address_with_port,
+        "Lookups answer serverAddress \"<edge address>:<port>\" (control: /sm/server-address)",
+        nullptr },
     { "kill-after-s", 0, 0, G_OPTION_ARG_INT, &kill_after,
         "Kill the edge serving the first stream (loudly) after S seconds", "S" },
     { "username", 0, 0, G_OPTION_ARG_STRING, &username, "Edges demand this username", "U" },
@@ -211,6 +216,7 @@ main (int argc, char **argv)
   c.opt.port = guint (port);
   c.opt.control_port = guint (control_port);
   c.opt.kill_after_s = guint (kill_after);
+  c.opt.address_with_port = address_with_port;
   c.opt.username = username ? username : "";
   c.opt.password = password ? password : "";
   c.opt.token = token ? token : "";

@@ -26,11 +26,20 @@ stream_manager_pick (const std::string &stream)
   return nullptr;
 }
 
+std::string
+server_address (const Edge &e)
+{
+  Cluster &c = the_cluster ();
+  return c.opt.address_with_port ? e.address + ":" + std::to_string (c.port) : e.address;
+}
+
+/* the SM 1.x proxy's host=: what a lookup answered (with or without the port) */
 static Edge *
 edge_by_address (const std::string &address)
 {
   for (auto &e : the_cluster ().edges)
-    if (e->address == address && e->state == Edge::State::UP)
+    if ((e->address == address || e->address + ":" + std::to_string (the_cluster ().port) ==
+            address) && e->state == Edge::State::UP)
       return e.get ();
   return nullptr;
 }
@@ -88,7 +97,7 @@ sm1_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
   json_builder_set_member_name (b, "scope");
   json_builder_add_string_value (b, ("/" + c.opt.app).c_str ());
   json_builder_set_member_name (b, "serverAddress");
-  json_builder_add_string_value (b, e->address.c_str ());
+  json_builder_add_string_value (b, server_address (*e).c_str ());
   json_builder_set_member_name (b, "region");
   json_builder_add_string_value (b, "local");
   json_builder_end_object (b);
@@ -120,7 +129,7 @@ sm2_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
     json_builder_set_member_name (b, "streamGuid");
     json_builder_add_string_value (b, (seg[6] + "/" + seg[7]).c_str ());
     json_builder_set_member_name (b, "serverAddress");
-    json_builder_add_string_value (b, e->address.c_str ());
+    json_builder_add_string_value (b, server_address (*e).c_str ());
     json_builder_set_member_name (b, "nodeRole");
     json_builder_add_string_value (b, "edge");
     json_builder_set_member_name (b, "nodeState");

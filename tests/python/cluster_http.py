@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The test cluster's HTTP side as browsers and the SDK meet real Red5 Pro servers (protocol
 notes, sections 2 and 5): CORS on every Stream Manager and edge endpoint and their
-pre-flights; WHEP redirects between edges."""
+pre-flights; WHEP redirects between edges; lookups answering serverAddress with a port."""
 import base64
 from http.client import HTTPConnection
 import json
@@ -11,7 +11,7 @@ import unittest
 from testcluster import Cluster
 from urllib.parse import urljoin
 
-from webrtcclient import http_request
+from webrtcclient import Subscriber, http_request
 
 ORIGIN = "https://player.example.test"
 METHODS = {"GET", "POST", "PATCH", "DELETE", "OPTIONS"}
@@ -183,6 +183,39 @@ class WhepRedirect(unittest.TestCase):
         status, _, _ = http_request("DELETE", urljoin(url, h["Location"]))
         self.assertEqual(status, 200)
         self.assertEqual(self.subscribers(), [])
+
+
+class ServerAddressWithPort(unittest.TestCase):
+    def lookups(self, cluster):
+        sm = f"http://127.0.0.1:{cluster.port}"
+        _, _, sm1 = http_request(
+            "GET", f"{sm}/streammanager/api/4.0/event/live/stream1?action=subscribe")
+        _, _, sm2 = http_request("GET", f"{sm}/as/v1/streams/stream/g/subscribe/live/stream1")
+        return json.loads(sm1)["serverAddress"], json.loads(sm2)[0]["serverAddress"]
+
+    def test_lookups_answer_the_port_when_the_control_api_asks(self):
+        with Cluster("--edges", "1") as cluster:
+            self.assertEqual(self.lookups(cluster), ("127.0.0.2", "127.0.0.2"))
+            cluster.control("/sm/server-address?with-port=true")
+            with_port = f"127.0.0.2:{cluster.port}"
+            self.assertEqual(self.lookups(cluster), (with_port, with_port))
+            cluster.control("/sm/server-address?with-port=false")
+            self.assertEqual(self.lookups(cluster), ("127.0.0.2", "127.0.0.2"))
+
+    def test_lookups_answer_the_port_from_the_start_with_the_option(self):
+        with Cluster("--edges", "1", "--server-address-with-port") as cluster:
+            with_port = f"127.0.0.2:{cluster.port}"
+            self.assertEqual(self.lookups(cluster), (with_port, with_port))
+
+    def test_the_sm1_proxy_takes_the_address_with_the_port_as_host(self):
+        with Cluster("--edges", "1", "--server-address-with-port") as cluster:
+            s = Subscriber()
+            try:
+                s.websocket(f"ws://127.0.0.1:{cluster.port}/streammanager/?id=subscriber-test"
+                            f"&host=127.0.0.2:{cluster.port}&app=live", "stream1")
+                self.assertTrue(s.plays(), s.socket_codes())
+            finally:
+                s.stop()
 
 
 if __name__ == "__main__":
