@@ -107,6 +107,10 @@ struct Edge {
   std::string redirect_to;
   guint redirect_status = 307;
   bool redirect_once = true;
+  /* how its next peers reach subscribers (ice.cpp): "any" (UDP and TCP host candidates),
+   * "tcp" (ICE-TCP only) or "relay" (relay candidates from the TURN server turn_url) */
+  std::string ice_mode = "any";
+  std::string turn_url;   /* turn://user:password@host:port */
   State state = State::UP;
   SoupServer *server = nullptr;
   std::vector<LoggedRequest> log;
@@ -116,6 +120,8 @@ struct Edge {
 struct Options {
   guint edges = 2;
   std::vector<std::string> flavours;
+  std::vector<std::string> ice_modes;   /* per edge, see Edge::ice_mode */
+  std::string turn_url;                 /* the TURN server of "relay" edges */
   std::vector<std::string> publish { "stream1" };
   std::string app = "live";
   std::string codec = "vp8";
@@ -217,6 +223,13 @@ void ws_handler (SoupServer *, SoupServerMessage *msg, const char *path,
     SoupWebsocketConnection *ws, gpointer edge);
 void ws_candidate (const std::shared_ptr<Peer> &peer, guint mline, const std::string &cand);
 void ws_channel_available (const std::shared_ptr<Peer> &peer);
+
+/* ice.cpp */
+bool ice_mode_valid (const std::string &mode);
+/* the edge's ICE mode applied to a new peer's webrtcbin */
+void ice_setup (Edge *edge, GstElement *webrtc);
+/* a WHEP Link header naming the edge's TURN server (relay mode), or "" */
+std::string ice_server_link (const Edge &edge);
 
 /* stream-manager.cpp */
 bool stream_manager_start ();

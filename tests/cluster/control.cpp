@@ -30,6 +30,8 @@ add_edge_json (JsonBuilder *b, const Edge &e, bool with_state)
         : e.state == Edge::State::KILLED ? "killed" : "silent");
     json_builder_set_member_name (b, "redirect");
     json_builder_add_string_value (b, e.redirect_to.c_str ());
+    json_builder_set_member_name (b, "ice");
+    json_builder_add_string_value (b, e.ice_mode.c_str ());
   }
   json_builder_end_object (b);
 }
@@ -227,7 +229,7 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     c.opt.address_with_port = arg ("with-port") == "true";
     reply_text (msg, SOUP_STATUS_OK, "");
   } else if (p == "/edge/kill" || p == "/edge/restart" || p == "/edge/flavour" ||
-      p == "/edge/loss" || p == "/edge/redirect") {
+      p == "/edge/loss" || p == "/edge/redirect" || p == "/edge/ice") {
     Edge *e = edge_named (arg ("edge"));
     if (!e) {
       reply_text (msg, SOUP_STATUS_NOT_FOUND, "no such edge\n");
@@ -247,6 +249,17 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
       e->redirect_to = to;
       e->redirect_status = status == "308" ? 308 : 307;
       e->redirect_once = arg ("once") != "false";
+      reply_text (msg, SOUP_STATUS_OK, "");
+    } else if (p == "/edge/ice") {
+      /* ?mode=any|tcp|relay[&turn=URL]: for the subscribers that come next */
+      const std::string mode = arg ("mode"), turn = arg ("turn");
+      if (!ice_mode_valid (mode) || (mode == "relay" && turn.empty () && e->turn_url.empty ())) {
+        reply_text (msg, SOUP_STATUS_BAD_REQUEST, "mode=any|tcp|relay; relay needs turn=\n");
+        return;
+      }
+      e->ice_mode = mode;
+      if (!turn.empty ())
+        e->turn_url = turn;
       reply_text (msg, SOUP_STATUS_OK, "");
     } else if (p == "/edge/loss") {
       /* ?percent=N: that share of the RTP packets to its subscribers is lost */

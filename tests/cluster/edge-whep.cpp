@@ -93,6 +93,10 @@ whep_gathered (const std::shared_ptr<Peer> &p)
   respond (msg, SOUP_STATUS_CREATED, "application/sdp", peer_local_sdp (p));
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Location",
       location.c_str ());
+  std::string link = ice_server_link (*p->edge);
+  if (!link.empty ())
+    soup_message_headers_append (soup_server_message_get_response_headers (msg), "Link",
+        link.c_str ());
   soup_server_message_unpause (msg);
   g_object_unref (msg);
 }
@@ -169,7 +173,12 @@ whep_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable
     return;
   }
   if (g_str_equal (method, "OPTIONS")) {
+    /* ICE servers to use, when the edge has any (section 5) */
     respond (msg, SOUP_STATUS_NO_CONTENT);
+    std::string link = ice_server_link (*e);
+    if (!link.empty ())
+      soup_message_headers_append (soup_server_message_get_response_headers (msg), "Link",
+          link.c_str ());
     return;
   }
   if (seg[2] == "endpoint") {

@@ -149,6 +149,8 @@ static const char CONTROL_HELP[] =
     "  /edge/kill?edge=&mode=loud|silent, /edge/restart?edge=\n"
     "  /edge/flavour?edge=&flavour=red5|standard|strict\n"
     "  /edge/loss?edge=&percent=                  that share of its RTP packets is lost\n"
+    "  /edge/ice?edge=&mode=any|tcp|relay[&turn=turn://user:password@host:port]\n"
+    "                                             how its next subscribers reach it\n"
     "  /edge/redirect?edge=&to=&status=307|308&once=true|false\n"
     "                                             WHEP POSTs redirected to edge 'to' (no to= clears)\n"
     "  /sm/down, /sm/up\n"
@@ -166,6 +168,7 @@ main (int argc, char **argv)
   int edges = 2, port = 0, control_port = 0, kill_after = 0;
   gboolean address_with_port = FALSE;
   char *flavours = nullptr, *publish = nullptr, *app = nullptr, *codec = nullptr;
+  char *ice_modes = nullptr, *turn = nullptr;
   char *username = nullptr, *password = nullptr, *token = nullptr, *bearer = nullptr;
   char *cert = nullptr, *key = nullptr, *ca = nullptr;
   GOptionEntry entries[] = {
@@ -173,6 +176,11 @@ main (int argc, char **argv)
     { "edge-flavours", 0, 0, G_OPTION_ARG_STRING, &flavours,
         "WHEP flavour per edge, comma-separated: red5 (server offers), standard (RFC 9725), "
         "or strict (standard, answering port-0 m-lines inactive)", "LIST" },
+    { "edge-ice", 0, 0, G_OPTION_ARG_STRING, &ice_modes,
+        "ICE per edge, comma-separated: any (UDP and TCP host candidates, the default), "
+        "tcp (ICE-TCP only) or relay (only relay candidates from --turn-server)", "LIST" },
+    { "turn-server", 0, 0, G_OPTION_ARG_STRING, &turn,
+        "TURN server of the relay edges: turn://user:password@host:port", "URL" },
     { "publish", 0, 0, G_OPTION_ARG_STRING, &publish,
         "Streams published at start, comma-separated (default stream1; '' for none)", "LIST" },
     { "app", 0, 0, G_OPTION_ARG_STRING, &app, "Application scope (default live)", "APP" },
@@ -207,6 +215,18 @@ main (int argc, char **argv)
 
   c.opt.edges = guint (CLAMP (edges, 1, 250));
   c.opt.flavours = split (flavours);
+  c.opt.ice_modes = split (ice_modes);
+  for (const auto &m : c.opt.ice_modes) {
+    if (!ice_mode_valid (m)) {
+      g_printerr ("--edge-ice: unknown mode %s\n", m.c_str ());
+      return 2;
+    }
+    if (m == "relay" && !turn) {
+      g_printerr ("--edge-ice relay needs --turn-server\n");
+      return 2;
+    }
+  }
+  c.opt.turn_url = turn ? turn : "";
   if (publish)
     c.opt.publish = split (publish);
   if (app)
@@ -257,6 +277,8 @@ main (int argc, char **argv)
       e->name = "edge" + std::to_string (i + 1);
       e->address = "127.0.0." + std::to_string (i + 2);
       e->flavour = i < c.opt.flavours.size () ? c.opt.flavours[i] : "red5";
+      e->ice_mode = i < c.opt.ice_modes.size () ? c.opt.ice_modes[i] : "any";
+      e->turn_url = c.opt.turn_url;
       up = edge_start (e.get ());
       c.edges.push_back (std::move (e));
     }

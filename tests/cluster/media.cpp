@@ -5,8 +5,6 @@
 #include "frame-counter.h"
 
 #include <gst/video/video.h>
-#include <gst/webrtc/nice/nice.h>
-#include <nice/agent.h>
 
 #include <atomic>
 
@@ -307,20 +305,7 @@ peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig)
   g_object_set (p->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
   gst_bin_add (GST_BIN (p->bin), p->webrtc);
 
-  /* host candidates on the edge's own loopback address only */
-  GstWebRTCICE *ice = nullptr;
-  g_object_get (p->webrtc, "ice-agent", &ice, NULL);
-  NiceAgent *agent = nullptr;
-  if (ice && GST_IS_WEBRTC_NICE (ice))
-    g_object_get (ice, "agent", &agent, NULL);
-  if (agent) {
-    NiceAddress addr;
-    nice_address_init (&addr);
-    nice_address_set_from_string (&addr, edge->address.c_str ());
-    nice_agent_add_local_address (agent, &addr);
-    g_object_unref (agent);
-  }
-  gst_clear_object (&ice);
+  ice_setup (edge, p->webrtc);
 
   GstPad *vghost = c.opt.codec == "h264"
       ? add_branch (p, "rtph264pay", 102,
