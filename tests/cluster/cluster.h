@@ -157,11 +157,13 @@ struct Cluster {
 
 Cluster &the_cluster ();
 
-/* media.cpp */
+/* publisher.cpp */
 /* Publishes the stream (no-op when it is published); video of that size (at least 320
  * wide, for the frame counter). */
 bool stream_publish (const std::string &name, guint width = 320, guint height = 240);
 void stream_unpublish (const std::string &name);
+
+/* media.cpp */
 std::shared_ptr<Peer> peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig);
 std::shared_ptr<Peer> peer_find (guint id);
 /* what the peer's webrtcbin does next; callbacks run on the main context */

@@ -1,0 +1,127 @@
+/* publisher: the test cluster's published streams: one pipeline per stream, test video
+ * with the frame counter stamped into each frame (tests read it back), encoded, and test
+ * audio, each into a tee that subscribers' peers (media.cpp) branch from. */
+#include "cluster.h"
+#include "frame-counter.h"
+
+#include <gst/video/video.h>
+
+#include <atomic>
+
+namespace cluster {
+
+/* The counter keeps running across unpublish/republish, so that tests can tell frames
+ * from before and after a gap apart. */
+static std::map<std::string, std::shared_ptr<std::atomic<uint32_t>>> counters;
+
+static GstPadProbeReturn
+stamp_counter (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  auto *counter = static_cast<std::atomic<uint32_t> *> (data);
+  GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstVideoInfo vinfo;
+  if (caps && gst_video_info_from_caps (&vinfo, caps)) {
+    GstVideoFrame frame;
+    if (gst_video_frame_map (&frame, &vinfo, buf, GST_MAP_WRITE)) {
+      frame_counter_stamp (static_cast<uint8_t *> (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0)),
+          GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), (*counter)++);
+      gst_video_frame_unmap (&frame);
+    }
+  }
+  if (caps)
+    gst_caps_unref (caps);
+  return GST_PAD_PROBE_OK;
+}
+
+bool
+stream_publish (const std::string &name, guint width, guint height)
+{
+  Cluster &c = the_cluster ();
+  if (c.streams.count (name))
+    return true;
+  const char *encoder =
+      c.opt.codec == "h264" ? "openh264enc gop-size=30 complexity=low ! h264parse config-interval=-1 "
+                              "! video/x-h264,stream-format=byte-stream,alignment=au "
+      : c.opt.codec == "h265" ? "x265enc speed-preset=ultrafast tune=zerolatency key-int-max=30 "
+                                "! h265parse config-interval=-1 "
+                                "! video/x-h265,stream-format=byte-stream,alignment=au "
+      : "vp8enc deadline=1 cpu-used=8 keyframe-max-dist=30 target-bitrate=400000 ";
+  std::string desc =
+      "videotestsrc is-live=true pattern=ball name=vsrc "
+      "! video/x-raw,format=I420,width=" + std::to_string (width) + ",height=" +
+      std::to_string (height) + ",framerate=30/1 ! identity name=stamp ! " +
+      std::string (encoder) +
+      "! tee name=vtee allow-not-linked=true "
+      "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 "
+      "! audio/x-raw,rate=48000,channels=2 ! opusenc ! tee name=atee allow-not-linked=true";
+  GError *err = nullptr;
+  /* one pipeline per stream: subscribers' bins join it, next to its tees */
+  GstElement *bin = gst_parse_launch (desc.c_str (), &err);
+  if (!bin || err) {
+    g_printerr ("cannot build the stream: %s\n", err->message);
+    g_clear_error (&err);
+    gst_clear_object (&bin);
+    return false;
+  }
+  auto &counter = counters[name];
+  if (!counter)
+    counter = std::make_shared<std::atomic<uint32_t>> (1);
+  GstElement *stamp = gst_bin_get_by_name (GST_BIN (bin), "stamp");
+  GstPad *pad = gst_element_get_static_pad (stamp, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_counter, counter.get (), nullptr);
+  gst_object_unref (pad);
+  gst_object_unref (stamp);
+
+  auto s = std::make_unique<Stream> ();
+  s->name = name;
+  s->pipeline = bin;
+  s->video_tee = gst_bin_get_by_name (GST_BIN (bin), "vtee");
+  s->audio_tee = gst_bin_get_by_name (GST_BIN (bin), "atee");
+  gst_element_set_state (s->pipeline, GST_STATE_PLAYING);
+  c.streams[name] = std::move (s);
+  g_printerr ("{\"event\":\"published\",\"stream\":\"%s\"}\n", name.c_str ());
+  return true;
+}
+
+void
+stream_unpublish (const std::string &name)
+{
+  Cluster &c = the_cluster ();
+  auto it = c.streams.find (name);
+  if (it == c.streams.end ())
+    return;
+  /* the edges tell their subscribers first, as Red5 Pro does, and drop them a moment
+   * later (the notice must not race the channel's close) */
+  std::vector<guint> gone;
+  for (auto &kv : c.peers) {
+    if (kv.second->stream == name) {
+      peer_send (kv.second, json_status ("NetStream.Play.UnpublishNotify",
+          name + " unpublished"));
+      gone.push_back (kv.first);
+    }
+  }
+  std::shared_ptr<Stream> s (std::move (it->second));
+  c.streams.erase (it);   /* lookups stop finding it now */
+  g_printerr ("{\"event\":\"unpublished\",\"stream\":\"%s\"}\n", name.c_str ());
+  auto finish = [gone, s] {
+    for (guint id : gone)
+      if (auto p = peer_find (id))
+        peer_close (p);
+    /* the subscribers' webrtcbins are in the stream's pipeline: it stops once they have
+     * closed their data channels */
+    run_later (gone.empty () ? 0 : CHANNEL_CLOSE_WAIT_MS + 100, [s] {
+      gst_object_unref (s->video_tee);
+      gst_object_unref (s->audio_tee);
+      gst_element_set_state (s->pipeline, GST_STATE_NULL);
+      gst_object_unref (s->pipeline);
+    });
+  };
+  if (gone.empty ())
+    finish ();
+  else
+    run_later (200, finish);
+}
+
+}   // namespace cluster
