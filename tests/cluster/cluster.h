@@ -41,13 +41,27 @@ std::string json_status (const char *code, const std::string &message = "",
     const std::string &description = "");
 std::string json_error (const char *code, const std::string &message);
 
-/* One published stream: encoded VP8 (or H.264) video with the frame counter and Opus
- * audio, each into a tee that subscribers' peers branch from. */
+/* A codec the publisher can encode and an edge can send. */
+struct Codec {
+  const char *name;       /* ours: vp8, h264, h265, opus, pcmu, pcma */
+  const char *sdk_name;   /* as videoEncoding/audioEncoding spell it: VP8, H264, Opus... */
+  bool video;
+  const char *encoder;    /* a gst-launch description from raw video/audio */
+  const char *payloader;
+  guint pt;
+  const char *rtp_caps;   /* the transceiver's codec preferences */
+};
+/* by our name or the SDK's, any case; nullptr when unknown */
+const Codec *codec_find (const std::string &name);
+
+/* One published stream: video with the frame counter and audio, each encoded in every
+ * codec published (--codecs), each encoding into a tee that subscribers' peers branch
+ * from. */
 struct Stream {
   std::string name;
   GstElement *pipeline = nullptr;
-  GstElement *video_tee = nullptr;
-  GstElement *audio_tee = nullptr;
+  std::map<std::string, GstElement *> tees;   /* by codec name, references */
+  std::vector<std::string> video_codecs, audio_codecs;   /* published, the default first */
 };
 
 struct Edge;
@@ -63,6 +77,7 @@ struct Peer {
   Edge *edge = nullptr;
   Signaling signaling = Signaling::WHEP_RED5;
   std::map<std::string, std::string> params;   /* query pairs it connected with */
+  std::string video_codec, audio_codec;   /* what it is sent ("" = that medium is not) */
   GstElement *pipeline = nullptr;   /* the stream's */
   GstElement *bin = nullptr;
   GstElement *webrtc = nullptr;
@@ -125,6 +140,8 @@ struct Options {
   std::vector<std::string> publish { "stream1" };
   std::string app = "live";
   std::string codec = "vp8";
+  /* published codecs (--codecs), the default of each kind first */
+  std::vector<std::string> video_codecs { "vp8" }, audio_codecs { "opus" };
   guint port = 0;
   guint control_port = 0;
   guint kill_after_s = 0;
@@ -164,7 +181,12 @@ bool stream_publish (const std::string &name, guint width = 320, guint height = 
 void stream_unpublish (const std::string &name);
 
 /* media.cpp */
-std::shared_ptr<Peer> peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig);
+/* the codec of that kind a subscriber is sent: the one it asked for (videoEncoding,
+ * audioEncoding: SDK names), "" for NONE, the stream's default when it asked for none */
+std::string codec_for (const Stream &stream, bool video, const std::string &requested);
+/* a peer sending the stream in these codecs ("" = that medium not offered) */
+std::shared_ptr<Peer> peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig,
+    const std::string &video_codec, const std::string &audio_codec);
 std::shared_ptr<Peer> peer_find (guint id);
 /* what the peer's webrtcbin does next; callbacks run on the main context */
 void peer_create_offer (const std::shared_ptr<Peer> &peer, std::function<void (bool)> done);

@@ -105,6 +105,10 @@ state_json ()
     json_builder_add_boolean_value (b, p.switched);
     json_builder_set_member_name (b, "data-channel-open");
     json_builder_add_boolean_value (b, p.channel_open);
+    json_builder_set_member_name (b, "video-codec");
+    json_builder_add_string_value (b, p.video_codec.c_str ());
+    json_builder_set_member_name (b, "audio-codec");
+    json_builder_add_string_value (b, p.audio_codec.c_str ());
     json_builder_set_member_name (b, "params");
     add_map (b, p.params);
     json_builder_end_object (b);

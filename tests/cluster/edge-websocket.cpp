@@ -134,14 +134,31 @@ ws_message (WsClient *cl, const std::string &text)
     if (p || !c.streams.count (cl->stream)) {
       soup_websocket_connection_send_text (cl->ws,
           json_status ("NetStream.Play.StreamNotFound", cl->stream + " not found").c_str ());
-    } else if ((p = peer_create (cl->edge, cl->stream, Peer::Signaling::WEBSOCKET))) {
+    } else {
+      /* the request's fields join the query pairs the socket connected with (section 3):
+       * doNotSwitch (the SDK's maintainStreamVariant), transport, the encodings */
+      auto params = cl->params;
+      for (const char *k : { "videoEncoding", "audioEncoding", "transport" })
+        if (const char *v = member_string (o, k))
+          params[k] = v;
+      if (JsonNode *n = json_object_get_member (o, "doNotSwitch"))
+        if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_BOOLEAN)
+          params["doNotSwitch"] = json_node_get_boolean (n) ? "true" : "false";
+      auto get = [&params] (const char *k) {
+        auto it = params.find (k);
+        return it == params.end () ? std::string () : it->second;
+      };
+      const Stream &s = *c.streams.at (cl->stream);
+      p = peer_create (cl->edge, cl->stream, Peer::Signaling::WEBSOCKET,
+          codec_for (s, true, get ("videoEncoding")), codec_for (s, false, get ("audioEncoding")));
       cl->peer = p->id;
-      p->params = cl->params;
+      p->params = params;
       p->ws = SOUP_WEBSOCKET_CONNECTION (g_object_ref (cl->ws));
       const char *rid = member_string (o, "requestId");
       p->subscription_id = rid ? rid : "";
-      p->want_channel = json_object_has_member (o, "datachannel") &&
-          json_object_get_boolean_member (o, "datachannel");
+      JsonNode *dc = json_object_get_member (o, "datachannel");
+      p->want_channel = dc && JSON_NODE_HOLDS_VALUE (dc) &&
+          json_node_get_value_type (dc) == G_TYPE_BOOLEAN && json_node_get_boolean (dc);
       guint id = p->id;
       peer_create_offer (p, [id] (bool ok) {
         auto peer = peer_find (id);

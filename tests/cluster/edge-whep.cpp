@@ -4,6 +4,8 @@
 #include "cluster.h"
 #include "red5pro-whep.h"
 
+#include <algorithm>
+
 namespace cluster {
 
 static std::shared_ptr<Peer>
@@ -13,6 +15,90 @@ peer_by_resource (Edge *e, const std::string &id)
     if (kv.second->edge == e && kv.second->resource == id)
       return kv.second;
   return nullptr;
+}
+
+/* What a subscriber's offer (standard WHEP) says of one kind of media. */
+struct OfferedMedia {
+  bool present = false;
+  bool port_zero = false;
+  std::vector<std::string> encodings;   /* its rtpmap encoding names, upper case */
+};
+
+static OfferedMedia
+offered_media (const GstSDPMessage *sdp, const char *kind)
+{
+  OfferedMedia out;
+  for (guint i = 0; sdp && i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+    if (g_strcmp0 (gst_sdp_media_get_media (m), kind) != 0)
+      continue;
+    out.present = true;
+    out.port_zero = gst_sdp_media_get_port (m) == 0;
+    for (guint f = 0; f < gst_sdp_media_formats_len (m); f++) {
+      GstCaps *caps = gst_sdp_media_get_caps_from_media (m,
+          atoi (gst_sdp_media_get_format (m, f)));
+      const char *name = caps ? gst_structure_get_string (gst_caps_get_structure (caps, 0),
+          "encoding-name") : nullptr;
+      if (name)
+        out.encodings.emplace_back (name);
+      if (caps)
+        gst_caps_unref (caps);
+    }
+    break;
+  }
+  return out;
+}
+
+/* The codecs a subscriber is sent: Red5 Pro's flavour takes videoEncoding/audioEncoding
+ * (an SDK subscriber's request); the standard ones answer the subscriber's offer: a kind it
+ * does not offer gets nothing, and without a request the first published codec it offers.
+ * Kinds to answer inactive go into rejected: asked NONE, or (strict) offered on port 0. */
+static void
+choose_codecs (const Edge &e, const Stream &s, const std::map<std::string, std::string> &params,
+    const std::string &offer, std::string *video, std::string *audio,
+    std::vector<std::string> *rejected)
+{
+  auto param = [&] (const char *k) {
+    auto it = params.find (k);
+    return it == params.end () ? std::string () : it->second;
+  };
+  *video = codec_for (s, true, param ("videoEncoding"));
+  *audio = codec_for (s, false, param ("audioEncoding"));
+  if (e.flavour == "red5")
+    return;
+  GstSDPMessage *sdp = nullptr;
+  gst_sdp_message_new_from_text (offer.c_str (), &sdp);
+  for (bool is_video : { true, false }) {
+    const char *kind = is_video ? "video" : "audio";
+    const std::string requested = param (is_video ? "videoEncoding" : "audioEncoding");
+    std::string &codec = is_video ? *video : *audio;
+    OfferedMedia m = offered_media (sdp, kind);
+    if (!m.present) {
+      codec.clear ();
+      continue;
+    }
+    if (requested.empty ()) {
+      codec.clear ();
+      for (const auto &name : is_video ? s.video_codecs : s.audio_codecs) {
+        const char *sdk = codec_find (name)->sdk_name;
+        if (std::any_of (m.encodings.begin (), m.encodings.end (),
+                [sdk] (const std::string &enc) { return !g_ascii_strcasecmp (enc.c_str (), sdk); })) {
+          codec = name;
+          break;
+        }
+      }
+    }
+    /* an offered m-line is always answered: a medium not sent goes inactive */
+    if (codec.empty ()) {
+      codec = codec_for (s, is_video, "");
+      rejected->emplace_back (kind);
+    } else if (e.flavour == "strict" && m.port_zero) {
+      /* the strictest standard servers take port 0 for "rejected", bundle-only or not */
+      rejected->emplace_back (kind);
+    }
+  }
+  if (sdp)
+    gst_sdp_message_free (sdp);
 }
 
 static void
@@ -35,12 +121,17 @@ whep_post (Edge *e, SoupServerMessage *msg, const std::string &stream,
     respond (msg, SOUP_STATUS_BAD_REQUEST, "text/plain", "Bad offer");
     return;
   }
+  std::string video, audio;
+  std::vector<std::string> rejected;
+  choose_codecs (*e, *c.streams.at (stream), params, offer, &video, &audio, &rejected);
   auto p = peer_create (e, stream, red5 ? Peer::Signaling::WHEP_RED5
-                                        : Peer::Signaling::WHEP_STANDARD);
+                                        : Peer::Signaling::WHEP_STANDARD, video, audio);
   if (!p) {
     respond (msg, SOUP_STATUS_NOT_ACCEPTABLE, "text/plain", "Playback creation failed");
     return;
   }
+  for (const auto &kind : rejected)
+    (kind == "video" ? p->video_codec : p->audio_codec).clear ();
   p->params = params;
   auto sig = params.find ("signal");
   p->want_channel = sig == params.end () || sig->second != "false";
@@ -62,19 +153,6 @@ whep_post (Edge *e, SoupServerMessage *msg, const std::string &stream,
       peer_close (peer);
     }
   };
-  /* the strictest standard servers take port 0 for "rejected", bundle-only or not */
-  std::vector<std::string> rejected;
-  if (e->flavour == "strict") {
-    GstSDPMessage *sdp = nullptr;
-    gst_sdp_message_new_from_text (offer.c_str (), &sdp);
-    for (guint i = 0; sdp && i < gst_sdp_message_medias_len (sdp); i++) {
-      const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
-      if (gst_sdp_media_get_port (m) == 0 && gst_sdp_media_get_media (m))
-        rejected.emplace_back (gst_sdp_media_get_media (m));
-    }
-    if (sdp)
-      gst_sdp_message_free (sdp);
-  }
   if (red5)
     peer_create_offer (p, failed);
   else

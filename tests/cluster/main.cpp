@@ -168,7 +168,7 @@ main (int argc, char **argv)
   int edges = 2, port = 0, control_port = 0, kill_after = 0;
   gboolean address_with_port = FALSE;
   char *flavours = nullptr, *publish = nullptr, *app = nullptr, *codec = nullptr;
-  char *ice_modes = nullptr, *turn = nullptr;
+  char *ice_modes = nullptr, *turn = nullptr, *codecs = nullptr;
   char *username = nullptr, *password = nullptr, *token = nullptr, *bearer = nullptr;
   char *cert = nullptr, *key = nullptr, *ca = nullptr;
   GOptionEntry entries[] = {
@@ -185,6 +185,11 @@ main (int argc, char **argv)
         "Streams published at start, comma-separated (default stream1; '' for none)", "LIST" },
     { "app", 0, 0, G_OPTION_ARG_STRING, &app, "Application scope (default live)", "APP" },
     { "codec", 0, 0, G_OPTION_ARG_STRING, &codec, "Video codec: vp8 (default), h264 or h265", "C" },
+    { "codecs", 0, 0, G_OPTION_ARG_STRING, &codecs,
+        "Codecs every stream is published in at once, comma-separated, the default of each "
+        "kind first: vp8, h264, h265; opus, pcmu, pcma (default: --codec and opus). "
+        "Subscribers get what videoEncoding/audioEncoding ask for (NONE: that medium not "
+        "offered)", "LIST" },
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Port of the SM and every edge (0 = pick)", "P" },
     { "control-port", 0, 0, G_OPTION_ARG_INT, &control_port, "Control API port (0 = pick)", "P" },
     { "server-address-with-port", 0, 0, G_OPTION_ARG_NONE, &address_with_port,
@@ -233,6 +238,27 @@ main (int argc, char **argv)
     c.opt.app = app;
   if (codec)
     c.opt.codec = codec;
+  c.opt.video_codecs = { c.opt.codec };
+  c.opt.audio_codecs = { "opus" };
+  if (codecs) {
+    std::vector<std::string> video, audio;
+    for (const auto &name : split (codecs)) {
+      const Codec *known = codec_find (name);
+      if (!known) {
+        g_printerr ("--codecs: unknown codec %s\n", name.c_str ());
+        return 2;
+      }
+      (known->video ? video : audio).emplace_back (known->name);
+    }
+    if (!video.empty ())
+      c.opt.video_codecs = video;
+    if (!audio.empty ())
+      c.opt.audio_codecs = audio;
+  }
+  if (!codec_find (c.opt.video_codecs.front ())) {
+    g_printerr ("--codec: unknown codec %s\n", c.opt.codec.c_str ());
+    return 2;
+  }
   c.opt.port = guint (port);
   c.opt.control_port = guint (control_port);
   c.opt.kill_after_s = guint (kill_after);

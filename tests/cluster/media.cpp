@@ -121,25 +121,26 @@ lose_packets (GstPad *, GstPadProbeInfo *info, gpointer data)
 }
 
 static GstPad *
-add_branch (const std::shared_ptr<Peer> &p, const char *pay_factory, guint pt,
-    const char *caps, const char *name)
+add_branch (const std::shared_ptr<Peer> &p, const Codec &codec)
 {
+  const char *name = codec.video ? "video" : "audio";
   GstBin *bin = GST_BIN (p->bin);
   GstElement *webrtc = p->webrtc;
   GstElement *queue = gst_element_factory_make ("queue", nullptr);
-  GstElement *pay = gst_element_factory_make (pay_factory, nullptr);
+  GstElement *pay = gst_element_factory_make (codec.payloader, nullptr);
   /* a subscriber that stalls must not stall the publisher */
   g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0,
       "max-size-time", 2 * GST_SECOND, NULL);
   /* the SSRC goes into the SDP (a=ssrc), as real servers announce theirs: the subscriber's
    * webrtcbin maps it to its m-line (NACKs, statistics) */
   guint ssrc = g_random_int ();
-  g_object_set (pay, "pt", pt, "ssrc", ssrc, NULL);
-  if (g_str_equal (pay_factory, "rtpvp8pay"))
+  g_object_set (pay, "pt", codec.pt, "ssrc", ssrc, NULL);
+  const std::string pay_factory = codec.payloader;
+  if (pay_factory == "rtpvp8pay")
     g_object_set (pay, "picture-id-mode", 2, NULL);
-  if (g_str_equal (pay_factory, "rtph264pay"))
+  if (pay_factory == "rtph264pay")
     g_object_set (pay, "config-interval", -1, "aggregate-mode", 1, NULL);
-  if (g_str_equal (pay_factory, "rtph265pay"))
+  if (pay_factory == "rtph265pay")
     g_object_set (pay, "config-interval", -1, NULL);
   gst_bin_add_many (bin, queue, pay, NULL);
   gst_element_link (queue, pay);
@@ -151,11 +152,11 @@ add_branch (const std::shared_ptr<Peer> &p, const char *pay_factory, guint pt,
   gst_object_unref (src);
   GstWebRTCRTPTransceiver *trans = nullptr;
   g_object_get (sink, "transceiver", &trans, NULL);
-  GstCaps *prefs = gst_caps_from_string (caps);
+  GstCaps *prefs = gst_caps_from_string (codec.rtp_caps);
   gst_caps_set_simple (prefs, "ssrc", G_TYPE_UINT, ssrc, NULL);
   /* video: NACKs are answered (retransmission), as real servers do */
   g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-      "codec-preferences", prefs, "do-nack", g_str_equal (name, "video"), NULL);
+      "codec-preferences", prefs, "do-nack", codec.video, NULL);
   gst_caps_unref (prefs);
   p->transceivers[name] = trans;   /* takes the reference */
   gst_object_unref (sink);
@@ -167,7 +168,8 @@ add_branch (const std::shared_ptr<Peer> &p, const char *pay_factory, guint pt,
 }
 
 std::shared_ptr<Peer>
-peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig)
+peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig,
+    const std::string &video_codec, const std::string &audio_codec)
 {
   Cluster &c = the_cluster ();
   auto sit = c.streams.find (stream);
@@ -181,6 +183,8 @@ peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig)
   p->stream = stream;
   p->edge = edge;
   p->signaling = sig;
+  p->video_codec = video_codec;
+  p->audio_codec = audio_codec;
   p->bin = gst_bin_new (nullptr);
   p->webrtc = gst_element_factory_make ("webrtcbin", nullptr);
   g_object_set (p->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
@@ -188,20 +192,11 @@ peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig)
 
   ice_setup (edge, p->webrtc);
 
-  GstPad *vghost = c.opt.codec == "h264"
-      ? add_branch (p, "rtph264pay", 102,
-            "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
-            "packetization-mode=(string)1,profile-level-id=(string)42e01f", "video")
-      : c.opt.codec == "h265"
-      ? add_branch (p, "rtph265pay", 104,
-            "application/x-rtp,media=video,encoding-name=H265,payload=104,clock-rate=90000",
-            "video")
-      : add_branch (p, "rtpvp8pay", 96,
-            "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000",
-            "video");
-  GstPad *aghost = add_branch (p, "rtpopuspay", 111,
-      "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
-      "encoding-params=(string)2", "audio");
+  /* a medium not offered has no branch, so no transceiver: the offer has no m-line for it */
+  const Codec *vcodec = video_codec.empty () ? nullptr : codec_find (video_codec);
+  const Codec *acodec = audio_codec.empty () ? nullptr : codec_find (audio_codec);
+  GstPad *vghost = vcodec ? add_branch (p, *vcodec) : nullptr;
+  GstPad *aghost = acodec ? add_branch (p, *acodec) : nullptr;
 
   gpointer id = GUINT_TO_POINTER (p->id);
   g_signal_connect (p->webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), id);
@@ -214,11 +209,15 @@ peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig)
   /* playing before it is linked: a flushing branch would make the tee (with a single
    * subscriber) return FLUSHING, and the stream's source would stop for good */
   gst_element_sync_state_with_parent (p->bin);
-  p->video_tee_pad = gst_element_request_pad_simple (sit->second->video_tee, "src_%u");
-  p->audio_tee_pad = gst_element_request_pad_simple (sit->second->audio_tee, "src_%u");
-  if (GST_PAD_LINK_FAILED (gst_pad_link (p->video_tee_pad, vghost)) ||
-      GST_PAD_LINK_FAILED (gst_pad_link (p->audio_tee_pad, aghost)))
-    g_printerr ("peer %u: cannot link to the stream\n", p->id);
+  Stream &s = *sit->second;
+  for (auto branch : { std::make_pair (vcodec, vghost), std::make_pair (acodec, aghost) }) {
+    if (!branch.first)
+      continue;
+    GstPad *&teepad = branch.first->video ? p->video_tee_pad : p->audio_tee_pad;
+    teepad = gst_element_request_pad_simple (s.tees.at (branch.first->name), "src_%u");
+    if (GST_PAD_LINK_FAILED (gst_pad_link (teepad, branch.second)))
+      g_printerr ("peer %u: cannot link to the stream's %s\n", p->id, branch.first->name);
+  }
   c.peers[p->id] = p;
   return p;
 }
@@ -413,6 +412,8 @@ peer_set_silent (const std::shared_ptr<Peer> &p, bool silent)
   /* a silent edge stops sending media but closes nothing */
   for (const char *name : { "video", "audio" }) {
     GstPad *pad = gst_element_get_static_pad (p->bin, name);
+    if (!pad)
+      continue;
     if (silent)
       g_object_set_data (G_OBJECT (pad), "silence",
           GSIZE_TO_POINTER (gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,

@@ -1,6 +1,7 @@
 /* publisher: the test cluster's published streams: one pipeline per stream, test video
- * with the frame counter stamped into each frame (tests read it back), encoded, and test
- * audio, each into a tee that subscribers' peers (media.cpp) branch from. */
+ * with the frame counter stamped into each frame (tests read it back) and test audio, each
+ * encoded in every published codec (VP8, H.264, H.265; Opus, PCMU, PCMA), each encoding
+ * into a tee that subscribers' peers (media.cpp) branch from. */
 #include "cluster.h"
 #include "frame-counter.h"
 
@@ -35,27 +36,83 @@ stamp_counter (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+static const Codec CODECS[] = {
+  { "vp8", "VP8", true, "vp8enc deadline=1 cpu-used=8 keyframe-max-dist=30 target-bitrate=400000",
+    "rtpvp8pay", 96,
+    "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000" },
+  { "h264", "H264", true,
+    "openh264enc gop-size=30 complexity=low ! h264parse config-interval=-1 "
+    "! video/x-h264,stream-format=byte-stream,alignment=au",
+    "rtph264pay", 102,
+    "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
+    "packetization-mode=(string)1,profile-level-id=(string)42e01f" },
+  { "h265", "H265", true,
+    "x265enc speed-preset=ultrafast tune=zerolatency key-int-max=30 "
+    "! h265parse config-interval=-1 ! video/x-h265,stream-format=byte-stream,alignment=au",
+    "rtph265pay", 104,
+    "application/x-rtp,media=video,encoding-name=H265,payload=104,clock-rate=90000" },
+  { "opus", "Opus", false, "opusenc", "rtpopuspay", 111,
+    "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
+    "encoding-params=(string)2" },
+  { "pcmu", "PCMU", false,
+    "audioconvert ! audioresample ! audio/x-raw,rate=8000,channels=1 ! mulawenc",
+    "rtppcmupay", 0, "application/x-rtp,media=audio,encoding-name=PCMU,payload=0,clock-rate=8000" },
+  { "pcma", "PCMA", false,
+    "audioconvert ! audioresample ! audio/x-raw,rate=8000,channels=1 ! alawenc",
+    "rtppcmapay", 8, "application/x-rtp,media=audio,encoding-name=PCMA,payload=8,clock-rate=8000" },
+};
+
+const Codec *
+codec_find (const std::string &name)
+{
+  for (const auto &codec : CODECS)
+    if (g_ascii_strcasecmp (name.c_str (), codec.name) == 0 ||
+        g_ascii_strcasecmp (name.c_str (), codec.sdk_name) == 0)
+      return &codec;
+  return nullptr;
+}
+
+std::string
+codec_for (const Stream &s, bool video, const std::string &requested)
+{
+  const auto &published = video ? s.video_codecs : s.audio_codecs;
+  if (g_ascii_strcasecmp (requested.c_str (), "NONE") == 0 || published.empty ())
+    return "";
+  const Codec *codec = codec_find (requested);
+  for (const auto &name : published)
+    if (codec && name == codec->name)
+      return name;
+  /* none asked for, or one the stream does not have: the default. inferred: a server
+   * that does not transcode offers what it has, and the client finds out */
+  return published.front ();
+}
+
+/* raw -> tee name=raw; raw. ! queue ! encoder ! tee name=<codec>, per codec */
+static std::string
+encodings (const std::string &raw, const std::vector<std::string> &codecs)
+{
+  std::string desc = "tee name=" + raw + " allow-not-linked=true ";
+  for (const auto &name : codecs)
+    desc += raw + ". ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=1000000000 "
+        "leaky=downstream ! " + codec_find (name)->encoder + " ! tee name=" + name +
+        " allow-not-linked=true ";
+  return desc;
+}
+
 bool
 stream_publish (const std::string &name, guint width, guint height)
 {
   Cluster &c = the_cluster ();
   if (c.streams.count (name))
     return true;
-  const char *encoder =
-      c.opt.codec == "h264" ? "openh264enc gop-size=30 complexity=low ! h264parse config-interval=-1 "
-                              "! video/x-h264,stream-format=byte-stream,alignment=au "
-      : c.opt.codec == "h265" ? "x265enc speed-preset=ultrafast tune=zerolatency key-int-max=30 "
-                                "! h265parse config-interval=-1 "
-                                "! video/x-h265,stream-format=byte-stream,alignment=au "
-      : "vp8enc deadline=1 cpu-used=8 keyframe-max-dist=30 target-bitrate=400000 ";
+  /* every encoder takes the same stamped frames: each codec carries the same counter */
   std::string desc =
       "videotestsrc is-live=true pattern=ball name=vsrc "
       "! video/x-raw,format=I420,width=" + std::to_string (width) + ",height=" +
       std::to_string (height) + ",framerate=30/1 ! identity name=stamp ! " +
-      std::string (encoder) +
-      "! tee name=vtee allow-not-linked=true "
+      encodings ("video_raw", c.opt.video_codecs) +
       "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 "
-      "! audio/x-raw,rate=48000,channels=2 ! opusenc ! tee name=atee allow-not-linked=true";
+      "! audio/x-raw,rate=48000,channels=2 ! " + encodings ("audio_raw", c.opt.audio_codecs);
   GError *err = nullptr;
   /* one pipeline per stream: subscribers' bins join it, next to its tees */
   GstElement *bin = gst_parse_launch (desc.c_str (), &err);
@@ -77,8 +134,11 @@ stream_publish (const std::string &name, guint width, guint height)
   auto s = std::make_unique<Stream> ();
   s->name = name;
   s->pipeline = bin;
-  s->video_tee = gst_bin_get_by_name (GST_BIN (bin), "vtee");
-  s->audio_tee = gst_bin_get_by_name (GST_BIN (bin), "atee");
+  s->video_codecs = c.opt.video_codecs;
+  s->audio_codecs = c.opt.audio_codecs;
+  for (const auto &codecs : { s->video_codecs, s->audio_codecs })
+    for (const auto &codec : codecs)
+      s->tees[codec] = gst_bin_get_by_name (GST_BIN (bin), codec.c_str ());
   gst_element_set_state (s->pipeline, GST_STATE_PLAYING);
   c.streams[name] = std::move (s);
   g_printerr ("{\"event\":\"published\",\"stream\":\"%s\"}\n", name.c_str ());
@@ -112,8 +172,8 @@ stream_unpublish (const std::string &name)
     /* the subscribers' webrtcbins are in the stream's pipeline: it stops once they have
      * closed their data channels */
     run_later (gone.empty () ? 0 : CHANNEL_CLOSE_WAIT_MS + 100, [s] {
-      gst_object_unref (s->video_tee);
-      gst_object_unref (s->audio_tee);
+      for (auto &kv : s->tees)
+        gst_object_unref (kv.second);
       gst_element_set_state (s->pipeline, GST_STATE_NULL);
       gst_object_unref (s->pipeline);
     });

@@ -139,6 +139,7 @@ class Subscriber:
         self.video_frames = 0
         self.counted_frames = 0
         self.last_counter = None
+        self.counters = set()           # every frame counter read
         self.audio_buffers = 0
         self.video_caps = None
         self.audio_caps = None
@@ -260,6 +261,7 @@ class Subscriber:
                 if counter is not None:
                     self.counted_frames += 1
                     self.last_counter = counter
+                    self.counters.add(counter)
             buf.unmap(mapinfo)
         return Gst.PadProbeReturn.OK
 
