@@ -62,6 +62,9 @@ struct Stream {
   GstElement *pipeline = nullptr;
   std::map<std::string, GstElement *> tees;   /* by codec name, references */
   std::vector<std::string> video_codecs, audio_codecs;   /* published, the default first */
+  /* --hls: this publish's HLS files (H.264 + AAC in MPEG-TS, a rolling playlist), in a
+   * directory of its own under the cluster's; "" without HLS */
+  std::string hls_dir;
 };
 
 struct Edge;
@@ -151,6 +154,7 @@ struct Options {
   std::string tls_cert, tls_key;
   /* lookups answer serverAddress "<address>:<port>" instead of "<address>" */
   bool address_with_port = false;
+  bool hls = false;   /* streams are published as HLS too */
 };
 
 struct Cluster {
@@ -168,6 +172,7 @@ struct Cluster {
   std::vector<LoggedRequest> sm_log;
   SoupServer *control = nullptr;
   guint closing_peers = 0;   /* closed peers whose webrtcbin still waits to go */
+  std::string hls_dir;       /* --hls: a temporary directory, one subdirectory per publish */
   SoupSession *http = nullptr;   /* the Stream Manager's proxy client */
   GMainLoop *loop = nullptr;
 };
@@ -179,6 +184,8 @@ Cluster &the_cluster ();
  * wide, for the frame counter). */
 bool stream_publish (const std::string &name, guint width = 320, guint height = 240);
 void stream_unpublish (const std::string &name);
+/* removes a directory and the files in it */
+void remove_dir (const std::string &path);
 
 /* media.cpp */
 /* the codec of that kind a subscriber is sent: the one it asked for (videoEncoding,
@@ -241,6 +248,18 @@ bool edge_is_dead (Edge *edge, SoupServerMessage *msg);
 void whep_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
     gpointer edge);
 void whep_gathered (const std::shared_ptr<Peer> &peer);   /* answers the waiting POST */
+
+/* edge-hls.cpp: /{app}/{stream}.m3u8 and its segments, /{app}/{stream}_{n}.ts */
+void hls_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
+    gpointer edge);
+/* the file a request for /{app}/{name} reads: the stream's playlist or one of its segments;
+ * "" when the stream is not published with HLS or the name is neither */
+std::string hls_file (const std::string &name, const char **content_type);
+/* the stream a playlist or segment name is of ("" when it is neither) */
+std::string hls_stream_of (const std::string &name);
+/* what the publisher's hlssink2 writes for the stream, in its directory */
+std::string hls_playlist_name (const std::string &stream);
+std::string hls_segment_pattern (const std::string &stream);
 
 /* edge-websocket.cpp: ws://{edge}/{app}/?id=... */
 void ws_handler (SoupServer *, SoupServerMessage *msg, const char *path,

@@ -82,6 +82,7 @@ edge_start (Edge *e)
   std::string app = "/" + c.opt.app;
   soup_server_add_websocket_handler (e->server, app.c_str (), nullptr, nullptr, ws_handler, e,
       nullptr);
+  soup_server_add_handler (e->server, app.c_str (), hls_handler, e, nullptr);
   GInetAddress *ia = g_inet_address_new_from_string (e->address.c_str ());
   GSocketAddress *sa = g_inet_socket_address_new (ia, guint16 (c.port));
   GError *err = nullptr;

@@ -4,6 +4,7 @@
 #include "cluster.h"
 
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 
 #include <openssl/crypto.h>
 
@@ -166,7 +167,7 @@ main (int argc, char **argv)
   OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, nullptr);
   Cluster &c = the_cluster ();
   int edges = 2, port = 0, control_port = 0, kill_after = 0;
-  gboolean address_with_port = FALSE;
+  gboolean address_with_port = FALSE, hls = FALSE;
   char *flavours = nullptr, *publish = nullptr, *app = nullptr, *codec = nullptr;
   char *ice_modes = nullptr, *turn = nullptr, *codecs = nullptr;
   char *username = nullptr, *password = nullptr, *token = nullptr, *bearer = nullptr;
@@ -192,6 +193,10 @@ main (int argc, char **argv)
         "offered)", "LIST" },
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Port of the SM and every edge (0 = pick)", "P" },
     { "control-port", 0, 0, G_OPTION_ARG_INT, &control_port, "Control API port (0 = pick)", "P" },
+    { "hls", 0, 0, G_OPTION_ARG_NONE, &hls,
+        "Publish every stream as HLS too (H.264 + AAC, 1 s segments, a rolling playlist), "
+        "served by every edge at /APP/STREAM.m3u8 and by the SM at "
+        "/streammanager/api/4.0/file/APP/STREAM.m3u8", nullptr },
     { "server-address-with-port", 0, 0, G_OPTION_ARG_NONE, &address_with_port,
         "Lookups answer serverAddress \"<edge address>:<port>\" (control: /sm/server-address)",
         nullptr },
@@ -263,6 +268,16 @@ main (int argc, char **argv)
   c.opt.control_port = guint (control_port);
   c.opt.kill_after_s = guint (kill_after);
   c.opt.address_with_port = address_with_port;
+  c.opt.hls = hls;
+  if (hls) {
+    char *dir = g_dir_make_tmp ("red5pro-test-cluster-hls-XXXXXX", &err);
+    if (!dir) {
+      g_printerr ("cannot make the HLS directory: %s\n", err->message);
+      return 1;
+    }
+    c.hls_dir = dir;
+    g_free (dir);
+  }
   c.opt.username = username ? username : "";
   c.opt.password = password ? password : "";
   c.opt.token = token ? token : "";
@@ -362,6 +377,15 @@ main (int argc, char **argv)
   g_clear_object (&c.control);
   g_clear_object (&c.http);
   g_clear_object (&c.certificate);
+  if (!c.hls_dir.empty ()) {
+    /* what is left of each publish's directory, then the directory */
+    GDir *dir = g_dir_open (c.hls_dir.c_str (), 0, nullptr);
+    while (const char *name = dir ? g_dir_read_name (dir) : nullptr)
+      remove_dir (c.hls_dir + "/" + name);
+    if (dir)
+      g_dir_close (dir);
+    g_rmdir (c.hls_dir.c_str ());
+  }
   g_main_loop_unref (c.loop);
   return 0;
 }

@@ -7,6 +7,9 @@
 
 #include <gst/video/video.h>
 
+#include <glib/gstdio.h>
+
+#include <algorithm>
 #include <atomic>
 
 namespace cluster {
@@ -34,6 +37,17 @@ stamp_counter (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (caps)
     gst_caps_unref (caps);
   return GST_PAD_PROBE_OK;
+}
+
+void
+remove_dir (const std::string &path)
+{
+  GDir *dir = g_dir_open (path.c_str (), 0, nullptr);
+  while (const char *name = dir ? g_dir_read_name (dir) : nullptr)
+    g_remove ((path + "/" + name).c_str ());
+  if (dir)
+    g_dir_close (dir);
+  g_rmdir (path.c_str ());
 }
 
 static const Codec CODECS[] = {
@@ -99,12 +113,40 @@ encodings (const std::string &raw, const std::vector<std::string> &codecs)
   return desc;
 }
 
+/* The HLS branch (--hls): H.264 (the published encoding when there is one, else an encoder
+ * of its own) and AAC into hlssink2, which cuts a segment every second (it asks the encoder
+ * for the key frames) and keeps a rolling playlist of the last five; the files of the ten
+ * last segments stay on disk, so that a player that has just read the playlist finds
+ * them. */
+static std::string
+hls_branch (const std::string &stream, const std::string &dir,
+    const std::vector<std::string> &video_codecs)
+{
+  const char *queue = "queue max-size-buffers=0 max-size-bytes=0 max-size-time=2000000000 ";
+  bool h264 = std::find (video_codecs.begin (), video_codecs.end (), "h264") !=
+      video_codecs.end ();
+  std::string video = h264 ? "h264. ! " + std::string (queue) + "! h264parse "
+                           : "video_raw. ! " + std::string (queue) + "! " +
+                                 codec_find ("h264")->encoder + " ";
+  return "hlssink2 name=hls target-duration=1 playlist-length=5 max-files=10 "
+         "location=\"" + dir + "/" + hls_segment_pattern (stream) + "\" "
+         "playlist-location=\"" + dir + "/" + hls_playlist_name (stream) + "\" " +
+      video + "! hls.video "
+      "audio_raw. ! " + queue + "! audioconvert ! avenc_aac ! aacparse ! hls.audio ";
+}
+
 bool
 stream_publish (const std::string &name, guint width, guint height)
 {
   Cluster &c = the_cluster ();
   if (c.streams.count (name))
     return true;
+  static guint publishes = 0;
+  std::string hls_dir;
+  if (c.opt.hls) {
+    hls_dir = c.hls_dir + "/" + std::to_string (++publishes);
+    g_mkdir (hls_dir.c_str (), 0700);
+  }
   /* every encoder takes the same stamped frames: each codec carries the same counter */
   std::string desc =
       "videotestsrc is-live=true pattern=ball name=vsrc "
@@ -112,7 +154,8 @@ stream_publish (const std::string &name, guint width, guint height)
       std::to_string (height) + ",framerate=30/1 ! identity name=stamp ! " +
       encodings ("video_raw", c.opt.video_codecs) +
       "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 "
-      "! audio/x-raw,rate=48000,channels=2 ! " + encodings ("audio_raw", c.opt.audio_codecs);
+      "! audio/x-raw,rate=48000,channels=2 ! " + encodings ("audio_raw", c.opt.audio_codecs) +
+      (hls_dir.empty () ? "" : hls_branch (name, hls_dir, c.opt.video_codecs));
   GError *err = nullptr;
   /* one pipeline per stream: subscribers' bins join it, next to its tees */
   GstElement *bin = gst_parse_launch (desc.c_str (), &err);
@@ -134,6 +177,7 @@ stream_publish (const std::string &name, guint width, guint height)
   auto s = std::make_unique<Stream> ();
   s->name = name;
   s->pipeline = bin;
+  s->hls_dir = hls_dir;
   s->video_codecs = c.opt.video_codecs;
   s->audio_codecs = c.opt.audio_codecs;
   for (const auto &codecs : { s->video_codecs, s->audio_codecs })
@@ -176,6 +220,9 @@ stream_unpublish (const std::string &name)
         gst_object_unref (kv.second);
       gst_element_set_state (s->pipeline, GST_STATE_NULL);
       gst_object_unref (s->pipeline);
+      /* its HLS goes with it (the edges answer 404 from the moment it is unpublished) */
+      if (!s->hls_dir.empty ())
+        remove_dir (s->hls_dir);
     });
   };
   if (gone.empty ())

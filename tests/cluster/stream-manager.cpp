@@ -67,6 +67,8 @@ sm1_error (const std::string &message)
   return n;
 }
 
+static void sm1_file (SoupServerMessage *msg, const std::string &app, const std::string &name);
+
 /* GET /streammanager/api/{version}/event/{app}/{stream}?action=subscribe */
 static void
 sm1_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer)
@@ -76,6 +78,10 @@ sm1_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
   auto seg = path_segments (path, 6);
   const char *action = query ? static_cast<const char *> (g_hash_table_lookup (query, "action"))
                              : nullptr;
+  if (seg.size () == 6 && seg[1] == "api" && seg[3] == "file") {
+    sm1_file (msg, seg[4], seg[5]);
+    return;
+  }
   if (seg.size () != 6 || seg[1] != "api" || seg[3] != "event") {
     reply_json (msg, SOUP_STATUS_NOT_FOUND, sm1_error ("Unknown request"));
     return;
@@ -457,6 +463,25 @@ http_relay (SoupServerMessage *msg, Edge *e, const std::string &url)
   r->body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   soup_server_message_pause (msg);
   http_relay_send (r, url);
+}
+
+/* SM 1.x HLS: GET /streammanager/api/{version}/file/{app}/{stream}.m3u8, and the segments
+ * the playlist names, which resolve to the same place (section 14). inferred: the notes do
+ * not say whether the SM proxies or redirects; it proxies here, like its signaling
+ * proxies, from the edge a lookup would name, so that a client that only reaches the SM
+ * plays (every edge serves the same playlist, so the edge may change between requests). */
+static void
+sm1_file (SoupServerMessage *msg, const std::string &app, const std::string &name)
+{
+  Cluster &c = the_cluster ();
+  Edge *e = app == c.opt.app ? stream_manager_pick (hls_stream_of (name)) : nullptr;
+  if (!e || !g_str_equal (soup_server_message_get_method (msg), "GET")) {
+    reply_json (msg, e ? SOUP_STATUS_METHOD_NOT_ALLOWED : SOUP_STATUS_NOT_FOUND,
+        sm1_error ("No edge serves " + app + "/" + name));
+    return;
+  }
+  http_relay (msg, e, edge_base (e, false) + "/" + escape_segment (app) + "/" +
+      escape_segment (name));
 }
 
 /* SM 2.0 WHEP proxy: POST /as/v1/proxy/whep/{app}/{stream}?nodeGroup=..;

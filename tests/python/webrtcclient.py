@@ -86,15 +86,17 @@ def media_kinds(sdp_text):
     return out
 
 
-def http_request(method, url, body=None, headers=None, timeout=20):
-    """(status, headers, body text); never raises for an HTTP status."""
+def http_request(method, url, body=None, headers=None, timeout=20, binary=False):
+    """(status, headers, body: text, or bytes when binary); never raises for an HTTP
+    status."""
     req = urllib.request.Request(url, method=method, data=body, headers=headers or {})
     opener = urllib.request.build_opener(NoRedirect)
     try:
         with opener.open(req, timeout=timeout) as resp:
-            return resp.status, resp.headers, resp.read().decode()
+            status, headers, data = resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read().decode()
+        status, headers, data = e.code, e.headers, e.read()
+    return status, headers, data if binary else data.decode(errors="replace")
 
 
 _KEEP_ICE_AGENTS = []
