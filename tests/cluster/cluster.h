@@ -79,6 +79,7 @@ struct Peer {
   std::string subscription_id;
   Edge *edge = nullptr;
   Signaling signaling = Signaling::WHEP_RED5;
+  bool ice_blocked = false;   /* created while its edge blocked media: it never connects */
   std::map<std::string, std::string> params;   /* query pairs it connected with */
   std::string video_codec, audio_codec;   /* what it is sent ("" = that medium is not) */
   GstElement *pipeline = nullptr;   /* the stream's */
@@ -129,6 +130,10 @@ struct Edge {
    * "tcp" (ICE-TCP only) or "relay" (relay candidates from the TURN server turn_url) */
   std::string ice_mode = "any";
   std::string turn_url;   /* turn://user:password@host:port */
+  /* WebRTC media blocked, as by a firewall dropping UDP (control /edge/block-media):
+   * signaling still answers, new peers never connect, current ones send nothing */
+  std::atomic<bool> media_blocked { false };
+  GSocket *blackhole = nullptr;   /* where a blocked edge's candidates point: never read */
   State state = State::UP;
   SoupServer *server = nullptr;
   std::vector<LoggedRequest> log;
@@ -270,7 +275,14 @@ void ws_channel_available (const std::shared_ptr<Peer> &peer);
 /* ice.cpp */
 bool ice_mode_valid (const std::string &mode);
 /* the edge's ICE mode applied to a new peer's webrtcbin */
-void ice_setup (Edge *edge, GstElement *webrtc);
+void ice_setup (Peer &peer);
+void edge_block_media (Edge *edge, bool blocked);
+/* what a peer tells the subscriber of its candidates, and hears of the subscriber's: a
+ * blocked peer's candidates point into a black hole and it hears none */
+std::string ice_outgoing_candidate (const Peer &peer, const std::string &candidate);
+void ice_outgoing_sdp (const Peer &peer, GstSDPMessage *sdp);
+void ice_incoming_sdp (const Peer &peer, GstSDPMessage *sdp);
+bool ice_accepts_candidates (const Peer &peer);
 /* a WHEP Link header naming the edge's TURN server (relay mode), or "" */
 std::string ice_server_link (const Edge &edge);
 

@@ -32,6 +32,8 @@ add_edge_json (JsonBuilder *b, const Edge &e, bool with_state)
     json_builder_add_string_value (b, e.redirect_to.c_str ());
     json_builder_set_member_name (b, "ice");
     json_builder_add_string_value (b, e.ice_mode.c_str ());
+    json_builder_set_member_name (b, "media-blocked");
+    json_builder_add_boolean_value (b, e.media_blocked);
   }
   json_builder_end_object (b);
 }
@@ -233,7 +235,8 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     c.opt.address_with_port = arg ("with-port") == "true";
     reply_text (msg, SOUP_STATUS_OK, "");
   } else if (p == "/edge/kill" || p == "/edge/restart" || p == "/edge/flavour" ||
-      p == "/edge/loss" || p == "/edge/redirect" || p == "/edge/ice") {
+      p == "/edge/loss" || p == "/edge/redirect" || p == "/edge/ice" ||
+      p == "/edge/block-media" || p == "/edge/unblock-media") {
     Edge *e = edge_named (arg ("edge"));
     if (!e) {
       reply_text (msg, SOUP_STATUS_NOT_FOUND, "no such edge\n");
@@ -264,6 +267,9 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
       e->ice_mode = mode;
       if (!turn.empty ())
         e->turn_url = turn;
+      reply_text (msg, SOUP_STATUS_OK, "");
+    } else if (p == "/edge/block-media" || p == "/edge/unblock-media") {
+      edge_block_media (e, p == "/edge/block-media");
       reply_text (msg, SOUP_STATUS_OK, "");
     } else if (p == "/edge/loss") {
       /* ?percent=N: that share of the RTP packets to its subscribers is lost */

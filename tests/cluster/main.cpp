@@ -152,6 +152,9 @@ static const char CONTROL_HELP[] =
     "  /edge/loss?edge=&percent=                  that share of its RTP packets is lost\n"
     "  /edge/ice?edge=&mode=any|tcp|relay[&turn=turn://user:password@host:port]\n"
     "                                             how its next subscribers reach it\n"
+    "  /edge/block-media?edge=, /edge/unblock-media?edge=\n"
+    "                                             WebRTC media blocked as by a firewall dropping\n"
+    "                                             UDP: ICE never connects, signaling answers\n"
     "  /edge/redirect?edge=&to=&status=307|308&once=true|false\n"
     "                                             WHEP POSTs redirected to edge 'to' (no to= clears)\n"
     "  /sm/down, /sm/up\n"
@@ -372,6 +375,7 @@ main (int argc, char **argv)
     if (e->server)
       soup_server_disconnect (e->server);
     g_clear_object (&e->server);
+    g_clear_object (&e->blackhole);
   }
   stream_manager_down ();
   g_clear_object (&c.control);

@@ -27,8 +27,11 @@ on_ice_candidate (GstElement *, guint mline, char *candidate, gpointer data)
   std::string cand = candidate ? candidate : "";
   run_on_main ([id, mline, cand] {
     auto p = peer_find (id);
-    if (p && !p->closed && on_peer_candidate)
-      on_peer_candidate (p, mline, cand);
+    if (!p || p->closed || !on_peer_candidate)
+      return;
+    std::string announced = ice_outgoing_candidate (*p, cand);
+    if (!announced.empty () || cand.empty ())
+      on_peer_candidate (p, mline, announced);
   });
 }
 
@@ -106,7 +109,9 @@ on_data_channel (GstElement *, GstWebRTCDataChannel *channel, gpointer data)
 static GstPadProbeReturn
 lose_packets (GstPad *, GstPadProbeInfo *info, gpointer data)
 {
-  guint percent = static_cast<Edge *> (data)->loss_percent.load ();
+  /* a blocked edge's packets are all lost */
+  guint percent = static_cast<Edge *> (data)->media_blocked ? 100
+      : static_cast<Edge *> (data)->loss_percent.load ();
   auto lost = [percent] { return guint (g_random_int_range (0, 100)) < percent; };
   if (!percent)
     return GST_PAD_PROBE_OK;
@@ -190,7 +195,7 @@ peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig,
   g_object_set (p->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
   gst_bin_add (GST_BIN (p->bin), p->webrtc);
 
-  ice_setup (edge, p->webrtc);
+  ice_setup (*p);
 
   /* a medium not offered has no branch, so no transceiver: the offer has no m-line for it */
   const Codec *vcodec = video_codec.empty () ? nullptr : codec_find (video_codec);
@@ -312,8 +317,9 @@ peer_create_offer (const std::shared_ptr<Peer> &p, std::function<void (bool)> do
   create_then_set_local (p, "create-offer", std::move (done));
 }
 
+/* the subscriber's offer or answer, as the peer hears it (ice_incoming_sdp) */
 static GstWebRTCSessionDescription *
-parse_description (GstWebRTCSDPType type, const std::string &sdp)
+parse_description (const Peer &p, GstWebRTCSDPType type, const std::string &sdp)
 {
   GstSDPMessage *msg = nullptr;
   gst_sdp_message_new (&msg);
@@ -323,6 +329,7 @@ parse_description (GstWebRTCSDPType type, const std::string &sdp)
     gst_sdp_message_free (msg);
     return nullptr;
   }
+  ice_incoming_sdp (p, msg);
   return gst_webrtc_session_description_new (type, msg);
 }
 
@@ -330,7 +337,7 @@ void
 peer_answer_offer (const std::shared_ptr<Peer> &p, const std::string &sdp,
     std::function<void (bool)> done, const std::vector<std::string> &rejected)
 {
-  GstWebRTCSessionDescription *offer = parse_description (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+  GstWebRTCSessionDescription *offer = parse_description (*p, GST_WEBRTC_SDP_TYPE_OFFER, sdp);
   if (!offer) {
     done (false);
     return;
@@ -349,7 +356,7 @@ peer_answer_offer (const std::shared_ptr<Peer> &p, const std::string &sdp,
 bool
 peer_apply_answer (const std::shared_ptr<Peer> &p, const std::string &sdp)
 {
-  GstWebRTCSessionDescription *answer = parse_description (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+  GstWebRTCSessionDescription *answer = parse_description (*p, GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
   if (!answer)
     return false;
   g_signal_emit_by_name (p->webrtc, "set-remote-description", answer, NULL);
@@ -363,7 +370,7 @@ peer_add_candidate (const std::shared_ptr<Peer> &p, guint mline, const std::stri
   if (p->closed)
     return;
   /* webrtcbin 1.22 takes "" as "no more candidates" only from 1.24 on: skip it */
-  if (candidate.empty ())
+  if (candidate.empty () || !ice_accepts_candidates (*p))
     return;
   g_signal_emit_by_name (p->webrtc, "add-ice-candidate", mline, candidate.c_str ());
 }
@@ -375,6 +382,7 @@ peer_local_sdp (const std::shared_ptr<Peer> &p)
   g_object_get (p->webrtc, "local-description", &desc, NULL);
   if (!desc)
     return "";
+  ice_outgoing_sdp (*p, desc->sdp);   /* a copy: webrtcbin's stays as it is */
   char *text = gst_sdp_message_as_text (desc->sdp);
   std::string out = text;
   g_free (text);
