@@ -289,9 +289,10 @@ create_then_set_local (const std::shared_ptr<Peer> &p, const char *signal,
       gst_promise_new_with_change_func (promise_then, pd, nullptr));
 }
 
-/* The stream id of the channel that only gives our offer its m=application section: the
- * last of the 1024 streams webrtcbin 1.22's SCTP association opens. Clients number their
- * channels from 0 (DTLS client, even ids) or 1 (DTLS server, odd ids) upwards. */
+/* The stream id of the channel that only gives our offer its m=application section: far
+ * above the ids clients take (they number their channels from 0, as DTLS clients, or 1
+ * upwards), and within the 1024 streams of webrtcbin 1.22's SCTP association, though
+ * nothing is ever sent on it. */
 static const int OFFER_ONLY_CHANNEL_ID = 1023;
 
 void
