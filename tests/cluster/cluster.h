@@ -41,13 +41,30 @@ std::string json_status (const char *code, const std::string &message = "",
     const std::string &description = "");
 std::string json_error (const char *code, const std::string &message);
 
-/* One published stream: encoded VP8 (or H.264) video with the frame counter and Opus
- * audio, each into a tee that subscribers' peers branch from. */
+/* A codec the publisher can encode and an edge can send. */
+struct Codec {
+  const char *name;       /* ours: vp8, h264, h265, opus, pcmu, pcma */
+  const char *sdk_name;   /* as videoEncoding/audioEncoding spell it: VP8, H264, Opus... */
+  bool video;
+  const char *encoder;    /* a gst-launch description from raw video/audio */
+  const char *payloader;
+  guint pt;
+  const char *rtp_caps;   /* the transceiver's codec preferences */
+};
+/* by our name or the SDK's, any case; nullptr when unknown */
+const Codec *codec_find (const std::string &name);
+
+/* One published stream: video with the frame counter and audio, each encoded in every
+ * codec published (--codecs), each encoding into a tee that subscribers' peers branch
+ * from. */
 struct Stream {
   std::string name;
   GstElement *pipeline = nullptr;
-  GstElement *video_tee = nullptr;
-  GstElement *audio_tee = nullptr;
+  std::map<std::string, GstElement *> tees;   /* by codec name, references */
+  std::vector<std::string> video_codecs, audio_codecs;   /* published, the default first */
+  /* --hls: this publish's HLS files (H.264 + AAC in MPEG-TS, a rolling playlist), in a
+   * directory of its own under the cluster's; "" without HLS */
+  std::string hls_dir;
 };
 
 struct Edge;
@@ -62,7 +79,9 @@ struct Peer {
   std::string subscription_id;
   Edge *edge = nullptr;
   Signaling signaling = Signaling::WHEP_RED5;
+  bool ice_blocked = false;   /* created while its edge blocked media: it never connects */
   std::map<std::string, std::string> params;   /* query pairs it connected with */
+  std::string video_codec, audio_codec;   /* what it is sent ("" = that medium is not) */
   GstElement *pipeline = nullptr;   /* the stream's */
   GstElement *bin = nullptr;
   GstElement *webrtc = nullptr;
@@ -70,11 +89,16 @@ struct Peer {
   GstPad *audio_tee_pad = nullptr;
   /* the sending transceivers by kind ("video", "audio"), references */
   std::map<std::string, GstWebRTCRTPTransceiver *> transceivers;
+  /* the red5pro channel the client opened (the server opens none: protocol notes, 4) */
   GstWebRTCDataChannel *channel = nullptr;
   bool channel_open = false;
+  /* a negotiated channel nobody sees, only there for the offer's m=application section */
+  GstWebRTCDataChannel *offer_channel = nullptr;
   SoupWebsocketConnection *ws = nullptr;
+  bool subscribed = false;     /* WebSocket: the client sent subscribe */
   bool switched = false;       /* WebSocket: the client moved to the data channel */
-  bool want_channel = true;
+  bool channel_announced = false;   /* NetConnection.DataChannel.Available was sent */
+  bool want_channel = true;    /* WHEP signal=true, WebSocket datachannel=true */
   SoupServerMessage *pending = nullptr;   /* WHEP POST waiting for ICE gathering */
   bool gathered = false;
   std::string created_sdp;   /* our offer/answer as created (before ICE candidates) */
@@ -97,6 +121,19 @@ struct Edge {
    * as rejected and answers it inactive) */
   std::string flavour;
   std::atomic<guint> loss_percent { 0 };   /* RTP packets dropped before sending, % */
+  /* WHEP POSTs are answered with a redirect (307/308) to this edge ("" = none), once or
+   * until cleared (control /edge/redirect) */
+  std::string redirect_to;
+  guint redirect_status = 307;
+  bool redirect_once = true;
+  /* how its next peers reach subscribers (ice.cpp): "any" (UDP and TCP host candidates),
+   * "tcp" (ICE-TCP only) or "relay" (relay candidates from the TURN server turn_url) */
+  std::string ice_mode = "any";
+  std::string turn_url;   /* turn://user:password@host:port */
+  /* WebRTC media blocked, as by a firewall dropping UDP (control /edge/block-media):
+   * signaling still answers, new peers never connect, current ones send nothing */
+  std::atomic<bool> media_blocked { false };
+  GSocket *blackhole = nullptr;   /* where a blocked edge's candidates point: never read */
   State state = State::UP;
   SoupServer *server = nullptr;
   std::vector<LoggedRequest> log;
@@ -106,9 +143,13 @@ struct Edge {
 struct Options {
   guint edges = 2;
   std::vector<std::string> flavours;
+  std::vector<std::string> ice_modes;   /* per edge, see Edge::ice_mode */
+  std::string turn_url;                 /* the TURN server of "relay" edges */
   std::vector<std::string> publish { "stream1" };
   std::string app = "live";
   std::string codec = "vp8";
+  /* published codecs (--codecs), the default of each kind first */
+  std::vector<std::string> video_codecs { "vp8" }, audio_codecs { "opus" };
   guint port = 0;
   guint control_port = 0;
   guint kill_after_s = 0;
@@ -116,6 +157,9 @@ struct Options {
   std::string username, password, token;
   std::string bearer;   /* SM 2.0 API and WHEP: Authorization: Bearer */
   std::string tls_cert, tls_key;
+  /* lookups answer serverAddress "<address>:<port>" instead of "<address>" */
+  bool address_with_port = false;
+  bool hls = false;   /* streams are published as HLS too */
 };
 
 struct Cluster {
@@ -132,18 +176,29 @@ struct Cluster {
   bool sm_up = true;
   std::vector<LoggedRequest> sm_log;
   SoupServer *control = nullptr;
+  guint closing_peers = 0;   /* closed peers whose webrtcbin still waits to go */
+  std::string hls_dir;       /* --hls: a temporary directory, one subdirectory per publish */
   SoupSession *http = nullptr;   /* the Stream Manager's proxy client */
   GMainLoop *loop = nullptr;
 };
 
 Cluster &the_cluster ();
 
-/* media.cpp */
+/* publisher.cpp */
 /* Publishes the stream (no-op when it is published); video of that size (at least 320
  * wide, for the frame counter). */
 bool stream_publish (const std::string &name, guint width = 320, guint height = 240);
 void stream_unpublish (const std::string &name);
-std::shared_ptr<Peer> peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig);
+/* removes a directory and the files in it */
+void remove_dir (const std::string &path);
+
+/* media.cpp */
+/* the codec of that kind a subscriber is sent: the one it asked for (videoEncoding,
+ * audioEncoding: SDK names), "" for NONE, the stream's default when it asked for none */
+std::string codec_for (const Stream &stream, bool video, const std::string &requested);
+/* a peer sending the stream in these codecs ("" = that medium not offered) */
+std::shared_ptr<Peer> peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig,
+    const std::string &video_codec, const std::string &audio_codec);
 std::shared_ptr<Peer> peer_find (guint id);
 /* what the peer's webrtcbin does next; callbacks run on the main context */
 void peer_create_offer (const std::shared_ptr<Peer> &peer, std::function<void (bool)> done);
@@ -158,7 +213,9 @@ std::string peer_local_sdp (const std::shared_ptr<Peer> &peer);
  * data channel (queued until it opens) */
 void peer_send (const std::shared_ptr<Peer> &peer, const std::string &text);
 void peer_set_silent (const std::shared_ptr<Peer> &peer, bool silent);
+/* closes the data channel, then the rest within CHANNEL_CLOSE_WAIT_MS */
 void peer_close (const std::shared_ptr<Peer> &peer);
+constexpr guint CHANNEL_CLOSE_WAIT_MS = 1000;
 /* callbacks the signaling side installs */
 extern std::function<void (const std::shared_ptr<Peer> &)> on_peer_gathered;
 extern std::function<void (const std::shared_ptr<Peer> &, guint, const std::string &)>
@@ -169,13 +226,65 @@ extern std::function<void (const std::shared_ptr<Peer> &)> on_peer_channel_open;
 void reply_json (SoupServerMessage *msg, guint status, JsonNode *node);   /* takes node */
 void add_edge_json (JsonBuilder *b, const Edge &e, bool with_state);
 
+/* http.cpp */
+std::map<std::string, std::string> query_map (GHashTable *query);
+std::map<std::string, std::string> uri_query_map (GUri *uri);
+std::string request_body (SoupServerMessage *msg);
+void respond (SoupServerMessage *msg, guint status, const char *type = nullptr,
+    const std::string &body = "");
+/* Every answer of the server carries Access-Control-Allow-Origin and exposes Location and
+ * Link; pre-flights are answered (204, the methods and headers allowed) while answers()
+ * says so (a dead edge's handler deals with them as with any request). */
+void cors_serve (SoupServer *server, std::function<bool ()> answers = {});
+
 /* edge.cpp */
 bool bearer_ok (SoupServerMessage *msg);   /* --bearer, when set, is in Authorization */
 bool edge_start (Edge *edge);
 void edge_kill (Edge *edge, bool silent);
 bool edge_restart (Edge *edge);
 bool credentials_ok (const std::map<std::string, std::string> &params);
-std::map<std::string, std::string> query_map (GHashTable *query);
+void edge_log_request (std::vector<LoggedRequest> &log, const char *method,
+    SoupServerMessage *msg);
+/* A dead edge answers nothing: a killed one drops the connection, a silent one keeps the
+ * request waiting forever. True when the request was taken care of that way. */
+bool edge_is_dead (Edge *edge, SoupServerMessage *msg);
+
+/* edge-whep.cpp: /{app}/whep/endpoint/{stream} and /{app}/whep/resource/{id} */
+void whep_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
+    gpointer edge);
+void whep_gathered (const std::shared_ptr<Peer> &peer);   /* answers the waiting POST */
+
+/* edge-hls.cpp: /{app}/{stream}.m3u8 and its segments, /{app}/{stream}_{n}.ts */
+void hls_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
+    gpointer edge);
+/* the file a request for /{app}/{name} reads: the stream's playlist or one of its segments;
+ * "" when the stream is not published with HLS or the name is neither */
+std::string hls_file (const std::string &name, const char **content_type);
+/* the stream a playlist or segment name is of ("" when it is neither) */
+std::string hls_stream_of (const std::string &name);
+/* what the publisher's hlssink2 writes for the stream, in its directory */
+std::string hls_playlist_name (const std::string &stream);
+std::string hls_segment_pattern (const std::string &stream);
+
+/* edge-websocket.cpp: ws://{edge}/{app}/?id=... */
+void ws_handler (SoupServer *, SoupServerMessage *msg, const char *path,
+    SoupWebsocketConnection *ws, gpointer edge);
+void ws_candidate (const std::shared_ptr<Peer> &peer, guint mline, const std::string &cand);
+void ws_channel_available (const std::shared_ptr<Peer> &peer);
+
+/* ice.cpp */
+bool ice_mode_valid (const std::string &mode);
+/* the edge's ICE mode applied to a new peer's webrtcbin */
+void ice_setup (Peer &peer);
+void edge_block_media (Edge *edge, bool blocked);
+/* what a peer tells the subscriber of its candidates, and hears of the subscriber's: a
+ * blocked peer's candidates point into a black hole and it hears none */
+std::string ice_outgoing_candidate (const Peer &peer, const std::string &candidate);
+void ice_outgoing_sdp (const Peer &peer, GstSDPMessage *sdp);
+void ice_incoming_sdp (const Peer &peer, GstSDPMessage *sdp);
+bool ice_accepts_candidates (const Peer &peer);
+/* a WHEP Link header naming the edge's TURN server (relay mode), or "" */
+std::string ice_server_link (const Edge &edge);
 
 /* stream-manager.cpp */
 bool stream_manager_start ();
@@ -183,6 +292,9 @@ void stream_manager_down ();
 bool stream_manager_up ();
 /* the edge a lookup returns for the stream, or nullptr */
 Edge *stream_manager_pick (const std::string &stream);
+/* the edge's serverAddress in lookup answers: its address, with ":port" if so configured */
+std::string server_address (const Edge &edge);
+Edge *edge_named (const std::string &name);
 
 bool control_start ();
 

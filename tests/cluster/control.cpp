@@ -28,6 +28,12 @@ add_edge_json (JsonBuilder *b, const Edge &e, bool with_state)
     json_builder_set_member_name (b, "state");
     json_builder_add_string_value (b, e.state == Edge::State::UP ? "up"
         : e.state == Edge::State::KILLED ? "killed" : "silent");
+    json_builder_set_member_name (b, "redirect");
+    json_builder_add_string_value (b, e.redirect_to.c_str ());
+    json_builder_set_member_name (b, "ice");
+    json_builder_add_string_value (b, e.ice_mode.c_str ());
+    json_builder_set_member_name (b, "media-blocked");
+    json_builder_add_boolean_value (b, e.media_blocked);
   }
   json_builder_end_object (b);
 }
@@ -101,6 +107,10 @@ state_json ()
     json_builder_add_boolean_value (b, p.switched);
     json_builder_set_member_name (b, "data-channel-open");
     json_builder_add_boolean_value (b, p.channel_open);
+    json_builder_set_member_name (b, "video-codec");
+    json_builder_add_string_value (b, p.video_codec.c_str ());
+    json_builder_set_member_name (b, "audio-codec");
+    json_builder_add_string_value (b, p.audio_codec.c_str ());
     json_builder_set_member_name (b, "params");
     add_map (b, p.params);
     json_builder_end_object (b);
@@ -133,7 +143,7 @@ requests_json (const std::vector<LoggedRequest> &log)
   return n;
 }
 
-static Edge *
+Edge *
 edge_named (const std::string &name)
 {
   for (auto &e : the_cluster ().edges)
@@ -142,22 +152,11 @@ edge_named (const std::string &name)
   return nullptr;
 }
 
-static std::string
-body_of (SoupServerMessage *msg)
-{
-  GBytes *bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  gsize n = 0;
-  const char *p = static_cast<const char *> (g_bytes_get_data (bytes, &n));
-  std::string out (p ? p : "", n);
-  g_bytes_unref (bytes);
-  return out;
-}
-
 /* the body as a JSON node (an empty object when there is none); nullptr when not JSON */
 static JsonNode *
 body_json (SoupServerMessage *msg)
 {
-  std::string body = body_of (msg);
+  std::string body = request_body (msg);
   if (body.empty ())
     body = "{}";
   JsonParser *p = json_parser_new ();
@@ -231,8 +230,13 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
       c.routes[arg ("stream")] = arg ("edge");
     reply_text (msg, edge_named (arg ("edge")) || arg ("edge").empty () ? SOUP_STATUS_OK
                                                                        : SOUP_STATUS_NOT_FOUND, "");
+  } else if (p == "/sm/server-address") {
+    /* ?with-port=true: lookups answer serverAddress "127.0.0.2:<port>" */
+    c.opt.address_with_port = arg ("with-port") == "true";
+    reply_text (msg, SOUP_STATUS_OK, "");
   } else if (p == "/edge/kill" || p == "/edge/restart" || p == "/edge/flavour" ||
-      p == "/edge/loss") {
+      p == "/edge/loss" || p == "/edge/redirect" || p == "/edge/ice" ||
+      p == "/edge/block-media" || p == "/edge/unblock-media") {
     Edge *e = edge_named (arg ("edge"));
     if (!e) {
       reply_text (msg, SOUP_STATUS_NOT_FOUND, "no such edge\n");
@@ -241,6 +245,32 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
       reply_text (msg, SOUP_STATUS_OK, "");
     } else if (p == "/edge/restart") {
       reply_text (msg, edge_restart (e) ? SOUP_STATUS_OK : SOUP_STATUS_INTERNAL_SERVER_ERROR, "");
+    } else if (p == "/edge/redirect") {
+      /* ?to=edge2&status=307|308&once=true|false; without to= the redirect is cleared */
+      const std::string to = arg ("to"), status = arg ("status");
+      if (!to.empty () && (!edge_named (to) ||
+              !(status.empty () || status == "307" || status == "308"))) {
+        reply_text (msg, SOUP_STATUS_BAD_REQUEST, "to= names no edge, or status is not 307/308\n");
+        return;
+      }
+      e->redirect_to = to;
+      e->redirect_status = status == "308" ? 308 : 307;
+      e->redirect_once = arg ("once") != "false";
+      reply_text (msg, SOUP_STATUS_OK, "");
+    } else if (p == "/edge/ice") {
+      /* ?mode=any|tcp|relay[&turn=URL]: for the subscribers that come next */
+      const std::string mode = arg ("mode"), turn = arg ("turn");
+      if (!ice_mode_valid (mode) || (mode == "relay" && turn.empty () && e->turn_url.empty ())) {
+        reply_text (msg, SOUP_STATUS_BAD_REQUEST, "mode=any|tcp|relay; relay needs turn=\n");
+        return;
+      }
+      e->ice_mode = mode;
+      if (!turn.empty ())
+        e->turn_url = turn;
+      reply_text (msg, SOUP_STATUS_OK, "");
+    } else if (p == "/edge/block-media" || p == "/edge/unblock-media") {
+      edge_block_media (e, p == "/edge/block-media");
+      reply_text (msg, SOUP_STATUS_OK, "");
     } else if (p == "/edge/loss") {
       /* ?percent=N: that share of the RTP packets to its subscribers is lost */
       e->loss_percent = guint (MIN (100, g_ascii_strtoull (arg ("percent").c_str (), nullptr, 10)));
@@ -289,7 +319,7 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     sent (send_to_stream (arg ("stream"), json_status (arg ("code").c_str (), arg ("message"))));
   } else if (p == "/send/raw") {
     /* body sent as it is (garbage, truncated JSON...); ?size=N sends N bytes of 'x' */
-    std::string text = body_of (msg);
+    std::string text = request_body (msg);
     if (!arg ("size").empty ())
       text.assign (size_t (g_ascii_strtoull (arg ("size").c_str (), nullptr, 10)), 'x');
     sent (send_to_stream (arg ("stream"), text));

@@ -4,6 +4,7 @@
 #include "cluster.h"
 
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 
 #include <openssl/crypto.h>
 
@@ -140,6 +141,28 @@ print_ports ()
   fflush (stdout);
 }
 
+/* the control API, for --help (README.md, "The test cluster", has the same list) */
+static const char CONTROL_HELP[] =
+    "Control API on 127.0.0.1:<control_port> (POST unless noted):\n"
+    "  GET /state, GET /requests?edge=edge1|sm    what is up, what each server was asked\n"
+    "  /publish?stream=[&width=&height=], /unpublish?stream=\n"
+    "  /route?stream=&edge=                       the edge lookups answer for the stream\n"
+    "  /edge/kill?edge=&mode=loud|silent, /edge/restart?edge=\n"
+    "  /edge/flavour?edge=&flavour=red5|standard|strict\n"
+    "  /edge/loss?edge=&percent=                  that share of its RTP packets is lost\n"
+    "  /edge/ice?edge=&mode=any|tcp|relay[&turn=turn://user:password@host:port]\n"
+    "                                             how its next subscribers reach it\n"
+    "  /edge/block-media?edge=, /edge/unblock-media?edge=\n"
+    "                                             WebRTC media blocked as by a firewall dropping\n"
+    "                                             UDP: ICE never connects, signaling answers\n"
+    "  /edge/redirect?edge=&to=&status=307|308&once=true|false\n"
+    "                                             WHEP POSTs redirected to edge 'to' (no to= clears)\n"
+    "  /sm/down, /sm/up\n"
+    "  /sm/server-address?with-port=true|false   lookups answer serverAddress <address>:<port>\n"
+    "  /send/metadata?stream=, /send/invoke?stream=&method=   (JSON body)\n"
+    "  /send/status?stream=&code=, /send/raw?stream=[&size=N]\n"
+    "  /subscriber/close-socket?stream=, /quit\n";
+
 int
 main (int argc, char **argv)
 {
@@ -147,7 +170,9 @@ main (int argc, char **argv)
   OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, nullptr);
   Cluster &c = the_cluster ();
   int edges = 2, port = 0, control_port = 0, kill_after = 0;
+  gboolean address_with_port = FALSE, hls = FALSE;
   char *flavours = nullptr, *publish = nullptr, *app = nullptr, *codec = nullptr;
+  char *ice_modes = nullptr, *turn = nullptr, *codecs = nullptr;
   char *username = nullptr, *password = nullptr, *token = nullptr, *bearer = nullptr;
   char *cert = nullptr, *key = nullptr, *ca = nullptr;
   GOptionEntry entries[] = {
@@ -155,12 +180,29 @@ main (int argc, char **argv)
     { "edge-flavours", 0, 0, G_OPTION_ARG_STRING, &flavours,
         "WHEP flavour per edge, comma-separated: red5 (server offers), standard (RFC 9725), "
         "or strict (standard, answering port-0 m-lines inactive)", "LIST" },
+    { "edge-ice", 0, 0, G_OPTION_ARG_STRING, &ice_modes,
+        "ICE per edge, comma-separated: any (UDP and TCP host candidates, the default), "
+        "tcp (ICE-TCP only) or relay (only relay candidates from --turn-server)", "LIST" },
+    { "turn-server", 0, 0, G_OPTION_ARG_STRING, &turn,
+        "TURN server of the relay edges: turn://user:password@host:port", "URL" },
     { "publish", 0, 0, G_OPTION_ARG_STRING, &publish,
         "Streams published at start, comma-separated (default stream1; '' for none)", "LIST" },
     { "app", 0, 0, G_OPTION_ARG_STRING, &app, "Application scope (default live)", "APP" },
     { "codec", 0, 0, G_OPTION_ARG_STRING, &codec, "Video codec: vp8 (default), h264 or h265", "C" },
+    { "codecs", 0, 0, G_OPTION_ARG_STRING, &codecs,
+        "Codecs every stream is published in at once, comma-separated, the default of each "
+        "kind first: vp8, h264, h265; opus, pcmu, pcma (default: --codec and opus). "
+        "Subscribers get what videoEncoding/audioEncoding ask for (NONE: that medium not "
+        "offered)", "LIST" },
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Port of the SM and every edge (0 = pick)", "P" },
     { "control-port", 0, 0, G_OPTION_ARG_INT, &control_port, "Control API port (0 = pick)", "P" },
+    { "hls", 0, 0, G_OPTION_ARG_NONE, &hls,
+        "Publish every stream as HLS too (H.264 + AAC, 1 s segments, a rolling playlist), "
+        "served by every edge at /APP/STREAM.m3u8 and by the SM at "
+        "/streammanager/api/4.0/file/APP/STREAM.m3u8", nullptr },
+    { "server-address-with-port", 0, 0, G_OPTION_ARG_NONE, &address_with_port,
+        "Lookups answer serverAddress \"<edge address>:<port>\" (control: /sm/server-address)",
+        nullptr },
     { "kill-after-s", 0, 0, G_OPTION_ARG_INT, &kill_after,
         "Kill the edge serving the first stream (loudly) after S seconds", "S" },
     { "username", 0, 0, G_OPTION_ARG_STRING, &username, "Edges demand this username", "U" },
@@ -175,6 +217,7 @@ main (int argc, char **argv)
   };
   GOptionContext *ctx = g_option_context_new ("- a Red5 Pro test cluster on loopback");
   g_option_context_add_main_entries (ctx, entries, nullptr);
+  g_option_context_set_description (ctx, CONTROL_HELP);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   GError *err = nullptr;
   if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
@@ -185,15 +228,59 @@ main (int argc, char **argv)
 
   c.opt.edges = guint (CLAMP (edges, 1, 250));
   c.opt.flavours = split (flavours);
+  c.opt.ice_modes = split (ice_modes);
+  for (const auto &m : c.opt.ice_modes) {
+    if (!ice_mode_valid (m)) {
+      g_printerr ("--edge-ice: unknown mode %s\n", m.c_str ());
+      return 2;
+    }
+    if (m == "relay" && !turn) {
+      g_printerr ("--edge-ice relay needs --turn-server\n");
+      return 2;
+    }
+  }
+  c.opt.turn_url = turn ? turn : "";
   if (publish)
     c.opt.publish = split (publish);
   if (app)
     c.opt.app = app;
   if (codec)
     c.opt.codec = codec;
+  c.opt.video_codecs = { c.opt.codec };
+  c.opt.audio_codecs = { "opus" };
+  if (codecs) {
+    std::vector<std::string> video, audio;
+    for (const auto &name : split (codecs)) {
+      const Codec *known = codec_find (name);
+      if (!known) {
+        g_printerr ("--codecs: unknown codec %s\n", name.c_str ());
+        return 2;
+      }
+      (known->video ? video : audio).emplace_back (known->name);
+    }
+    if (!video.empty ())
+      c.opt.video_codecs = video;
+    if (!audio.empty ())
+      c.opt.audio_codecs = audio;
+  }
+  if (!codec_find (c.opt.video_codecs.front ())) {
+    g_printerr ("--codec: unknown codec %s\n", c.opt.codec.c_str ());
+    return 2;
+  }
   c.opt.port = guint (port);
   c.opt.control_port = guint (control_port);
   c.opt.kill_after_s = guint (kill_after);
+  c.opt.address_with_port = address_with_port;
+  c.opt.hls = hls;
+  if (hls) {
+    char *dir = g_dir_make_tmp ("red5pro-test-cluster-hls-XXXXXX", &err);
+    if (!dir) {
+      g_printerr ("cannot make the HLS directory: %s\n", err->message);
+      return 1;
+    }
+    c.hls_dir = dir;
+    g_free (dir);
+  }
   c.opt.username = username ? username : "";
   c.opt.password = password ? password : "";
   c.opt.token = token ? token : "";
@@ -234,6 +321,8 @@ main (int argc, char **argv)
       e->name = "edge" + std::to_string (i + 1);
       e->address = "127.0.0." + std::to_string (i + 2);
       e->flavour = i < c.opt.flavours.size () ? c.opt.flavours[i] : "red5";
+      e->ice_mode = i < c.opt.ice_modes.size () ? c.opt.ice_modes[i] : "any";
+      e->turn_url = c.opt.turn_url;
       up = edge_start (e.get ());
       c.edges.push_back (std::move (e));
     }
@@ -273,22 +362,34 @@ main (int argc, char **argv)
     names.push_back (kv.first);
   for (auto &n : names)
     stream_unpublish (n);
-  /* let the delayed peer teardowns run */
+  /* let the peers close their data channels and the streams stop */
   GMainContext *ctx_main = g_main_context_default ();
-  gint64 until = g_get_monotonic_time () + 300 * 1000;
-  while (g_get_monotonic_time () < until)
+  gint64 until = g_get_monotonic_time () + (CHANNEL_CLOSE_WAIT_MS + 300) * 1000;
+  while (g_get_monotonic_time () < until && c.closing_peers > 0)
     g_main_context_iteration (ctx_main, FALSE) || (g_usleep (5000), true);
+  while (g_get_monotonic_time () < until && g_main_context_iteration (ctx_main, FALSE))
+    ;
   for (auto &e : c.edges) {
     for (auto *m : e->held)
       g_object_unref (m);
     if (e->server)
       soup_server_disconnect (e->server);
     g_clear_object (&e->server);
+    g_clear_object (&e->blackhole);
   }
   stream_manager_down ();
   g_clear_object (&c.control);
   g_clear_object (&c.http);
   g_clear_object (&c.certificate);
+  if (!c.hls_dir.empty ()) {
+    /* what is left of each publish's directory, then the directory */
+    GDir *dir = g_dir_open (c.hls_dir.c_str (), 0, nullptr);
+    while (const char *name = dir ? g_dir_read_name (dir) : nullptr)
+      remove_dir (c.hls_dir + "/" + name);
+    if (dir)
+      g_dir_close (dir);
+    g_rmdir (c.hls_dir.c_str ());
+  }
   g_main_loop_unref (c.loop);
   return 0;
 }

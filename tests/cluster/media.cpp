@@ -1,14 +1,7 @@
-/* media: the test cluster's publisher and its subscribers' peers. One pipeline per published
- * stream (test video with the frame counter, VP8/H.264, Opus) holds, per
- * subscriber, a bin of payloaders and a webrtcbin branched off the stream's tees. */
+/* media: the test cluster's subscribers' peers: per subscriber, a bin of payloaders and a
+ * webrtcbin branched off the tees of the stream's pipeline (publisher.cpp), its offer or
+ * answer, candidates, the red5pro data channel the subscriber opens, and its teardown. */
 #include "cluster.h"
-#include "frame-counter.h"
-
-#include <gst/video/video.h>
-#include <gst/webrtc/nice/nice.h>
-#include <nice/agent.h>
-
-#include <atomic>
 
 namespace cluster {
 
@@ -16,116 +9,6 @@ std::function<void (const std::shared_ptr<Peer> &)> on_peer_gathered;
 std::function<void (const std::shared_ptr<Peer> &, guint, const std::string &)>
     on_peer_candidate;
 std::function<void (const std::shared_ptr<Peer> &)> on_peer_channel_open;
-
-/* The counter keeps running across unpublish/republish, so that tests can tell frames
- * from before and after a gap apart. */
-static std::map<std::string, std::shared_ptr<std::atomic<uint32_t>>> counters;
-
-static GstPadProbeReturn
-stamp_counter (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  auto *counter = static_cast<std::atomic<uint32_t> *> (data);
-  GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
-  GST_PAD_PROBE_INFO_DATA (info) = buf;
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  GstVideoInfo vinfo;
-  if (caps && gst_video_info_from_caps (&vinfo, caps)) {
-    GstVideoFrame frame;
-    if (gst_video_frame_map (&frame, &vinfo, buf, GST_MAP_WRITE)) {
-      frame_counter_stamp (static_cast<uint8_t *> (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0)),
-          GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), (*counter)++);
-      gst_video_frame_unmap (&frame);
-    }
-  }
-  if (caps)
-    gst_caps_unref (caps);
-  return GST_PAD_PROBE_OK;
-}
-
-bool
-stream_publish (const std::string &name, guint width, guint height)
-{
-  Cluster &c = the_cluster ();
-  if (c.streams.count (name))
-    return true;
-  const char *encoder =
-      c.opt.codec == "h264" ? "openh264enc gop-size=30 complexity=low ! h264parse config-interval=-1 "
-                              "! video/x-h264,stream-format=byte-stream,alignment=au "
-      : c.opt.codec == "h265" ? "x265enc speed-preset=ultrafast tune=zerolatency key-int-max=30 "
-                                "! h265parse config-interval=-1 "
-                                "! video/x-h265,stream-format=byte-stream,alignment=au "
-      : "vp8enc deadline=1 cpu-used=8 keyframe-max-dist=30 target-bitrate=400000 ";
-  std::string desc =
-      "videotestsrc is-live=true pattern=ball name=vsrc "
-      "! video/x-raw,format=I420,width=" + std::to_string (width) + ",height=" +
-      std::to_string (height) + ",framerate=30/1 ! identity name=stamp ! " +
-      std::string (encoder) +
-      "! tee name=vtee allow-not-linked=true "
-      "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 "
-      "! audio/x-raw,rate=48000,channels=2 ! opusenc ! tee name=atee allow-not-linked=true";
-  GError *err = nullptr;
-  /* one pipeline per stream: subscribers' bins join it, next to its tees */
-  GstElement *bin = gst_parse_launch (desc.c_str (), &err);
-  if (!bin || err) {
-    g_printerr ("cannot build the stream: %s\n", err->message);
-    g_clear_error (&err);
-    gst_clear_object (&bin);
-    return false;
-  }
-  auto &counter = counters[name];
-  if (!counter)
-    counter = std::make_shared<std::atomic<uint32_t>> (1);
-  GstElement *stamp = gst_bin_get_by_name (GST_BIN (bin), "stamp");
-  GstPad *pad = gst_element_get_static_pad (stamp, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_counter, counter.get (), nullptr);
-  gst_object_unref (pad);
-  gst_object_unref (stamp);
-
-  auto s = std::make_unique<Stream> ();
-  s->name = name;
-  s->pipeline = bin;
-  s->video_tee = gst_bin_get_by_name (GST_BIN (bin), "vtee");
-  s->audio_tee = gst_bin_get_by_name (GST_BIN (bin), "atee");
-  gst_element_set_state (s->pipeline, GST_STATE_PLAYING);
-  c.streams[name] = std::move (s);
-  g_printerr ("{\"event\":\"published\",\"stream\":\"%s\"}\n", name.c_str ());
-  return true;
-}
-
-void
-stream_unpublish (const std::string &name)
-{
-  Cluster &c = the_cluster ();
-  auto it = c.streams.find (name);
-  if (it == c.streams.end ())
-    return;
-  /* the edges tell their subscribers first, as Red5 Pro does, and drop them a moment
-   * later (the notice must not race the channel's close) */
-  std::vector<guint> gone;
-  for (auto &kv : c.peers) {
-    if (kv.second->stream == name) {
-      peer_send (kv.second, json_status ("NetStream.Play.UnpublishNotify",
-          name + " unpublished"));
-      gone.push_back (kv.first);
-    }
-  }
-  std::shared_ptr<Stream> s (std::move (it->second));
-  c.streams.erase (it);   /* lookups stop finding it now */
-  g_printerr ("{\"event\":\"unpublished\",\"stream\":\"%s\"}\n", name.c_str ());
-  auto finish = [gone, s] {
-    for (guint id : gone)
-      if (auto p = peer_find (id))
-        peer_close (p);
-    gst_object_unref (s->video_tee);
-    gst_object_unref (s->audio_tee);
-    gst_element_set_state (s->pipeline, GST_STATE_NULL);
-    gst_object_unref (s->pipeline);
-  };
-  if (gone.empty ())
-    finish ();
-  else
-    run_later (200, finish);
-}
 
 std::shared_ptr<Peer>
 peer_find (guint id)
@@ -144,8 +27,11 @@ on_ice_candidate (GstElement *, guint mline, char *candidate, gpointer data)
   std::string cand = candidate ? candidate : "";
   run_on_main ([id, mline, cand] {
     auto p = peer_find (id);
-    if (p && !p->closed && on_peer_candidate)
-      on_peer_candidate (p, mline, cand);
+    if (!p || p->closed || !on_peer_candidate)
+      return;
+    std::string announced = ice_outgoing_candidate (*p, cand);
+    if (!announced.empty () || cand.empty ())
+      on_peer_candidate (p, mline, announced);
   });
 }
 
@@ -190,10 +76,18 @@ watch_channel (guint id, GstWebRTCDataChannel *channel)
   g_signal_connect (channel, "on-open", G_CALLBACK (on_channel_open), GUINT_TO_POINTER (id));
 }
 
+/* The client opened a channel (protocol notes, section 4): "red5pro" is the one the server
+ * talks on. */
 static void
 on_data_channel (GstElement *, GstWebRTCDataChannel *channel, gpointer data)
 {
   guint id = GPOINTER_TO_UINT (data);
+  char *label = nullptr;
+  g_object_get (channel, "label", &label, NULL);
+  const bool red5pro = g_strcmp0 (label, "red5pro") == 0;
+  g_free (label);
+  if (!red5pro)
+    return;
   gst_object_ref (channel);
   watch_channel (id, channel);
   run_on_main ([id, channel] {
@@ -215,7 +109,9 @@ on_data_channel (GstElement *, GstWebRTCDataChannel *channel, gpointer data)
 static GstPadProbeReturn
 lose_packets (GstPad *, GstPadProbeInfo *info, gpointer data)
 {
-  guint percent = static_cast<Edge *> (data)->loss_percent.load ();
+  /* a blocked edge's packets are all lost */
+  guint percent = static_cast<Edge *> (data)->media_blocked ? 100
+      : static_cast<Edge *> (data)->loss_percent.load ();
   auto lost = [percent] { return guint (g_random_int_range (0, 100)) < percent; };
   if (!percent)
     return GST_PAD_PROBE_OK;
@@ -230,25 +126,26 @@ lose_packets (GstPad *, GstPadProbeInfo *info, gpointer data)
 }
 
 static GstPad *
-add_branch (const std::shared_ptr<Peer> &p, const char *pay_factory, guint pt,
-    const char *caps, const char *name)
+add_branch (const std::shared_ptr<Peer> &p, const Codec &codec)
 {
+  const char *name = codec.video ? "video" : "audio";
   GstBin *bin = GST_BIN (p->bin);
   GstElement *webrtc = p->webrtc;
   GstElement *queue = gst_element_factory_make ("queue", nullptr);
-  GstElement *pay = gst_element_factory_make (pay_factory, nullptr);
+  GstElement *pay = gst_element_factory_make (codec.payloader, nullptr);
   /* a subscriber that stalls must not stall the publisher */
   g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0,
       "max-size-time", 2 * GST_SECOND, NULL);
   /* the SSRC goes into the SDP (a=ssrc), as real servers announce theirs: the subscriber's
    * webrtcbin maps it to its m-line (NACKs, statistics) */
   guint ssrc = g_random_int ();
-  g_object_set (pay, "pt", pt, "ssrc", ssrc, NULL);
-  if (g_str_equal (pay_factory, "rtpvp8pay"))
+  g_object_set (pay, "pt", codec.pt, "ssrc", ssrc, NULL);
+  const std::string pay_factory = codec.payloader;
+  if (pay_factory == "rtpvp8pay")
     g_object_set (pay, "picture-id-mode", 2, NULL);
-  if (g_str_equal (pay_factory, "rtph264pay"))
+  if (pay_factory == "rtph264pay")
     g_object_set (pay, "config-interval", -1, "aggregate-mode", 1, NULL);
-  if (g_str_equal (pay_factory, "rtph265pay"))
+  if (pay_factory == "rtph265pay")
     g_object_set (pay, "config-interval", -1, NULL);
   gst_bin_add_many (bin, queue, pay, NULL);
   gst_element_link (queue, pay);
@@ -260,11 +157,11 @@ add_branch (const std::shared_ptr<Peer> &p, const char *pay_factory, guint pt,
   gst_object_unref (src);
   GstWebRTCRTPTransceiver *trans = nullptr;
   g_object_get (sink, "transceiver", &trans, NULL);
-  GstCaps *prefs = gst_caps_from_string (caps);
+  GstCaps *prefs = gst_caps_from_string (codec.rtp_caps);
   gst_caps_set_simple (prefs, "ssrc", G_TYPE_UINT, ssrc, NULL);
   /* video: NACKs are answered (retransmission), as real servers do */
   g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-      "codec-preferences", prefs, "do-nack", g_str_equal (name, "video"), NULL);
+      "codec-preferences", prefs, "do-nack", codec.video, NULL);
   gst_caps_unref (prefs);
   p->transceivers[name] = trans;   /* takes the reference */
   gst_object_unref (sink);
@@ -276,7 +173,8 @@ add_branch (const std::shared_ptr<Peer> &p, const char *pay_factory, guint pt,
 }
 
 std::shared_ptr<Peer>
-peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig)
+peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig,
+    const std::string &video_codec, const std::string &audio_codec)
 {
   Cluster &c = the_cluster ();
   auto sit = c.streams.find (stream);
@@ -290,40 +188,20 @@ peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig)
   p->stream = stream;
   p->edge = edge;
   p->signaling = sig;
+  p->video_codec = video_codec;
+  p->audio_codec = audio_codec;
   p->bin = gst_bin_new (nullptr);
   p->webrtc = gst_element_factory_make ("webrtcbin", nullptr);
   g_object_set (p->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
   gst_bin_add (GST_BIN (p->bin), p->webrtc);
 
-  /* host candidates on the edge's own loopback address only */
-  GstWebRTCICE *ice = nullptr;
-  g_object_get (p->webrtc, "ice-agent", &ice, NULL);
-  NiceAgent *agent = nullptr;
-  if (ice && GST_IS_WEBRTC_NICE (ice))
-    g_object_get (ice, "agent", &agent, NULL);
-  if (agent) {
-    NiceAddress addr;
-    nice_address_init (&addr);
-    nice_address_set_from_string (&addr, edge->address.c_str ());
-    nice_agent_add_local_address (agent, &addr);
-    g_object_unref (agent);
-  }
-  gst_clear_object (&ice);
+  ice_setup (*p);
 
-  GstPad *vghost = c.opt.codec == "h264"
-      ? add_branch (p, "rtph264pay", 102,
-            "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
-            "packetization-mode=(string)1,profile-level-id=(string)42e01f", "video")
-      : c.opt.codec == "h265"
-      ? add_branch (p, "rtph265pay", 104,
-            "application/x-rtp,media=video,encoding-name=H265,payload=104,clock-rate=90000",
-            "video")
-      : add_branch (p, "rtpvp8pay", 96,
-            "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000",
-            "video");
-  GstPad *aghost = add_branch (p, "rtpopuspay", 111,
-      "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
-      "encoding-params=(string)2", "audio");
+  /* a medium not offered has no branch, so no transceiver: the offer has no m-line for it */
+  const Codec *vcodec = video_codec.empty () ? nullptr : codec_find (video_codec);
+  const Codec *acodec = audio_codec.empty () ? nullptr : codec_find (audio_codec);
+  GstPad *vghost = vcodec ? add_branch (p, *vcodec) : nullptr;
+  GstPad *aghost = acodec ? add_branch (p, *acodec) : nullptr;
 
   gpointer id = GUINT_TO_POINTER (p->id);
   g_signal_connect (p->webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), id);
@@ -336,11 +214,15 @@ peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig)
   /* playing before it is linked: a flushing branch would make the tee (with a single
    * subscriber) return FLUSHING, and the stream's source would stop for good */
   gst_element_sync_state_with_parent (p->bin);
-  p->video_tee_pad = gst_element_request_pad_simple (sit->second->video_tee, "src_%u");
-  p->audio_tee_pad = gst_element_request_pad_simple (sit->second->audio_tee, "src_%u");
-  if (GST_PAD_LINK_FAILED (gst_pad_link (p->video_tee_pad, vghost)) ||
-      GST_PAD_LINK_FAILED (gst_pad_link (p->audio_tee_pad, aghost)))
-    g_printerr ("peer %u: cannot link to the stream\n", p->id);
+  Stream &s = *sit->second;
+  for (auto branch : { std::make_pair (vcodec, vghost), std::make_pair (acodec, aghost) }) {
+    if (!branch.first)
+      continue;
+    GstPad *&teepad = branch.first->video ? p->video_tee_pad : p->audio_tee_pad;
+    teepad = gst_element_request_pad_simple (s.tees.at (branch.first->name), "src_%u");
+    if (GST_PAD_LINK_FAILED (gst_pad_link (teepad, branch.second)))
+      g_printerr ("peer %u: cannot link to the stream's %s\n", p->id, branch.first->name);
+  }
   c.peers[p->id] = p;
   return p;
 }
@@ -407,22 +289,38 @@ create_then_set_local (const std::shared_ptr<Peer> &p, const char *signal,
       gst_promise_new_with_change_func (promise_then, pd, nullptr));
 }
 
+/* The stream id of the channel that only gives our offer its m=application section: far
+ * above the ids clients take (they number their channels from 0, as DTLS clients, or 1
+ * upwards), and within the 1024 streams of webrtcbin 1.22's SCTP association, though
+ * nothing is ever sent on it. */
+static const int OFFER_ONLY_CHANNEL_ID = 1023;
+
 void
 peer_create_offer (const std::shared_ptr<Peer> &p, std::function<void (bool)> done)
 {
-  if (p->want_channel && !p->channel) {
-    GstWebRTCDataChannel *ch = nullptr;
-    g_signal_emit_by_name (p->webrtc, "create-data-channel", "red5pro", NULL, &ch);
-    if (ch) {
-      p->channel = ch;
-      watch_channel (p->id, ch);
-    }
+  /* A real Red5 Pro server's offer carries an m=application section so that the client
+   * can open the red5pro channel once it has applied the offer, and the server opens no
+   * channel of its own (protocol notes, section 4). webrtcbin 1.22 writes that section
+   * only while it holds a data channel (_add_data_channel_offer gives up when it has
+   * none), so the peer holds one that nobody sees: negotiated=TRUE (no DCEP OPEN goes out,
+   * the client's webrtcbin never announces it with on-data-channel), on a stream id no
+   * client takes, and nothing is ever sent on it. Everything the server says goes on the
+   * channel the client opens (on_data_channel). */
+  if (p->want_channel && !p->offer_channel) {
+    GstStructure *opts = gst_structure_new ("options", "negotiated", G_TYPE_BOOLEAN, TRUE,
+        "id", G_TYPE_INT, OFFER_ONLY_CHANNEL_ID, NULL);
+    g_signal_emit_by_name (p->webrtc, "create-data-channel", "offer-only", opts,
+        &p->offer_channel);
+    gst_structure_free (opts);
+    if (!p->offer_channel)
+      g_printerr ("peer %u: webrtcbin refused the offer's data channel\n", p->id);
   }
   create_then_set_local (p, "create-offer", std::move (done));
 }
 
+/* the subscriber's offer or answer, as the peer hears it (ice_incoming_sdp) */
 static GstWebRTCSessionDescription *
-parse_description (GstWebRTCSDPType type, const std::string &sdp)
+parse_description (const Peer &p, GstWebRTCSDPType type, const std::string &sdp)
 {
   GstSDPMessage *msg = nullptr;
   gst_sdp_message_new (&msg);
@@ -432,6 +330,7 @@ parse_description (GstWebRTCSDPType type, const std::string &sdp)
     gst_sdp_message_free (msg);
     return nullptr;
   }
+  ice_incoming_sdp (p, msg);
   return gst_webrtc_session_description_new (type, msg);
 }
 
@@ -439,7 +338,7 @@ void
 peer_answer_offer (const std::shared_ptr<Peer> &p, const std::string &sdp,
     std::function<void (bool)> done, const std::vector<std::string> &rejected)
 {
-  GstWebRTCSessionDescription *offer = parse_description (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+  GstWebRTCSessionDescription *offer = parse_description (*p, GST_WEBRTC_SDP_TYPE_OFFER, sdp);
   if (!offer) {
     done (false);
     return;
@@ -458,7 +357,7 @@ peer_answer_offer (const std::shared_ptr<Peer> &p, const std::string &sdp,
 bool
 peer_apply_answer (const std::shared_ptr<Peer> &p, const std::string &sdp)
 {
-  GstWebRTCSessionDescription *answer = parse_description (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+  GstWebRTCSessionDescription *answer = parse_description (*p, GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
   if (!answer)
     return false;
   g_signal_emit_by_name (p->webrtc, "set-remote-description", answer, NULL);
@@ -472,7 +371,7 @@ peer_add_candidate (const std::shared_ptr<Peer> &p, guint mline, const std::stri
   if (p->closed)
     return;
   /* webrtcbin 1.22 takes "" as "no more candidates" only from 1.24 on: skip it */
-  if (candidate.empty ())
+  if (candidate.empty () || !ice_accepts_candidates (*p))
     return;
   g_signal_emit_by_name (p->webrtc, "add-ice-candidate", mline, candidate.c_str ());
 }
@@ -484,6 +383,7 @@ peer_local_sdp (const std::shared_ptr<Peer> &p)
   g_object_get (p->webrtc, "local-description", &desc, NULL);
   if (!desc)
     return "";
+  ice_outgoing_sdp (*p, desc->sdp);   /* a copy: webrtcbin's stays as it is */
   char *text = gst_sdp_message_as_text (desc->sdp);
   std::string out = text;
   g_free (text);
@@ -501,9 +401,11 @@ peer_send (const std::shared_ptr<Peer> &p, const std::string &text)
     soup_websocket_connection_send_text (p->ws, text.c_str ());
     return;
   }
+  /* the client's channel, once it has opened; until then (it may not be announced yet)
+   * the message waits for it */
   if (p->channel && p->channel_open)
     g_signal_emit_by_name (p->channel, "send-string", text.c_str ());
-  else if (p->channel)
+  else if (p->want_channel)
     p->queued.push_back (text);
 }
 
@@ -519,6 +421,8 @@ peer_set_silent (const std::shared_ptr<Peer> &p, bool silent)
   /* a silent edge stops sending media but closes nothing */
   for (const char *name : { "video", "audio" }) {
     GstPad *pad = gst_element_get_static_pad (p->bin, name);
+    if (!pad)
+      continue;
     if (silent)
       g_object_set_data (G_OBJECT (pad), "silence",
           GSIZE_TO_POINTER (gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,
@@ -527,6 +431,40 @@ peer_set_silent (const std::shared_ptr<Peer> &p, bool silent)
       gst_pad_remove_probe (pad, probe);
     gst_object_unref (pad);
   }
+}
+
+/* A closing peer's webrtcbin, kept until its data channel's close has gone out. */
+struct Teardown {
+  GstElement *bin = nullptr;
+  GstElement *pipeline = nullptr;
+  GstWebRTCDataChannel *channel = nullptr;
+  bool done = false;
+};
+
+static void on_closing_channel_closed (GstWebRTCDataChannel *, gpointer data);
+
+static void
+teardown_finish (const std::shared_ptr<Teardown> &t)
+{
+  if (t->done)
+    return;
+  t->done = true;
+  if (t->channel) {
+    g_signal_handlers_disconnect_matched (t->channel, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+        (gpointer) on_closing_channel_closed, nullptr);
+    gst_object_unref (t->channel);
+  }
+  gst_element_set_state (t->bin, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (t->pipeline), t->bin);
+  gst_object_unref (t->pipeline);
+  the_cluster ().closing_peers--;
+}
+
+static void
+on_closing_channel_closed (GstWebRTCDataChannel *, gpointer data)
+{
+  auto t = *static_cast<std::shared_ptr<Teardown> *> (data);
+  run_on_main ([t] { teardown_finish (t); });
 }
 
 void
@@ -551,42 +489,52 @@ peer_close (const std::shared_ptr<Peer> &p)
     g_object_unref (p->ws);
     p->ws = nullptr;
   }
-  GstElement *bin = p->bin, *pipeline = p->pipeline;
-  p->pipeline = nullptr;
-  GstPad *vpad = p->video_tee_pad, *apad = p->audio_tee_pad;
-  GstWebRTCDataChannel *channel = p->channel;
-  p->channel = nullptr;
+  /* the media stops at once */
+  for (GstPad **teepad : { &p->video_tee_pad, &p->audio_tee_pad }) {
+    if (!*teepad)
+      continue;
+    GstElement *tee = gst_pad_get_parent_element (*teepad);
+    GstPad *peer = gst_pad_get_peer (*teepad);
+    if (peer) {
+      gst_pad_unlink (*teepad, peer);
+      gst_object_unref (peer);
+    }
+    if (tee) {
+      gst_element_release_request_pad (tee, *teepad);
+      gst_object_unref (tee);
+    }
+    gst_clear_object (teepad);
+  }
   for (auto &kv : p->transceivers)
     gst_object_unref (kv.second);
   p->transceivers.clear ();
+  gst_clear_object (&p->offer_channel);
   g_signal_handlers_disconnect_matched (p->webrtc, G_SIGNAL_MATCH_DATA, 0, 0, nullptr,
       nullptr, GUINT_TO_POINTER (p->id));
-  /* close the data channel first (the subscriber sees it go), then the rest */
-  if (channel) {
-    g_signal_handlers_disconnect_matched (channel, G_SIGNAL_MATCH_DATA, 0, 0, nullptr,
-        nullptr, GUINT_TO_POINTER (p->id));
-    g_signal_emit_by_name (channel, "close");
+
+  auto t = std::make_shared<Teardown> ();
+  t->bin = p->bin;
+  t->pipeline = p->pipeline;
+  p->pipeline = nullptr;
+  t->channel = p->channel;
+  p->channel = nullptr;
+  c.closing_peers++;
+  if (!t->channel) {
+    teardown_finish (t);
+    return;
   }
-  run_later (channel ? 100 : 0, [bin, pipeline, vpad, apad, channel] {
-    for (GstPad *teepad : { vpad, apad }) {
-      GstElement *tee = gst_pad_get_parent_element (teepad);
-      GstPad *peer = gst_pad_get_peer (teepad);
-      if (peer) {
-        gst_pad_unlink (teepad, peer);
-        gst_object_unref (peer);
-      }
-      if (tee) {
-        gst_element_release_request_pad (tee, teepad);
-        gst_object_unref (tee);
-      }
-      gst_object_unref (teepad);
-    }
-    if (channel)
-      gst_object_unref (channel);
-    gst_element_set_state (bin, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (pipeline), bin);
-    gst_object_unref (pipeline);
-  });
+  /* The data channel closes first, so that the subscriber sees it go (it is how a
+   * subscriber hears of an edge's death), and the peer connection goes once that close has
+   * gone out: webrtcbin resets the channel's SCTP stream only after everything sent on it
+   * is acknowledged, which the subscriber's SCTP delays by up to 200 ms. */
+  g_signal_handlers_disconnect_matched (t->channel, G_SIGNAL_MATCH_DATA, 0, 0, nullptr,
+      nullptr, GUINT_TO_POINTER (p->id));
+  g_signal_connect_data (t->channel, "on-close", G_CALLBACK (on_closing_channel_closed),
+      new std::shared_ptr<Teardown> (t),
+      [] (gpointer data, GClosure *) { delete static_cast<std::shared_ptr<Teardown> *> (data); },
+      GConnectFlags (0));
+  g_signal_emit_by_name (t->channel, "close");
+  run_later (CHANNEL_CLOSE_WAIT_MS, [t] { teardown_finish (t); });
 }
 
 }   // namespace cluster

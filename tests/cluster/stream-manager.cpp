@@ -26,11 +26,20 @@ stream_manager_pick (const std::string &stream)
   return nullptr;
 }
 
+std::string
+server_address (const Edge &e)
+{
+  Cluster &c = the_cluster ();
+  return c.opt.address_with_port ? e.address + ":" + std::to_string (c.port) : e.address;
+}
+
+/* the SM 1.x proxy's host=: what a lookup answered (with or without the port) */
 static Edge *
 edge_by_address (const std::string &address)
 {
   for (auto &e : the_cluster ().edges)
-    if (e->address == address && e->state == Edge::State::UP)
+    if ((e->address == address || e->address + ":" + std::to_string (the_cluster ().port) ==
+            address) && e->state == Edge::State::UP)
       return e.get ();
   return nullptr;
 }
@@ -58,6 +67,8 @@ sm1_error (const std::string &message)
   return n;
 }
 
+static void sm1_file (SoupServerMessage *msg, const std::string &app, const std::string &name);
+
 /* GET /streammanager/api/{version}/event/{app}/{stream}?action=subscribe */
 static void
 sm1_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer)
@@ -67,6 +78,10 @@ sm1_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
   auto seg = path_segments (path, 6);
   const char *action = query ? static_cast<const char *> (g_hash_table_lookup (query, "action"))
                              : nullptr;
+  if (seg.size () == 6 && seg[1] == "api" && seg[3] == "file") {
+    sm1_file (msg, seg[4], seg[5]);
+    return;
+  }
   if (seg.size () != 6 || seg[1] != "api" || seg[3] != "event") {
     reply_json (msg, SOUP_STATUS_NOT_FOUND, sm1_error ("Unknown request"));
     return;
@@ -88,7 +103,7 @@ sm1_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
   json_builder_set_member_name (b, "scope");
   json_builder_add_string_value (b, ("/" + c.opt.app).c_str ());
   json_builder_set_member_name (b, "serverAddress");
-  json_builder_add_string_value (b, e->address.c_str ());
+  json_builder_add_string_value (b, server_address (*e).c_str ());
   json_builder_set_member_name (b, "region");
   json_builder_add_string_value (b, "local");
   json_builder_end_object (b);
@@ -120,7 +135,7 @@ sm2_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
     json_builder_set_member_name (b, "streamGuid");
     json_builder_add_string_value (b, (seg[6] + "/" + seg[7]).c_str ());
     json_builder_set_member_name (b, "serverAddress");
-    json_builder_add_string_value (b, e->address.c_str ());
+    json_builder_add_string_value (b, server_address (*e).c_str ());
     json_builder_set_member_name (b, "nodeRole");
     json_builder_add_string_value (b, "edge");
     json_builder_set_member_name (b, "nodeState");
@@ -347,10 +362,39 @@ sm2_ws_proxy (SoupServer *, SoupServerMessage *msg, const char *path,
 }
 
 struct HttpRelay {
-  SoupServerMessage *client;
-  SoupMessage *upstream;
+  SoupServerMessage *client = nullptr;
+  SoupMessage *upstream = nullptr;
   std::string edge;
+  GBytes *body = nullptr;   /* the client's, sent again after a redirect */
+  guint redirects = 0;
 };
+
+static void http_relay_send (HttpRelay *r, const std::string &url);
+
+/* An edge's 307/308 is followed here (inferred: the client may only reach the SM, so the
+ * proxy keeps it behind itself); libsoup follows no redirect of a POST on its own. True
+ * when the request went out again. */
+static bool
+http_relay_follow (HttpRelay *r)
+{
+  guint status = soup_message_get_status (r->upstream);
+  const char *loc = soup_message_headers_get_one (
+      soup_message_get_response_headers (r->upstream), "Location");
+  if ((status != 307 && status != 308) || !loc || r->redirects++ >= 3)
+    return false;
+  GUri *target = g_uri_parse_relative (soup_message_get_uri (r->upstream), loc,
+      G_URI_FLAGS_ENCODED, nullptr);
+  if (!target)
+    return false;
+  for (auto &e : the_cluster ().edges)
+    if (g_strcmp0 (g_uri_get_host (target), e->address.c_str ()) == 0)
+      r->edge = e->name;
+  char *url = g_uri_to_string (target);
+  g_uri_unref (target);
+  http_relay_send (r, url);
+  g_free (url);
+  return true;
+}
 
 static void
 http_relay_done (GObject *source, GAsyncResult *res, gpointer data)
@@ -359,6 +403,10 @@ http_relay_done (GObject *source, GAsyncResult *res, gpointer data)
   GError *err = nullptr;
   GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &err);
   SoupServerMessage *msg = r->client;
+  if (body && http_relay_follow (r)) {
+    g_bytes_unref (body);
+    return;
+  }
   if (!body) {
     soup_server_message_set_status (msg, SOUP_STATUS_BAD_GATEWAY, nullptr);
     g_clear_error (&err);
@@ -380,34 +428,60 @@ http_relay_done (GObject *source, GAsyncResult *res, gpointer data)
       std::string proxied = "/as/v1/proxy/whep/resource/" + r->edge + "/" + (id ? id + 1 : loc);
       soup_message_headers_replace (out, "Location", proxied.c_str ());
     }
-    for (const char *h : { "Access-Control-Allow-Origin", "Access-Control-Expose-Headers" })
-      if (const char *v = soup_message_headers_get_one (in, h))
-        soup_message_headers_replace (out, h, v);
     g_bytes_unref (body);
   }
   soup_server_message_unpause (msg);
   g_object_unref (msg);
   g_object_unref (r->upstream);
+  if (r->body)
+    g_bytes_unref (r->body);
   delete r;
+}
+
+static void
+http_relay_send (HttpRelay *r, const std::string &url)
+{
+  g_clear_object (&r->upstream);
+  r->upstream = soup_message_new (soup_server_message_get_method (r->client), url.c_str ());
+  SoupMessageHeaders *in = soup_server_message_get_request_headers (r->client);
+  const char *type = soup_message_headers_get_content_type (in, nullptr);
+  if (const char *auth = soup_message_headers_get_one (in, "Authorization"))
+    soup_message_headers_replace (soup_message_get_request_headers (r->upstream),
+        "Authorization", auth);
+  if (type)
+    soup_message_set_request_body_from_bytes (r->upstream, type, r->body);
+  soup_session_send_and_read_async (the_cluster ().http, r->upstream, G_PRIORITY_DEFAULT,
+      nullptr, http_relay_done, r);
 }
 
 static void
 http_relay (SoupServerMessage *msg, Edge *e, const std::string &url)
 {
-  auto *r = new HttpRelay { SOUP_SERVER_MESSAGE (g_object_ref (msg)),
-      soup_message_new (soup_server_message_get_method (msg), url.c_str ()), e->name };
-  SoupMessageHeaders *in = soup_server_message_get_request_headers (msg);
-  const char *type = soup_message_headers_get_content_type (in, nullptr);
-  if (const char *auth = soup_message_headers_get_one (in, "Authorization"))
-    soup_message_headers_replace (soup_message_get_request_headers (r->upstream),
-        "Authorization", auth);
-  GBytes *body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  if (type)
-    soup_message_set_request_body_from_bytes (r->upstream, type, body);
-  g_bytes_unref (body);
+  auto *r = new HttpRelay ();
+  r->client = SOUP_SERVER_MESSAGE (g_object_ref (msg));
+  r->edge = e->name;
+  r->body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   soup_server_message_pause (msg);
-  soup_session_send_and_read_async (the_cluster ().http, r->upstream, G_PRIORITY_DEFAULT,
-      nullptr, http_relay_done, r);
+  http_relay_send (r, url);
+}
+
+/* SM 1.x HLS: GET /streammanager/api/{version}/file/{app}/{stream}.m3u8, and the segments
+ * the playlist names, which resolve to the same place (section 14). inferred: the notes do
+ * not say whether the SM proxies or redirects; it proxies here, like its signaling
+ * proxies, from the edge a lookup would name, so that a client that only reaches the SM
+ * plays (every edge serves the same playlist, so the edge may change between requests). */
+static void
+sm1_file (SoupServerMessage *msg, const std::string &app, const std::string &name)
+{
+  Cluster &c = the_cluster ();
+  Edge *e = app == c.opt.app ? stream_manager_pick (hls_stream_of (name)) : nullptr;
+  if (!e || !g_str_equal (soup_server_message_get_method (msg), "GET")) {
+    reply_json (msg, e ? SOUP_STATUS_METHOD_NOT_ALLOWED : SOUP_STATUS_NOT_FOUND,
+        sm1_error ("No edge serves " + app + "/" + name));
+    return;
+  }
+  http_relay (msg, e, edge_base (e, false) + "/" + escape_segment (app) + "/" +
+      escape_segment (name));
 }
 
 /* SM 2.0 WHEP proxy: POST /as/v1/proxy/whep/{app}/{stream}?nodeGroup=..;
@@ -419,8 +493,6 @@ sm2_whep_proxy (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
   Cluster &c = the_cluster ();
   const char *method = soup_server_message_get_method (msg);
   log_sm (msg, method, query);
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-      "Access-Control-Allow-Origin", "*");
   if (g_str_equal (method, "OPTIONS")) {
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
     return;
@@ -459,6 +531,7 @@ listen_sm ()
   Cluster &c = the_cluster ();
   c.sm = soup_server_new ("server-header", "red5pro-test-cluster stream-manager ",
       "tls-certificate", c.certificate, NULL);
+  cors_serve (c.sm);
   soup_server_add_handler (c.sm, "/streammanager/api", sm1_lookup, nullptr, nullptr);
   soup_server_add_handler (c.sm, "/as/v1/streams/stream", sm2_lookup, nullptr, nullptr);
   soup_server_add_handler (c.sm, "/as/v1/proxy/whep", sm2_whep_proxy, nullptr, nullptr);
