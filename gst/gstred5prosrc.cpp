@@ -32,7 +32,8 @@ static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video",
         "video/x-raw(ANY)"));
 static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio",
     GST_PAD_SRC, GST_PAD_SOMETIMES,
-    GST_STATIC_CAPS ("audio/x-opus; audio/x-alaw; audio/x-mulaw; audio/x-raw(ANY)"));
+    GST_STATIC_CAPS ("audio/x-opus; audio/x-alaw; audio/x-mulaw; audio/x-speex; "
+        "audio/mpeg, mpegversion=(int)4; audio/x-raw(ANY)"));
 
 using State = GstRed5ProSrcState;
 

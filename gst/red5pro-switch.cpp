@@ -109,6 +109,7 @@ Switch::cut_current (GstClockTime t)
   }
   cut_at_ = t;
   reached_ = false;
+  cond_.notify_all ();   /* what waits for the cut's outcome */
   if (!GST_CLOCK_TIME_IS_VALID (t))
     return;
   Medium lead = outputs_.has_pad (Medium::VIDEO) ? Medium::VIDEO : Medium::AUDIO;
@@ -164,11 +165,20 @@ Switch::on_upgrade_buffer (Medium m, GstPad *pad, GstBuffer *buf)
   }
   /* video leads, at a key frame; audio alone when there is no video */
   Medium lead = outputs_.has_pad (Medium::VIDEO) ? Medium::VIDEO : Medium::AUDIO;
-  if (m != lead || (m == Medium::VIDEO &&
-          GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)))
-    return GST_PAD_PROBE_DROP;
   GstClockTime pts = GST_BUFFER_PTS (buf);
   if (!GST_CLOCK_TIME_IS_VALID (pts))
+    return GST_PAD_PROBE_DROP;
+  if (m != lead) {
+    /* from the cut on, it waits with the key frame: the current attempt's stops there */
+    std::unique_lock<std::mutex> guard (lock_);
+    if (!GST_CLOCK_TIME_IS_VALID (cut_at_) || pts < cut_at_)
+      return GST_PAD_PROBE_DROP;
+    cond_.wait (guard, [this] () {
+      return swapped_ || aborted_ || !GST_CLOCK_TIME_IS_VALID (cut_at_);
+    });
+    return swapped_ ? GST_PAD_PROBE_REMOVE : GST_PAD_PROBE_DROP;
+  }
+  if (m == Medium::VIDEO && GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
     return GST_PAD_PROBE_DROP;
   GstClockTime sent = outputs_.last_pts (m);
   if (GST_CLOCK_TIME_IS_VALID (sent) && pts <= sent) {
@@ -223,6 +233,7 @@ Switch::switch_at (GstPad *pad, GstClockTime t)
     outputs_.attach (Medium (other), other_pad);
   guard.lock ();
   swapped_ = true;
+  cond_.notify_all ();
   GstPad *late = pads_[other] != other_pad && pads_[other]
       ? GST_PAD (gst_object_ref (pads_[other])) : nullptr;
   guard.unlock ();

@@ -89,6 +89,16 @@ public:
   guint64 audio_buffers () const { return audio_buffers_; }
   /* frames whose counter could be read, and the last counter read */
   guint64 counted_frames () const { return counted_frames_; }
+  /* every video frame so far: its running time, and its counter (0: none read) */
+  struct Frame {
+    GstClockTime running_time;
+    guint32 counter;
+  };
+  std::vector<Frame> frames ()
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    return frames_;
+  }
   guint32 last_counter () const { return last_counter_; }
   bool got_eos () const { return eos_; }
   gint64 first_frame_us () const { return first_frame_ ? first_frame_ - started_ : -1; }
@@ -260,14 +270,17 @@ private:
         self->running_time_back_ = true;
       self->last_running_time_ = rt;
     }
-    if (!self->decode_)
+    if (!self->decode_) {
+      std::lock_guard<std::mutex> g (self->lock_);
+      self->frames_.push_back ({ rt, 0 });
       return GST_PAD_PROBE_OK;
+    }
+    uint32_t counter = 0;
     GstCaps *caps = gst_pad_get_current_caps (pad);
     GstVideoInfo vinfo;
     if (caps && gst_video_info_from_caps (&vinfo, caps)) {
       GstVideoFrame frame;
       if (gst_video_frame_map (&frame, &vinfo, GST_PAD_PROBE_INFO_BUFFER (info), GST_MAP_READ)) {
-        uint32_t counter = 0;
         if (GST_VIDEO_FRAME_WIDTH (&frame) >= 320 && GST_VIDEO_FRAME_HEIGHT (&frame) >= 16 &&
             frame_counter_read (static_cast<const uint8_t *> (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0)),
                 GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), &counter)) {
@@ -279,6 +292,8 @@ private:
     }
     if (caps)
       gst_caps_unref (caps);
+    std::lock_guard<std::mutex> g (self->lock_);
+    self->frames_.push_back ({ rt, counter });
     return GST_PAD_PROBE_OK;
   }
 
@@ -287,6 +302,7 @@ private:
   bool decode_ = true;
   std::mutex lock_;
   std::map<std::string, guint> counts_;
+  std::vector<Frame> frames_;
   std::map<std::string, GstStructure *> last_;
   std::vector<std::string> types_;
   GError *error_ = nullptr;
