@@ -17,7 +17,7 @@ make_subscriber (const ClientSpec &client, const Target &t)
     o.websocket = t.websocket;
     o.decode = t.decode;
     o.data_channel = client.data_channel;
-    o.offer_first = client.floor_offer_first;
+    o.offer_first = client.floor_offer_first && t.standard && !t.websocket;
     return std::make_shared<FloorClient> (o);
   }
   std::string props = std::string ("ice-addresses=127.0.0.1") +

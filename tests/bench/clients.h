@@ -13,7 +13,7 @@ struct ClientSpec {
   bool floor = false;           /* the floor client instead of red5prosrc */
   std::string label;            /* what the results call it: element, baseline, floor */
   bool data_channel = true;     /* the red5pro data channel (red5prosrc's default) */
-  bool floor_offer_first = false;   /* see FloorOptions::offer_first */
+  bool floor_offer_first = false;   /* see FloorOptions::offer_first (standard edges) */
 };
 
 /* Where a subscriber goes and how. */
@@ -21,6 +21,7 @@ struct Target {
   std::string edge;             /* the edge's address (ignored with sm2) */
   guint port = 0;               /* the cluster's port (Stream Manager and edges) */
   std::string stream = "stream1";
+  bool standard = false;        /* the edge speaks standard WHEP (it answers our offer) */
   bool websocket = false;
   bool sm2 = false;             /* Stream Manager 2.0 lookup at 127.0.0.1 first */
   bool decode = true;

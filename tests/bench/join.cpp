@@ -46,8 +46,10 @@ run_join (const Config &cfg)
   t.edge = red5;
   cases.push_back ({ "whep-red5", t });
   t.edge = standard;
+  t.standard = true;
   cases.push_back ({ "whep-standard", t });
   t.edge = red5;
+  t.standard = false;
   t.websocket = true;
   cases.push_back ({ "websocket", t });
   t = base;
