@@ -204,8 +204,10 @@ FloorClient::stop ()
       std::lock_guard<std::mutex> g (promises_lock_);
       pending.swap (promises_);
     }
-    for (GstPromise *p : pending) {   /* answered with nothing, not freed unanswered */
-      gst_promise_expire (p);
+    /* interrupted (the caller's way to say "no longer needed"; webrtcbin may still
+     * reply, which an expired promise would refuse with a critical warning) */
+    for (GstPromise *p : pending) {
+      gst_promise_interrupt (p);
       gst_promise_unref (p);
     }
     if (cancellable_)

@@ -111,7 +111,7 @@ private:
   bool subscribed_ = false;
   std::atomic<bool> stopped_ { false };
   std::mutex promises_lock_;
-  std::vector<GstPromise *> promises_;   /* unanswered; expired at stop */
+  std::vector<GstPromise *> promises_;   /* unanswered; interrupted at stop */
   mutable std::mutex error_lock_;
   std::string error_;
 };
