@@ -1,6 +1,6 @@
 /* scale: N subscribers of one stream in this one process (WHEP, Red5 Pro flavour, straight
- * to one edge; encoded output unless asked for decoded), started one after the other;
- * once every one has video and three seconds have passed, a window of cfg.seconds:
+ * to one edge; encoded output unless asked for decoded), started one after the other, each
+ * once the previous one has video; three seconds after the last, a window of cfg.seconds:
  * process CPU per minute, RSS, threads, file descriptors, and video frames per second per
  * subscriber (median and lowest). The idle process (cluster started, nothing subscribed)
  * is measured first, so that the report can tell what subscribers add. */
@@ -27,20 +27,24 @@ run_scale (const Config &cfg)
     const std::string &who = cfg.client.label;
     result ("scale", what, who, "idle-threads", thread_count ());
     result ("scale", what, who, "idle-rss-kib", rss_kib ());
+    /* one after the other, each once it has video (or 10 s): the steady state is what is
+     * measured, not N signaling exchanges at once against one test edge */
     std::vector<std::shared_ptr<Subscriber>> subs;
     for (int i = 0; i < n; i++) {
-      subs.push_back (make_subscriber (cfg.client, t));
-      if (!subs.back ()->start ())
-        note ("scale: subscriber %d did not start: %s", i, subs.back ()->error ().c_str ());
+      auto sub = make_subscriber (cfg.client, t);
+      subs.push_back (sub);
+      if (!sub->start ())
+        note ("scale: subscriber %d did not start: %s", i, sub->error ().c_str ());
+      else if (!wait_for ([&] { return sub->video.buffers () > 0 || sub->failed (); }, 10))
+        note ("scale: subscriber %d has no video after 10 s", i);
     }
     auto with_video = [&] {
       return std::count_if (subs.begin (), subs.end (), [] (const auto &s) {
         return s->video.buffers () > 0;
       });
     };
-    if (!wait_for ([&] { return with_video () == n; }, 30 + n))
-      note ("scale %s: %ld of %d subscribers have video after %d s", what.c_str (),
-          long (with_video ()), n, 30 + n);
+    if (with_video () < n)
+      note ("scale %s: %ld of %d subscribers have video", what.c_str (), long (with_video ()), n);
     g_usleep (3 * G_USEC_PER_SEC);
     std::vector<guint64> frames0;
     for (auto &s : subs)
