@@ -47,7 +47,13 @@ run_recovery (const Config &cfg)
       }
       guint retries = element->event_count (scheduled);
       gint64 killed = g_get_monotonic_time ();
-      cluster.control ("POST", "/edge/kill?edge=" + edge + "&mode=" + mode);
+      guint status = 0;
+      cluster.control ("POST", "/edge/kill?edge=" + edge + "&mode=" + mode, &status);
+      if (status != 200) {
+        note ("recovery: the test cluster did not kill %s (HTTP %u): stopping", edge.c_str (),
+            status);
+        break;
+      }
       bool ok = wait_for ([&] {
         return element->event_count (scheduled) > retries && sub->video.next_us () > 0;
       }, 30);

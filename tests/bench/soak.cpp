@@ -30,6 +30,7 @@ run_soak (const Config &cfg)
   }
   long rss_half = -1;
   int failures = 0;
+  bool completed = true;
   for (int i = 0; i <= cfg.cycles; i++) {
     if (i % 10 == 0 || i == cfg.cycles) {
       std::string cycle = std::to_string (i);
@@ -43,7 +44,14 @@ run_soak (const Config &cfg)
     if (i == cfg.cycles)
       break;
     std::string edge = cluster.edge_name (sub->edge ());
-    cluster.control ("POST", "/edge/kill?edge=" + edge + "&mode=loud");
+    guint status = 0;
+    cluster.control ("POST", "/edge/kill?edge=" + edge + "&mode=loud", &status);
+    if (status != 200) {
+      note ("soak cycle %d: the test cluster did not kill %s (HTTP %u): stopping", i,
+          edge.empty () ? "(no edge)" : edge.c_str (), status);
+      completed = false;
+      break;
+    }
     if (cfg.client.floor) {
       frames_before += sub->video.buffers ();
       sub->stop ();
@@ -58,7 +66,8 @@ run_soak (const Config &cfg)
     }
     cluster.control ("POST", "/edge/restart?edge=" + edge);
   }
-  result ("soak", "end", who, "rss-growth-second-half-kib", rss_kib () - rss_half);
+  if (completed && rss_half >= 0)
+    result ("soak", "end", who, "rss-growth-second-half-kib", rss_kib () - rss_half);
   result ("soak", "end", who, "cycles-without-recovery", failures);
   if (auto *element = dynamic_cast<ElementClient *> (sub.get ()))
     result ("soak", "end", who, "retries", element->event_count ("Red5Pro.Retry.Scheduled"));
