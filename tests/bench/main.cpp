@@ -92,7 +92,7 @@ main (int argc, char **argv)
     return 1;
   }
   std::string p = parts ? parts : "join";
-  note ("%s: parts %s, %d run(s), GStreamer %s", cfg.client.label.c_str (), p.c_str (),
+  note ("%s: parts %s, %d run(s), %s", cfg.client.label.c_str (), p.c_str (),
       cfg.runs, gst_version_string ());
   char **list = g_strsplit (p.c_str (), ",", -1);
   for (char **part = list; *part; part++) {
