@@ -1,168 +1,90 @@
-/* Benchmarks against the test cluster (meson test --benchmark, or run the executable):
- *   startup  - PLAYING to the first decoded video frame, over N runs
- *   recovery - edge killed (loud / silent) to the first frame from the next edge, minus
- *              retry-timeout
- *   soak     - RED5PRO_SOAK_CYCLES rebuild cycles (edge kill/restart), sampling RSS, file
- *              descriptors and threads every 10 cycles
- * Which ones: RED5PRO_BENCH=startup,recovery,soak (default: startup,recovery). Numbers, not
- * assertions: they go into docs/benchmarks.md. */
-#include <gst/gst.h>
-
+/* recovery: red5prosrc (the floor has no failover) on an edge found through the Stream
+ * Manager 2.0; the serving edge is killed, loudly (sockets and data channel closed) or
+ * silently (media stops, nothing closes, nothing answers), and the next edge takes over.
+ *   recovery     kill → first video frame from the next edge
+ *   detection    kill → Red5Pro.Retry.Scheduled (the old attempt is gone by then)
+ *   reconnect    recovery − retry-timeout − the detection the design allows (loud: 0,
+ *                silent: inactivity-timeout): what the failover itself costs; compare it
+ *                with the join through the Stream Manager
+ *   retry-to-frame  Retry.Scheduled → first frame, minus retry-timeout: the reconnect
+ *                alone, without the detection's own delay
+ *   silent-detection-excess   detection − inactivity-timeout, silent kills */
+#include "element-client.h"
+#include "parts.h"
+#include "results.h"
 #include "test-cluster.h"
-#include "test-subscriber.h"
 
-#include <dirent.h>
+namespace bench {
 
-#include <algorithm>
-#include <cstdio>
-#include <string>
-#include <vector>
-
-static guint
-count_entries (const char *dir)
+void
+run_recovery (const Config &cfg)
 {
-  guint n = 0;
-  if (DIR *d = opendir (dir)) {
-    while (struct dirent *e = readdir (d))
-      n += e->d_name[0] != '.';
-    closedir (d);
+  if (cfg.client.floor) {
+    note ("recovery: the floor client has no failover; compare reconnect with the join");
+    return;
   }
-  return n;
-}
-
-static long
-rss_kib ()
-{
-  long kib = -1;
-  if (FILE *f = fopen ("/proc/self/status", "r")) {
-    char line[256];
-    while (fgets (line, sizeof line, f))
-      if (sscanf (line, "VmRSS: %ld kB", &kib) == 1)
+  TestCluster cluster ({ "--edges", "2" });
+  Target t;
+  t.port = cluster.port ();
+  t.sm2 = true;
+  t.retry_timeout_ms = cfg.retry_timeout_ms;
+  t.inactivity_timeout_ms = cfg.inactivity_timeout_ms;
+  auto sub = make_subscriber (cfg.client, t);
+  auto *element = dynamic_cast<ElementClient *> (sub.get ());
+  if (!sub->start () || !wait_for ([&] { return sub->video.buffers () > 30 || sub->failed (); },
+          30) || sub->failed ()) {
+    note ("recovery: no video to start with: %s", sub->error ().c_str ());
+    sub->stop ();
+    return;
+  }
+  const char *scheduled = "Red5Pro.Retry.Scheduled";
+  for (int run = 0; run < cfg.runs; run++) {
+    for (const char *mode : { "loud", "silent" }) {
+      std::string edge = cluster.edge_name (sub->edge ());
+      if (edge.empty ()) {
+        note ("recovery: the element names no edge it is on");
         break;
-    fclose (f);
+      }
+      guint retries = element->event_count (scheduled);
+      gint64 killed = g_get_monotonic_time ();
+      guint status = 0;
+      cluster.control ("POST", "/edge/kill?edge=" + edge + "&mode=" + mode, &status);
+      if (status != 200) {
+        note ("recovery: the test cluster did not kill %s (HTTP %u): stopping", edge.c_str (),
+            status);
+        break;
+      }
+      bool ok = wait_for ([&] {
+        return element->event_count (scheduled) > retries && sub->video.next_us () > 0;
+      }, 30);
+      if (ok) {
+        bool silent = g_str_equal (mode, "silent");
+        double recovery = (sub->video.next_us () - killed) / 1000.0;
+        /* the first retry after media waits retry-timeout exactly (no backoff yet) */
+        double detection = (element->event_time (scheduled) - killed) / 1000.0;
+        double allowed = silent ? cfg.inactivity_timeout_ms : 0;
+        result ("recovery", mode, cfg.client.label, "recovery-ms", recovery);
+        result ("recovery", mode, cfg.client.label, "detection-ms", detection);
+        result ("recovery", mode, cfg.client.label, "reconnect-ms",
+            recovery - cfg.retry_timeout_ms - allowed);
+        result ("recovery", mode, cfg.client.label, "retry-to-frame-ms",
+            (sub->video.next_us () - element->event_time (scheduled)) / 1000.0 -
+            cfg.retry_timeout_ms);
+        if (silent)
+          result ("recovery", mode, cfg.client.label, "silent-detection-excess-ms",
+              detection - cfg.inactivity_timeout_ms);
+        if (element->event_count (scheduled) > retries + 1)
+          note ("recovery %s: %u retries", mode, element->event_count (scheduled) - retries);
+      } else {
+        note ("recovery %s: no recovery within 30 s (%s)", mode, sub->error ().c_str ());
+      }
+      cluster.control ("POST", "/edge/restart?edge=" + edge);
+      /* steady again before the next kill */
+      guint64 frames = sub->video.buffers ();
+      wait_for ([&] { return sub->video.buffers () > frames + 45; }, 10);
+    }
   }
-  return kib;
+  sub->stop ();
 }
 
-static void
-summary (const char *what, std::vector<double> v)
-{
-  if (v.empty ()) {
-    g_print ("| %s | no samples | | | |\n", what);
-    return;
-  }
-  std::sort (v.begin (), v.end ());
-  g_print ("| %s | %zu | %.0f | %.0f | %.0f |\n", what, v.size (), v.front (), v[v.size () / 2],
-      v.back ());
-}
-
-static std::string
-props (TestCluster &c, const char *extra)
-{
-  return "host=127.0.0.1 port=" + std::to_string (c.port ()) +
-      " stream-manager=sm2 stream-name=stream1 " + extra;
-}
-
-
-static void
-bench_startup (int runs)
-{
-  std::vector<double> ms;
-  TestCluster c ({ "--edges", "1" });
-  for (int i = 0; i < runs; i++) {
-    TestSubscriber sub (props (c, "retry-timeout=0"));
-    sub.play ();
-    if (sub.wait_video (1, 30))
-      ms.push_back (sub.first_frame_us () / 1000.0);
-  }
-  summary ("PLAYING to first decoded frame (ms)", ms);
-}
-
-/* Kills the serving edge the given way, runs times; the time until the first frame after
- * the kill, minus retry-timeout. */
-static void
-bench_recovery (const char *mode, int runs, guint retry_ms)
-{
-  std::vector<double> ms;
-  TestCluster c ({ "--edges", "2" });
-  std::string extra = "retry-timeout=" + std::to_string (retry_ms);
-  TestSubscriber sub (props (c, extra.c_str ()));
-  sub.play ();
-  if (!sub.wait_video (30, 30)) {
-    g_printerr ("no video to start with\n");
-    return;
-  }
-  for (int i = 0; i < runs; i++) {
-    std::string edge = c.edge_name (sub.edge ());
-    guint64 before = sub.video_frames ();
-    gint64 killed = g_get_monotonic_time ();
-    c.control ("POST", "/edge/kill?edge=" + edge + "&mode=" + mode);
-    /* frames still in the jitter buffer land after the kill: count from the new
-     * subscription's start (its first RTP packet), then the first frame it decodes */
-    guint starts = sub.count ("Subscribe.Start");
-    bool ok = sub.wait ([&] { return sub.count ("Subscribe.Start") > starts; }, 30, false);
-    guint64 at_start = sub.video_frames ();
-    ok = ok && sub.wait ([&] { return sub.video_frames () > at_start; }, 10, false);
-    if (ok)
-      ms.push_back ((g_get_monotonic_time () - killed) / 1000.0 - retry_ms);
-    (void) before;
-    c.control ("POST", "/edge/restart?edge=" + edge);
-    g_usleep (1500 * 1000);
-  }
-  std::string what = std::string (mode) + " edge kill to first new frame, minus retry-timeout (ms)";
-  summary (what.c_str (), ms);
-}
-
-static void
-bench_soak (int cycles)
-{
-  TestCluster c ({ "--edges", "2" });
-  TestSubscriber sub (props (c, "retry-timeout=100"));
-  sub.play ();
-  if (!sub.wait_video (30, 30)) {
-    g_printerr ("no video to start with\n");
-    return;
-  }
-  g_print ("| cycle | RSS (KiB) | fds | threads | frames |\n|---|---|---|---|---|\n");
-  for (int i = 0; i <= cycles; i++) {
-    if (i % 10 == 0)
-      g_print ("| %d | %ld | %u | %u | %" G_GUINT64_FORMAT " |\n", i, rss_kib (),
-          count_entries ("/proc/self/fd"), count_entries ("/proc/self/task"), sub.video_frames ());
-    if (i == cycles)
-      break;
-    std::string edge = c.edge_name (sub.edge ());
-    guint starts = sub.count ("Subscribe.Start");
-    guint64 frames = sub.video_frames ();
-    c.control ("POST", "/edge/kill?edge=" + edge + "&mode=loud");
-    if (!sub.wait ([&] { return sub.count ("Subscribe.Start") > starts &&
-                             sub.video_frames () > frames + 5; }, 30, false))
-      g_printerr ("cycle %d: no recovery\n", i);
-    c.control ("POST", "/edge/restart?edge=" + edge);
-  }
-  GstStructure *stats = sub.stats ();
-  char *text = gst_structure_to_string (stats);
-  g_print ("\nstats after the soak: %s\n", text);
-  g_free (text);
-  gst_structure_free (stats);
-}
-
-int
-main (int argc, char **argv)
-{
-  gst_init (&argc, &argv);
-  const char *which = g_getenv ("RED5PRO_BENCH");
-  std::string w = which ? which : "startup,recovery";
-  int runs = g_getenv ("RED5PRO_BENCH_RUNS") ? atoi (g_getenv ("RED5PRO_BENCH_RUNS")) : 5;
-  g_print ("| measurement | runs | min | median | max |\n|---|---|---|---|---|\n");
-  if (w.find ("startup") != std::string::npos)
-    bench_startup (runs);
-  if (w.find ("recovery") != std::string::npos) {
-    bench_recovery ("loud", runs, 1000);
-    bench_recovery ("silent", runs, 1000);
-  }
-  if (w.find ("soak") != std::string::npos) {
-    g_print ("\n");
-    bench_soak (g_getenv ("RED5PRO_SOAK_CYCLES") ? atoi (g_getenv ("RED5PRO_SOAK_CYCLES")) : 200);
-  }
-  return 0;
-}
+}  // namespace bench
