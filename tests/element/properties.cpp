@@ -144,6 +144,16 @@ GST_START_TEST (test_newer_properties_have_their_documented_defaults)
   fail_unless_equals_string (text, "< (string)VP8, (string)H264, (string)VP9, (string)H265 >");
   g_free (text);
   g_value_unset (&codecs);
+  guint fallback_after = 0, upgrade = 0;
+  g_object_get (src, "failures-before-fallback", &fallback_after, "upgrade-interval", &upgrade,
+      NULL);
+  fail_unless_equals_int (fallback_after, 2);
+  fail_unless_equals_int (upgrade, 60000);
+  GValue order = G_VALUE_INIT;
+  g_value_init (&order, GST_TYPE_ARRAY);
+  g_object_get_property (G_OBJECT (src), "playback-order", &order);
+  fail_unless_equals_int (gst_value_array_get_size (&order), 0);   /* = signaling alone */
+  g_value_unset (&order);
   /* the deprecated timeout is the request timeout in seconds */
   g_object_set (src, "timeout", 3, NULL);
   g_object_get (src, "request-timeout", &request_timeout, NULL);
@@ -160,6 +170,11 @@ GST_START_TEST (test_settings_that_cannot_work_refuse_ready_naming_them)
   check_refuses_ready ("host=10.0.0.5 stream-name=s video-codecs=\"<AV1>\"", "video-codecs");
   check_refuses_ready ("host=10.0.0.5 stream-name=s video-codecs=\"<>\" audio-codecs=\"<>\"",
       "nothing to receive");
+  check_refuses_ready ("host=10.0.0.5 stream-name=s playback-order=\"<whep, rtmp>\"",
+      "playback-order");
+  /* the SM 1.x proxy carries WebSocket only: WHEP anywhere in the order cannot work */
+  check_refuses_ready ("host=10.0.0.5 stream-name=s stream-manager=sm1 use-proxy=true "
+      "signaling=websocket playback-order=\"<whep, hls>\"", "WebSocket");
 }
 GST_END_TEST;
 
