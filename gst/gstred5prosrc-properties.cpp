@@ -578,7 +578,7 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
               GParamFlags (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)), flags));
   g_object_class_install_property (gobject_class, PROP_AUDIO_CODECS,
       gst_param_spec_array ("audio-codecs", "Audio codecs",
-          "Audio codecs to accept, by RTP name (of OPUS, PCMU, PCMA; our offer lists them "
+          "Audio codecs to accept, by RTP name (of OPUS, PCMU, PCMA, SPEEX; our offer lists them "
           "in this order); "
           "empty (<>) = receive no audio",
           g_param_spec_string ("audio-codec", "Audio codec", "An audio codec", nullptr,
@@ -606,7 +606,8 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
       "websocket or hls), connected-ms, "
       "last-frame-time (real time, us), last-failure, packets-received, bytes-received, "
       "frames-dropped (delta frames dropped until a key frame after a rebuild), and per "
-      "medium, refreshed every second, video-network and audio-network: packets-received, "
+      "medium, refreshed every second once stats has been read, video-network and "
+      "audio-network: packets-received, "
       "packets-lost, fraction-lost (last second), jitter-ms, bitrate (bits/s), nack-count, "
       "pli-count, fir-count; "
       "notify::stats fires on every state change",

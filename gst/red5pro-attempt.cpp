@@ -8,6 +8,22 @@ GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
 
 namespace red5pro {
 
+void
+add_attempt_bin (GstElement *element, GstBin *bin)
+{
+  gst_bin_add (GST_BIN (element), GST_ELEMENT (bin));
+  gst_element_sync_state_with_parent (GST_ELEMENT (bin));
+}
+
+void
+remove_attempt_bin (GstElement *element, GstBin *bin)
+{
+  gst_element_set_locked_state (GST_ELEMENT (bin), TRUE);
+  if (GST_OBJECT_PARENT (bin) == GST_OBJECT (element))
+    gst_bin_remove (GST_BIN (element), GST_ELEMENT (bin));
+  gst_element_set_state (GST_ELEMENT (bin), GST_STATE_NULL);
+}
+
 Attempt::Attempt (GstElement *element, Worker &worker, SubscriberConfig cfg,
     AttemptListener *listener, guint number, Tech tech, bool upgrade)
   : element_ (element), worker_ (worker), cfg_ (std::move (cfg)), listener_ (listener),
@@ -42,6 +58,22 @@ Attempt::fail (Failure f)
       "message", G_TYPE_STRING, f.reason.c_str (), "edge", G_TYPE_STRING, edge_.c_str (),
       "http-status", G_TYPE_UINT, f.http_status, NULL));
   listener_->attempt_failed (*this, f);
+}
+
+bool
+Attempt::take_lookup (const LookupOutcome &o)
+{
+  if (!o.ok ()) {
+    fail_connecting (o.failure);
+    return false;
+  }
+  edge_ = o.edge.address;
+  edge_port_ = o.edge.port;
+  app_ = o.edge.app.empty () ? cfg_.app : o.edge.app;
+  post (event_new (event::EDGE_RESOLVED, "edge", G_TYPE_STRING, edge_.c_str (),
+      "app", G_TYPE_STRING, app_.c_str (), "region", G_TYPE_STRING, o.edge.region.c_str (),
+      NULL));
+  return true;
 }
 
 void

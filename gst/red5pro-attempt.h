@@ -6,6 +6,7 @@
 #pragma once
 
 #include "red5pro-config.h"
+#include "red5pro-edge-lookup.h"
 #include "red5pro-failure.h"
 #include "red5pro-ptr.h"
 #include "red5pro-quality.h"
@@ -20,6 +21,12 @@
 namespace red5pro {
 
 class Attempt;
+
+/* An attempt's bin into the element, following its state; and out of it again: out first,
+ * then down to NULL, so that the teardown's messages have no bus to go to and nothing of
+ * the old attempt reaches the application. Worker. */
+void add_attempt_bin (GstElement *element, GstBin *bin);
+void remove_attempt_bin (GstElement *element, GstBin *bin);
 
 class AttemptListener {
 public:
@@ -89,6 +96,9 @@ protected:
 
   void post (GstStructure *event);
   void fail (Failure f);
+  /* The Stream Manager's answer: the edge taken (Red5Pro.Edge.Resolved), or the failure
+   * said (fail_connecting). True when there is an edge. */
+  bool take_lookup (const LookupOutcome &outcome);
   void post_started ();
   /* Connect.Failure / Subscribe.InvalidName / Subscribe.Connection.Closed as the failure
    * says, then fail() */

@@ -11,19 +11,8 @@ namespace red5pro {
 
 namespace {
 
-using WeakAttempt = std::weak_ptr<Attempt>;
-
-void
-free_weak (gpointer data, GClosure * = nullptr)
-{
-  delete static_cast<WeakAttempt *> (data);
-}
-
-std::shared_ptr<HlsAttempt>
-from_data (gpointer data)
-{
-  return std::static_pointer_cast<HlsAttempt> (static_cast<WeakAttempt *> (data)->lock ());
-}
+using WeakAttempt = std::weak_ptr<HlsAttempt>;
+constexpr auto from_data = lock_weak<HlsAttempt>;
 
 /* The latency reported is the lateness seen, rounded up, with this much on top. */
 constexpr GstClockTime LATENCY_STEP = 100 * GST_MSECOND;
@@ -72,7 +61,7 @@ HlsAttempt::~HlsAttempt () = default;
 gpointer
 HlsAttempt::weak_data ()
 {
-  return new WeakAttempt (shared_from_this ());
+  return new_weak (std::static_pointer_cast<HlsAttempt> (shared_from_this ()));
 }
 
 void
@@ -97,17 +86,8 @@ HlsAttempt::start ()
 void
 HlsAttempt::on_lookup (const LookupOutcome &o)
 {
-  if (!o.ok ()) {
-    fail_connecting (o.failure);
-    return;
-  }
-  edge_ = o.edge.address;
-  edge_port_ = o.edge.port;
-  app_ = o.edge.app.empty () ? cfg_.app : o.edge.app;
-  post (event_new (event::EDGE_RESOLVED, "edge", G_TYPE_STRING, edge_.c_str (),
-      "app", G_TYPE_STRING, app_.c_str (), "region", G_TYPE_STRING, o.edge.region.c_str (),
-      NULL));
-  play (hls_url (cfg_, edge_, app_, edge_port_));
+  if (take_lookup (o))
+    play (hls_url (cfg_, edge_, app_, edge_port_));
 }
 
 /* The HTTP sources (the playlist's and those hlsdemux makes for the segments) trust what
@@ -149,26 +129,25 @@ HlsAttempt::play (const std::string &url)
       GstBin *, GstElement *element, gpointer data) {
     if (auto self = from_data (data))
       self->configure_source (element);
-  }), weak_data (), free_weak, GConnectFlags (0));
+  }), weak_data (), free_weak<HlsAttempt>, GConnectFlags (0));
   gst_bin_add_many (bin_.get (), src, demux, tsdemux_, NULL);
   gst_element_link (src, demux);
   g_signal_connect_data (demux, "pad-added", G_CALLBACK (+[] (GstElement *, GstPad *pad,
       gpointer data) {
     if (auto self = from_data (data))
       self->on_demux_pad (pad);
-  }), weak_data (), free_weak, GConnectFlags (0));
+  }), weak_data (), free_weak<HlsAttempt>, GConnectFlags (0));
   g_signal_connect_data (tsdemux_, "pad-added", G_CALLBACK (+[] (GstElement *, GstPad *pad,
       gpointer data) {
     if (auto self = from_data (data))
       self->on_ts_pad (pad);
-  }), weak_data (), free_weak, GConnectFlags (0));
+  }), weak_data (), free_weak<HlsAttempt>, GConnectFlags (0));
   g_signal_connect_data (tsdemux_, "no-more-pads", G_CALLBACK (+[] (GstElement *,
       gpointer data) {
     if (auto self = from_data (data))
       self->on_ts_no_more_pads ();
-  }), weak_data (), free_weak, GConnectFlags (0));
-  gst_bin_add (GST_BIN (element_), GST_ELEMENT (bin_.get ()));
-  gst_element_sync_state_with_parent (GST_ELEMENT (bin_.get ()));
+  }), weak_data (), free_weak<HlsAttempt>, GConnectFlags (0));
+  add_attempt_bin (element_, bin_.get ());
   connected_ = true;
 }
 
@@ -217,32 +196,21 @@ HlsAttempt::on_ts_pad (GstPad *pad)
       chain.push_back (gst_element_factory_make ("identity", nullptr));
     }
   }
-  if (!wanted) {
-    /* ID3 metadata, a second audio, what we do not take: swallowed, not not-linked */
-    GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
-    g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
-    chain = { sink };
-  }
-  for (auto *el : chain)
-    gst_bin_add (bin_.get (), el);
-  GstObjectPtr<GstPad> sinkpad { gst_element_get_static_pad (chain.front (), "sink") };
-  gst_pad_link (pad, sinkpad.get ());
-  for (size_t i = 1; i < chain.size (); i++)
-    gst_element_link (chain[i - 1], chain[i]);
-  for (auto it = chain.rbegin (); it != chain.rend (); ++it)
-    gst_element_sync_state_with_parent (*it);
+  if (!wanted)   /* ID3 metadata, a second audio, what we do not take: swallowed */
+    chain = { make_swallow_sink () };
+  GstObjectPtr<GstPad> tail { plug_chain (bin_.get (), pad, chain) };
   if (!wanted)
     return;
   (video ? has_video_ : has_audio_) = true;
 
-  GstObjectPtr<GstPad> tail { gst_element_get_static_pad (chain.back (), "src") };
-  auto *branch = new Branch { shared_from_this (), video, {}, false };
+  auto *branch = new Branch { std::static_pointer_cast<HlsAttempt> (shared_from_this ()),
+      video, {}, false };
   gst_segment_init (&branch->segment, GST_FORMAT_TIME);
   gst_pad_add_probe (tail.get (), GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
           GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
       +[] (GstPad *, GstPadProbeInfo *info, gpointer data) {
         auto *b = static_cast<Branch *> (data);
-        auto self = std::static_pointer_cast<HlsAttempt> (b->owner.lock ());
+        auto self = b->owner.lock ();
         return self ? self->on_data (*b, info) : GST_PAD_PROBE_DROP;
       }, branch, [] (gpointer data) { delete static_cast<Branch *> (data); });
   GstPad *ghost = gst_ghost_pad_new (video ? "video" : "audio", tail.get ());
@@ -255,7 +223,7 @@ HlsAttempt::on_ts_pad (GstPad *pad)
       return GST_PAD_PROBE_OK;
     gst_query_set_latency (q, TRUE, self->latency (), GST_CLOCK_TIME_NONE);
     return GST_PAD_PROBE_HANDLED;
-  }, weak_data (), [] (gpointer d) { free_weak (d); });
+  }, weak_data (), [] (gpointer d) { free_weak<HlsAttempt> (d); });
   gst_pad_set_active (ghost, TRUE);
   gst_element_add_pad (GST_ELEMENT (bin_.get ()), ghost);
   guard.unlock ();
@@ -469,10 +437,7 @@ HlsAttempt::teardown ()
     /* wait for a pad-added that is building a chain; later ones see stopped_ */
     std::lock_guard<std::mutex> guard (pads_lock_);
   }
-  gst_element_set_locked_state (GST_ELEMENT (bin_.get ()), TRUE);
-  if (GST_OBJECT_PARENT (bin_.get ()) == GST_OBJECT (element_))
-    gst_bin_remove (GST_BIN (element_), GST_ELEMENT (bin_.get ()));
-  gst_element_set_state (GST_ELEMENT (bin_.get ()), GST_STATE_NULL);
+  remove_attempt_bin (element_, bin_.get ());
   tsdemux_ = nullptr;
   bin_.reset ();
 }

@@ -104,6 +104,29 @@ make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why)
   return rest;
 }
 
+GstElement *
+make_swallow_sink ()
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  return sink;
+}
+
+GstPad *
+plug_chain (GstBin *bin, GstPad *from, const std::vector<GstElement *> &chain)
+{
+  for (auto *el : chain)
+    gst_bin_add (bin, el);
+  GstPad *sinkpad = gst_element_get_static_pad (chain.front (), "sink");
+  gst_pad_link (from, sinkpad);
+  gst_object_unref (sinkpad);
+  for (size_t i = 1; i < chain.size (); i++)
+    gst_element_link (chain[i - 1], chain[i]);
+  for (auto it = chain.rbegin (); it != chain.rend (); ++it)
+    gst_element_sync_state_with_parent (*it);
+  return gst_element_get_static_pad (chain.back (), "src");
+}
+
 /* ---- our pads ---------------------------------------------------------------------------- */
 
 OutputPads::OutputPads (GstElement *element, GstStaticPadTemplate *video,

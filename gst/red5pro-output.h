@@ -29,6 +29,13 @@ std::vector<GstElement *> make_output_chain (GstCaps *rtp_caps, bool decode, std
 std::vector<GstElement *> make_parse_chain (GstCaps *caps, bool decode, const std::string &what,
     std::string *why);
 
+/* A fakesink that takes whatever a stream we do not expose carries (it must not come back
+ * not-linked). */
+GstElement *make_swallow_sink ();
+/* The chain into bin, from linked to its first element, each following the bin's state;
+ * its last element's src pad (a reference), nullptr for a sink. Streaming thread (pad-added). */
+GstPad *plug_chain (GstBin *bin, GstPad *from, const std::vector<GstElement *> &chain);
+
 class OutputPads {
 public:
   /* templates: the element's "video" and "audio" pad templates */

@@ -1,5 +1,6 @@
 /* red5pro-peer: webrtcbin for one attempt, its callbacks handed over to the worker. */
 #include "red5pro-peer.h"
+#include "red5pro-attempt.h"
 #include "red5pro-codecs.h"
 #include "red5pro-events.h"
 #include "red5pro-output.h"
@@ -20,18 +21,7 @@ namespace {
 constexpr guint FASTSTART_PACKETS = 5;
 
 using WeakPeer = std::weak_ptr<Peer>;
-
-void
-free_weak (gpointer data, GClosure * = nullptr)
-{
-  delete static_cast<WeakPeer *> (data);
-}
-
-std::shared_ptr<Peer>
-from_data (gpointer data)
-{
-  return static_cast<WeakPeer *> (data)->lock ();
-}
+constexpr auto from_data = lock_weak<Peer>;
 
 /* The error a webrtcbin promise reply carries, if any. */
 std::string
@@ -68,7 +58,7 @@ Peer::~Peer () = default;
 gpointer
 Peer::weak_data ()
 {
-  return new WeakPeer (shared_from_this ());
+  return new_weak (shared_from_this ());
 }
 
 template <typename F>
@@ -160,7 +150,7 @@ Peer::start (Events events, std::string *why)
     gst_util_set_object_arg (G_OBJECT (rtpbin.get ()), "buffer-mode", "synced");
     /* the jitter buffers' input is the network's heartbeat */
     g_signal_connect_data (rtpbin.get (), "new-jitterbuffer",
-        G_CALLBACK (on_new_jitterbuffer_cb), weak_data (), free_weak, GConnectFlags (0));
+        G_CALLBACK (on_new_jitterbuffer_cb), weak_data (), free_weak<Peer>, GConnectFlags (0));
   }
 
   g_autoptr (GstWebRTCICE) ice = nullptr;
@@ -205,7 +195,7 @@ Peer::start (Events events, std::string *why)
   }
 
   auto connect = [this] (const char *signal, GCallback cb) {
-    g_signal_connect_data (webrtc_, signal, cb, weak_data (), free_weak, GConnectFlags (0));
+    g_signal_connect_data (webrtc_, signal, cb, weak_data (), free_weak<Peer>, GConnectFlags (0));
   };
   connect ("on-ice-candidate", G_CALLBACK (on_ice_candidate_cb));
   connect ("notify::ice-gathering-state", G_CALLBACK (on_gathering_state_cb));
@@ -444,30 +434,20 @@ Peer::on_pad_added (GstPad *pad)
     }
   }
   if (chain.empty ()) {
-    /* a stream we do not expose: swallow it so that webrtcbin is not not-linked */
-    GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
-    g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
-    chain.push_back (sink);
+    /* a stream we do not expose: swallowed, so that webrtcbin is not not-linked */
+    chain.push_back (make_swallow_sink ());
     wanted = false;
   }
-  for (auto *el : chain)
-    gst_bin_add (bin_.get (), el);
-  GstObjectPtr<GstPad> sinkpad { gst_element_get_static_pad (chain.front (), "sink") };
-  gst_pad_link (pad, sinkpad.get ());
-  for (size_t i = 1; i < chain.size (); i++)
-    gst_element_link (chain[i - 1], chain[i]);
-  for (auto it = chain.rbegin (); it != chain.rend (); ++it)
-    gst_element_sync_state_with_parent (*it);
+  GstObjectPtr<GstPad> tail { plug_chain (bin_.get (), pad, chain) };
   if (!wanted)
     return;
 
-  GstObjectPtr<GstPad> tail { gst_element_get_static_pad (chain.back (), "src") };
   GstPad *ghost = gst_ghost_pad_new (kind, tail.get ());
   /* media flows when buffers leave the chain, not when RTP arrives: a stream we could
    * not turn into buffers must not count as a subscription */
   gst_pad_add_probe (ghost, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
           GST_PAD_PROBE_TYPE_BUFFER_LIST), on_output_cb, weak_data (),
-      [] (gpointer d) { free_weak (d); });
+      [] (gpointer d) { free_weak<Peer> (d); });
   gst_pad_set_active (ghost, TRUE);
   gst_element_add_pad (GST_ELEMENT (bin_.get ()), ghost);
   (video ? have_video_ : have_audio_) = true;
@@ -528,7 +508,7 @@ Peer::on_new_jitterbuffer_cb (GstElement *, GstElement *jitterbuffer, guint, gui
   if (sink)
     gst_pad_add_probe (sink.get (), GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
             GST_PAD_PROBE_TYPE_BUFFER_LIST), on_rtp_cb, self->weak_data (),
-        [] (gpointer d) { free_weak (d); });
+        [] (gpointer d) { free_weak<Peer> (d); });
 }
 
 /* ---- data channels ------------------------------------------------------------------- */
@@ -538,7 +518,7 @@ Peer::watch_channel (GstWebRTCDataChannel *channel, bool remote)
 {
   channels_.emplace_back (channel);   /* takes the caller's reference */
   auto connect = [&] (const char *signal, GCallback cb) {
-    g_signal_connect_data (channel, signal, cb, weak_data (), free_weak, GConnectFlags (0));
+    g_signal_connect_data (channel, signal, cb, weak_data (), free_weak<Peer>, GConnectFlags (0));
   };
   connect ("on-open", G_CALLBACK (on_dc_open_cb));
   connect ("on-close", G_CALLBACK (on_dc_close_cb));
@@ -701,12 +681,7 @@ Peer::stop ()
       /* wait for a pad-added that is building a chain; later ones see stopped_ */
       std::lock_guard<std::mutex> guard (pads_lock_);
     }
-    /* Out of the element first, then down to NULL: the teardown's messages then have no
-     * bus to go to, and nothing of the old attempt reaches the application. */
-    gst_element_set_locked_state (GST_ELEMENT (bin_.get ()), TRUE);
-    if (GST_OBJECT_PARENT (bin_.get ()) == GST_OBJECT (element_))
-      gst_bin_remove (GST_BIN (element_), GST_ELEMENT (bin_.get ()));
-    gst_element_set_state (GST_ELEMENT (bin_.get ()), GST_STATE_NULL);
+    remove_attempt_bin (element_, bin_.get ());
   }
   /* Everything goes now, here on the worker: a webrtcbin callback still running on one of
    * its threads may hold the last reference to this Peer, and must not be the one that

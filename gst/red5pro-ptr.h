@@ -27,4 +27,26 @@ template <typename T> using GstObjectPtr = std::unique_ptr<T, GstObjectUnref>;
 using DescriptionPtr = std::unique_ptr<GstWebRTCSessionDescription, DescriptionFree>;
 using StructurePtr = std::unique_ptr<GstStructure, StructureFree>;
 
+/* A weak reference to a C++ object as GLib user data (signal handlers, pad probes), so
+ * that a callback that outlives the object finds nothing: new_weak() to pass, with
+ * free_weak<T> as its destroy notify; lock_weak<T>() in the callback. */
+template <typename T>
+gpointer
+new_weak (const std::shared_ptr<T> &object)
+{
+  return new std::weak_ptr<T> (object);
+}
+template <typename T>
+void
+free_weak (gpointer data, GClosure * = nullptr)
+{
+  delete static_cast<std::weak_ptr<T> *> (data);
+}
+template <typename T>
+std::shared_ptr<T>
+lock_weak (gpointer data)
+{
+  return static_cast<std::weak_ptr<T> *> (data)->lock ();
+}
+
 }  // namespace red5pro

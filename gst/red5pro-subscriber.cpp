@@ -422,10 +422,12 @@ Subscriber::attempt_latency_changed (Attempt &)
 
 /* ---- statistics ------------------------------------------------------------------------ */
 
+/* webrtcbin's get-stats is not free (every RTP session and transport, each second): the
+ * refresh starts with the first read of "stats" (most pipelines never read it). */
 void
 Subscriber::refresh_quality ()
 {
-  if (attempt_)
+  if (attempt_ && quality_wanted_.load ())
     attempt_->refresh_quality ();
   quality_timer_ = worker_.add_timeout (QUALITY_REFRESH_MS, [this] () { refresh_quality (); });
 }
@@ -433,6 +435,11 @@ Subscriber::refresh_quality ()
 GstStructure *
 Subscriber::stats ()
 {
+  if (!quality_wanted_.exchange (true))
+    later ([] (Subscriber &self) {
+      if (self.attempt_)
+        self.attempt_->refresh_quality ();
+    });
   std::lock_guard<std::mutex> guard (stats_lock_);
   const Stats &s = stats_;
   gint64 now = g_get_monotonic_time ();

@@ -13,6 +13,7 @@
 
 #include <gst/gst.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -90,6 +91,7 @@ private:
   bool running_ = false;
   guint media_wait_timer_ = 0;
   guint quality_timer_ = 0;
+  std::atomic<bool> quality_wanted_ { false };   /* "stats" was read */
 
   struct Stats {
     guint attempts = 0;

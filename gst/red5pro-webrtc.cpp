@@ -80,17 +80,9 @@ WebRtcAttempt::start ()
 void
 WebRtcAttempt::on_lookup (const LookupOutcome &o)
 {
-  if (!o.ok ()) {
-    fail_connecting (o.failure);
+  if (!take_lookup (o))
     return;
-  }
-  edge_ = o.edge.address;
-  edge_port_ = o.edge.port;
-  app_ = o.edge.app.empty () ? cfg_.app : o.edge.app;
   edge_known_ = true;
-  post (event_new (event::EDGE_RESOLVED, "edge", G_TYPE_STRING, edge_.c_str (),
-      "app", G_TYPE_STRING, app_.c_str (), "region", G_TYPE_STRING, o.edge.region.c_str (),
-      NULL));
   maybe_signal ();
 }
 

@@ -189,6 +189,8 @@ Cluster &the_cluster ();
  * wide, for the frame counter). */
 bool stream_publish (const std::string &name, guint width = 320, guint height = 240);
 void stream_unpublish (const std::string &name);
+/* [[counter, real time us], ...]: when the stream's last frames were stamped */
+std::string stamps_json (const std::string &name);
 /* removes a directory and the files in it */
 void remove_dir (const std::string &path);
 

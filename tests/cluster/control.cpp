@@ -209,8 +209,13 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     } else {
       reply_text (msg, SOUP_STATUS_NOT_FOUND, "no such edge\n");
     }
+  } else if (get && p == "/stamps") {
+    std::string body = stamps_json (arg ("stream"));
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
+    soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body.data (),
+        body.size ());
   } else if (get) {
-    reply_text (msg, SOUP_STATUS_NOT_FOUND, "GET /state, /requests?edge=\n");
+    reply_text (msg, SOUP_STATUS_NOT_FOUND, "GET /state, /requests?edge=, /stamps?stream=\n");
   } else if (p == "/publish") {
     /* optional width/height: a republish at another size is a caps change downstream */
     auto size = [&] (const char *k, guint64 fallback) {

@@ -145,6 +145,7 @@ print_ports ()
 static const char CONTROL_HELP[] =
     "Control API on 127.0.0.1:<control_port> (POST unless noted):\n"
     "  GET /state, GET /requests?edge=edge1|sm    what is up, what each server was asked\n"
+    "  GET /stamps?stream=                        [counter, real time us] of its last frames\n"
     "  /publish?stream=[&width=&height=], /unpublish?stream=\n"
     "  /route?stream=&edge=                       the edge lookups answer for the stream\n"
     "  /edge/kill?edge=&mode=loud|silent, /edge/restart?edge=\n"

@@ -5,6 +5,9 @@
 #include "cluster.h"
 #include "frame-counter.h"
 
+#include <deque>
+#include <mutex>
+
 #include <gst/video/video.h>
 
 #include <glib/gstdio.h>
@@ -18,10 +21,45 @@ namespace cluster {
  * from before and after a gap apart. */
 static std::map<std::string, std::shared_ptr<std::atomic<uint32_t>>> counters;
 
+/* When each of the last frames was stamped (real time): a subscriber that reads a counter
+ * off a frame and notes when it got it has the frame's glass-to-glass delay. */
+struct StampLog {
+  std::mutex lock;
+  std::deque<std::pair<uint32_t, gint64>> stamps;   /* the last STAMPS_KEPT */
+};
+static constexpr size_t STAMPS_KEPT = 4096;
+static std::map<std::string, std::shared_ptr<StampLog>> stamp_logs;
+static std::mutex stamp_logs_lock;
+
+struct Stamper {
+  std::atomic<uint32_t> *counter;
+  std::shared_ptr<StampLog> log;
+};
+
+std::string
+stamps_json (const std::string &name)
+{
+  std::shared_ptr<StampLog> log;
+  {
+    std::lock_guard<std::mutex> g (stamp_logs_lock);
+    if (stamp_logs.count (name))
+      log = stamp_logs[name];
+  }
+  std::string out = "[";
+  if (log) {
+    std::lock_guard<std::mutex> g (log->lock);
+    for (const auto &s : log->stamps)
+      out += (out.size () > 1 ? "," : "") + std::string ("[") + std::to_string (s.first) + "," +
+          std::to_string (s.second) + "]";
+  }
+  return out + "]";
+}
+
 static GstPadProbeReturn
 stamp_counter (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-  auto *counter = static_cast<std::atomic<uint32_t> *> (data);
+  auto *stamper = static_cast<Stamper *> (data);
+  auto *counter = stamper->counter;
   GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
   GST_PAD_PROBE_INFO_DATA (info) = buf;
   GstCaps *caps = gst_pad_get_current_caps (pad);
@@ -29,9 +67,14 @@ stamp_counter (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (caps && gst_video_info_from_caps (&vinfo, caps)) {
     GstVideoFrame frame;
     if (gst_video_frame_map (&frame, &vinfo, buf, GST_MAP_WRITE)) {
+      uint32_t n = (*counter)++;
       frame_counter_stamp (static_cast<uint8_t *> (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0)),
-          GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), (*counter)++);
+          GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), n);
       gst_video_frame_unmap (&frame);
+      std::lock_guard<std::mutex> g (stamper->log->lock);
+      stamper->log->stamps.emplace_back (n & 0xffffff, g_get_real_time ());
+      if (stamper->log->stamps.size () > STAMPS_KEPT)
+        stamper->log->stamps.pop_front ();
     }
   }
   if (caps)
@@ -170,7 +213,16 @@ stream_publish (const std::string &name, guint width, guint height)
     counter = std::make_shared<std::atomic<uint32_t>> (1);
   GstElement *stamp = gst_bin_get_by_name (GST_BIN (bin), "stamp");
   GstPad *pad = gst_element_get_static_pad (stamp, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_counter, counter.get (), nullptr);
+  std::shared_ptr<StampLog> log;
+  {
+    std::lock_guard<std::mutex> g (stamp_logs_lock);
+    auto &l = stamp_logs[name];
+    if (!l)
+      l = std::make_shared<StampLog> ();
+    log = l;
+  }
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_counter,
+      new Stamper { counter.get (), log }, [] (gpointer d) { delete static_cast<Stamper *> (d); });
   gst_object_unref (pad);
   gst_object_unref (stamp);
 
