@@ -1,6 +1,7 @@
 /* red5pro-hls: an HLS attempt, from the playlist URL to pads with live timestamps. */
 #include "red5pro-hls.h"
 #include "red5pro-events.h"
+#include "red5pro-chain.h"
 #include "red5pro-output.h"
 #include "red5pro-url.h"
 

@@ -2,8 +2,7 @@
  * attempt. Owns what downstream sees of them: one stream per pad across rebuilds (our own
  * stream-start with a stream id per pad, the stream collection, caps and segment only when
  * they change, no flush or EOS from a dying attempt, a key frame first after a rebuild),
- * no-more-pads, flow combining between the pads, decoding times, and EOS; and the chain of
- * elements each attempt puts behind a pad. */
+ * no-more-pads, flow combining between the pads, decoding times, and EOS. */
 #pragma once
 
 #include <gst/gst.h>
@@ -19,22 +18,6 @@ namespace red5pro {
 
 enum class Medium { VIDEO = 0, AUDIO = 1 };
 const char *medium_name (Medium m);
-
-/* The elements, not linked, that turn RTP of these caps into what our pads carry:
- * depayloader, parser, and decoder with decode, picked from the registry. Empty, with *why
- * naming what is missing, when the codec cannot go out. */
-std::vector<GstElement *> make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why);
-/* The same from encoded caps (HLS's elementary streams): parser (if there is one), and
- * decoder with decode; what names the codec in *why, which is set on failure only. */
-std::vector<GstElement *> make_parse_chain (GstCaps *caps, bool decode, const std::string &what,
-    std::string *why);
-
-/* A fakesink that takes whatever a stream we do not expose carries (it must not come back
- * not-linked). */
-GstElement *make_swallow_sink ();
-/* The chain into bin, from linked to its first element, each following the bin's state;
- * its last element's src pad (a reference), nullptr for a sink. Streaming thread (pad-added). */
-GstPad *plug_chain (GstBin *bin, GstPad *from, const std::vector<GstElement *> &chain);
 
 class OutputPads {
 public:

@@ -131,4 +131,17 @@ private:
   NetworkQuality quality_[2];      /* video, audio; quality_lock_ */
 };
 
+/* fn (peer) on the worker, if the peer still runs then */
+template <typename F>
+void
+Peer::on_worker (F fn)
+{
+  std::weak_ptr<Peer> weak = shared_from_this ();
+  worker_.post ([weak, fn] () {
+    auto self = weak.lock ();
+    if (self && !self->stopped_)
+      fn (*self);
+  });
+}
+
 }  // namespace red5pro

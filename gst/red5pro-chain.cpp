@@ -1,0 +1,115 @@
+/* red5pro-chain: depayload/parse/decode chains from the registry, by caps. */
+#include "red5pro-chain.h"
+
+namespace red5pro {
+
+namespace {
+
+GstElement *
+make_chain_element (GstElementFactoryListType type, GstCaps *caps, GstRank min_rank)
+{
+  GList *all = gst_element_factory_list_get_elements (type, min_rank);
+  GList *matching = gst_element_factory_list_filter (all, caps, GST_PAD_SINK, FALSE);
+  matching = g_list_sort (matching, gst_plugin_feature_rank_compare_func);
+  /* Prefer a factory that takes every caps we may send it: one that only intersects
+   * (vp8alphadecodebin wants codec-alpha=true) would refuse the real caps later. */
+  GList *pick = nullptr;
+  for (GList *l = matching; l && !pick; l = l->next)
+    if (gst_element_factory_can_sink_all_caps (GST_ELEMENT_FACTORY (l->data), caps))
+      pick = l;
+  GstElement *el = pick ? gst_element_factory_create (GST_ELEMENT_FACTORY (pick->data), nullptr)
+                        : nullptr;
+  for (GList *l = matching; l && !el; l = l->next)
+    el = gst_element_factory_create (GST_ELEMENT_FACTORY (l->data), nullptr);
+  gst_plugin_feature_list_free (matching);
+  gst_plugin_feature_list_free (all);
+  return el;
+}
+
+/* The caps an element's always-src template produces. */
+GstCaps *
+src_template_caps (GstElement *el)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (el, "src");
+  return pad ? gst_pad_get_pad_template_caps (pad) : gst_caps_new_any ();
+}
+
+}  // namespace
+
+std::vector<GstElement *>
+make_parse_chain (GstCaps *caps, bool decode, const std::string &what, std::string *why)
+{
+  std::vector<GstElement *> chain;
+  g_autoptr (GstCaps) out = gst_caps_ref (caps);
+  if (GstElement *parse = make_chain_element (GST_ELEMENT_FACTORY_TYPE_PARSER, out,
+          GST_RANK_NONE)) {
+    chain.push_back (parse);
+    gst_caps_unref (out);
+    out = src_template_caps (parse);
+  }
+  if (decode) {
+    if (GstElement *dec = make_chain_element (GST_ELEMENT_FACTORY_TYPE_DECODER, out,
+            GST_RANK_MARGINAL)) {
+      chain.push_back (dec);
+    } else {
+      *why = "no decoder for " + what + " is installed (decode=true)";
+      for (auto *el : chain)
+        gst_object_unref (gst_object_ref_sink (el));
+      chain.clear ();
+      return chain;
+    }
+  }
+  return chain;
+}
+
+std::vector<GstElement *>
+make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why)
+{
+  const GstStructure *s = gst_caps_get_structure (rtp_caps, 0);
+  std::string what = std::string (gst_structure_get_string (s, "media") ?: "?") + " " +
+      (gst_structure_get_string (s, "encoding-name") ?: "?");
+  GstElement *depay = make_chain_element (GST_ELEMENT_FACTORY_TYPE_DEPAYLOADER, rtp_caps,
+      GST_RANK_MARGINAL);
+  if (!depay) {
+    *why = "no RTP depayloader for " + what + " is installed";
+    return {};
+  }
+  /* a new attempt starts mid-stream: ask for a key frame and drop until it comes */
+  for (const char *prop : { "request-keyframe", "wait-for-keyframe" })
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (depay), prop))
+      g_object_set (depay, prop, TRUE, NULL);
+  g_autoptr (GstCaps) out = src_template_caps (depay);
+  why->clear ();
+  std::vector<GstElement *> rest = make_parse_chain (out, decode, what, why);
+  if (!why->empty ()) {
+    gst_object_unref (gst_object_ref_sink (depay));
+    return rest;
+  }
+  rest.insert (rest.begin (), depay);
+  return rest;
+}
+
+GstElement *
+make_swallow_sink ()
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  return sink;
+}
+
+GstPad *
+plug_chain (GstBin *bin, GstPad *from, const std::vector<GstElement *> &chain)
+{
+  for (auto *el : chain)
+    gst_bin_add (bin, el);
+  GstPad *sinkpad = gst_element_get_static_pad (chain.front (), "sink");
+  gst_pad_link (from, sinkpad);
+  gst_object_unref (sinkpad);
+  for (size_t i = 1; i < chain.size (); i++)
+    gst_element_link (chain[i - 1], chain[i]);
+  for (auto it = chain.rbegin (); it != chain.rend (); ++it)
+    gst_element_sync_state_with_parent (*it);
+  return gst_element_get_static_pad (chain.back (), "src");
+}
+
+}  // namespace red5pro

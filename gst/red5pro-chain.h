@@ -1,0 +1,29 @@
+/* red5pro-chain: the elements an attempt puts between a stream it receives and its pad:
+ * depayloader (WebRTC), parser, decoder with decode=true, picked from the registry by caps;
+ * and what swallows a stream nobody takes. */
+#pragma once
+
+#include <gst/gst.h>
+
+#include <string>
+#include <vector>
+
+namespace red5pro {
+
+/* The elements, not linked, that turn RTP of these caps into what our pads carry:
+ * depayloader, parser, and decoder with decode, picked from the registry. Empty, with *why
+ * naming what is missing, when the codec cannot go out. */
+std::vector<GstElement *> make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why);
+/* The same from encoded caps (HLS's elementary streams): parser (if there is one), and
+ * decoder with decode; what names the codec in *why, which is set on failure only. */
+std::vector<GstElement *> make_parse_chain (GstCaps *caps, bool decode, const std::string &what,
+    std::string *why);
+
+/* A fakesink that takes whatever a stream we do not expose carries (it must not come back
+ * not-linked). */
+GstElement *make_swallow_sink ();
+/* The chain into bin, from linked to its first element, each following the bin's state;
+ * its last element's src pad (a reference), nullptr for a sink. Streaming thread (pad-added). */
+GstPad *plug_chain (GstBin *bin, GstPad *from, const std::vector<GstElement *> &chain);
+
+}  // namespace red5pro
