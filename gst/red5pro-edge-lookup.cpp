@@ -1,5 +1,6 @@
 /* red5pro-edge-lookup: Stream Manager 1.x / 2.0 edge lookup (protocol notes, section 2). */
 #include "red5pro-edge-lookup.h"
+#include "red5pro-messages.h"
 #include "red5pro-url.h"
 
 #include <json-glib/json-glib.h>
@@ -13,15 +14,11 @@ namespace {
 
 using K = Failure::Kind;
 
-/* Parses body as JSON; returns the root node (owned by *parser) or nullptr. */
+/* Parses body as JSON, depth bounded; returns the root node (owned by *parser) or nullptr. */
 JsonNode *
 parse_json (JsonParser *parser, const std::string &body)
 {
-  if (body.empty ())
-    return nullptr;
-  if (!json_parser_load_from_data (parser, body.data (), gssize (body.size ()), nullptr))
-    return nullptr;
-  return json_parser_get_root (parser);
+  return parse_json_bounded (parser, body);
 }
 
 std::string
@@ -30,7 +27,7 @@ string_member (JsonObject *obj, const char *name)
   JsonNode *node = json_object_get_member (obj, name);
   if (!node || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     return {};
-  return json_node_get_string (node);
+  return json_string (node);
 }
 
 LookupOutcome

@@ -59,7 +59,7 @@ text_member (JsonObject *obj, const char *name)
     return {};
   GType t = json_node_get_value_type (n);
   if (t == G_TYPE_STRING)
-    return json_node_get_string (n);
+    return json_string (n);
   if (t == G_TYPE_INT64)
     return std::to_string (json_node_get_int (n));
   if (t == G_TYPE_DOUBLE)
@@ -110,7 +110,7 @@ structure_from_object (const char *name, JsonObject *obj)
     if (JSON_NODE_HOLDS_VALUE (n)) {
       GType t = json_node_get_value_type (n);
       if (t == G_TYPE_STRING)
-        gst_structure_set (s, key, G_TYPE_STRING, json_node_get_string (n), NULL);
+        gst_structure_set (s, key, G_TYPE_STRING, json_string (n).c_str (), NULL);
       else if (t == G_TYPE_INT64)
         gst_structure_set (s, key, G_TYPE_INT64, json_node_get_int (n), NULL);
       else if (t == G_TYPE_DOUBLE)
@@ -143,6 +143,46 @@ parse_status_or_error (ServerMessage &m, JsonObject *obj)
 
 }  // namespace
 
+JsonNode *
+parse_json_bounded (JsonParser *parser, const std::string &text)
+{
+  if (text.empty ())
+    return nullptr;
+  /* brackets outside strings, counted as json-glib would recurse into them */
+  guint depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > MAX_JSON_DEPTH)
+        return nullptr;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      depth--;
+    }
+  }
+  if (!json_parser_load_from_data (parser, text.data (), gssize (text.size ()), nullptr))
+    return nullptr;
+  return json_parser_get_root (parser);
+}
+
+std::string
+json_string (JsonNode *node)
+{
+  const char *s = node ? json_node_get_string (node) : nullptr;
+  if (!s)
+    return {};
+  g_autofree char *valid = g_utf8_make_valid (s, -1);
+  return valid;
+}
+
 ServerMessage
 parse_server_message (const std::string &text)
 {
@@ -150,8 +190,8 @@ parse_server_message (const std::string &text)
   if (text.empty () || text.size () > MAX_MESSAGE_SIZE)
     return m;
   JsonParser *parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, text.data (), gssize (text.size ()), nullptr) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+  JsonNode *root_node = parse_json_bounded (parser, text);
+  if (!root_node || !JSON_NODE_HOLDS_OBJECT (root_node)) {
     g_object_unref (parser);
     return m;
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <json-glib/json-glib.h>
 
 #include <string>
 
@@ -52,6 +53,15 @@ constexpr guint MAX_FIELDS = 64;
 constexpr guint MAX_NEW_KEYS = 4096;
 
 ServerMessage parse_server_message (const std::string &text);
+
+/* What every JSON text from a server goes through before json-glib, which recurses once
+ * per level: no deeper than MAX_JSON_DEPTH arrays/objects (100,000 nested brackets in a
+ * 200 kB answer overflowed the stack). Returns the root node owned by *parser, or nullptr. */
+constexpr guint MAX_JSON_DEPTH = 64;
+JsonNode *parse_json_bounded (JsonParser *parser, const std::string &text);
+/* A JSON string as UTF-8 we can put in events: json-glib passes lone surrogate escapes
+ * (\ud800) through as invalid UTF-8. */
+std::string json_string (JsonNode *node);
 
 namespace status {
 constexpr const char *CONNECT_SUCCESS = "NetConnection.Connect.Success";

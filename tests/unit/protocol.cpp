@@ -361,6 +361,27 @@ GST_START_TEST (test_http_statuses_are_classified)
 }
 GST_END_TEST;
 
+/* json-glib recurses once per level: a deep answer is refused before it, not a crash */
+GST_START_TEST (test_deeply_nested_json_is_refused_not_a_crash)
+{
+  std::string deep = std::string (100000, '[') + std::string (100000, ']');
+  fail_unless (parse_sm1_lookup (200, deep).failure.kind == K::PROTOCOL);
+  fail_unless (parse_sm2_lookup (200, deep, "live").failure.kind == K::PROTOCOL);
+  fail_unless (parse_server_message ("{\"data\":" + deep + "}").kind ==
+      ServerMessage::Kind::INVALID);
+  /* brackets inside strings are text, and 64 levels are fine */
+  std::string ok = "{\"a\":\"" + std::string (1000, '[') + "\",\"data\":" +
+      std::string (60, '[') + std::string (60, ']') + ",\"status\":\"NetStream.Play.Start\"}";
+  fail_unless (parse_server_message (ok).kind != ServerMessage::Kind::INVALID);
+  /* a lone surrogate escape is made valid UTF-8 */
+  ServerMessage m = parse_server_message (
+      R"({"data":{"type":"status","code":"NetStream.Play.Start","message":"x\ud800y"}})");
+  fail_unless (m.kind == ServerMessage::Kind::STATUS);
+  fail_unless (!m.message.empty ());
+  fail_unless (g_utf8_validate (m.message.c_str (), -1, nullptr), "%s", m.message.c_str ());
+}
+GST_END_TEST;
+
 static Suite *
 protocol_suite (void)
 {
@@ -390,6 +411,7 @@ protocol_suite (void)
   tcase_add_test (tc, test_metadata_and_send_messages_carry_their_fields);
   tcase_add_test (tc, test_garbage_and_oversized_messages_are_invalid_not_fatal);
   tcase_add_test (tc, test_http_statuses_are_classified);
+  tcase_add_test (tc, test_deeply_nested_json_is_refused_not_a_crash);
   return s;
 }
 
