@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Runs the README's commands that use the element (its "Using the element" and "WebRTC,
 else HLS" examples) against the test cluster, and checks what each did: it played, or the
-file it wrote plays to its end with both streams. (The two commands on top are run by CI and
-scripts/demo, the install commands by scripts/package-check.)
+file it wrote plays to its end with both streams; and the test cluster block as written
+(the edge it kills is killed). (The two commands on top are run by CI and scripts/demo, the
+install commands by scripts/package-check.)
 
 The README's commands name a Stream Manager over TLS and open windows; here they are run
 with these substitutions only, printed with each command:
@@ -63,6 +64,7 @@ def substitute(command, port):
 def check_file(path):
     """The file plays to its end, about as long as recorded, with video and audio."""
     Gst.init(None)
+    assert os.path.exists(path), f"{path} was not written"
     info = GstPbutils.Discoverer.new(20 * Gst.SECOND).discover_uri(Gst.filename_to_uri(path))
     kinds = sorted(s.get_stream_type_nick() for s in info.get_stream_list()
                    if s.get_stream_type_nick() in ("video", "audio"))
@@ -81,6 +83,8 @@ def run(command, workdir, cluster):
             if argv[0].startswith("build/") else os.path.join(ROOT, argv[0])
         if argv[0].startswith("build/"):
             argv[0] = os.path.join(ROOT, argv[0])
+    if argv[0].endswith(".py"):
+        argv.insert(0, sys.executable)   # the python3 with gi, whatever PATH finds first
     if os.path.basename(argv[0]) == "red5pro-record" and "RED5PRO_EXAMPLE_RECORD" in env:
         argv[0] = env["RED5PRO_EXAMPLE_RECORD"]
     proc = subprocess.Popen(argv, cwd=workdir, env=env, stdout=subprocess.PIPE,
@@ -98,7 +102,44 @@ def run(command, workdir, cluster):
     return proc.returncode, out, subscribed
 
 
+def cluster_block():
+    """The README's test cluster block: the command as written, then the control call with
+    $CONTROL set to the control port its first line names."""
+    text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        lines = [l.strip() for l in block.splitlines() if l.strip()]
+        if lines and lines[0].startswith("build/tests/cluster/red5pro-test-cluster"):
+            return lines
+    raise AssertionError("no test cluster block in the README")
+
+
+def run_cluster_block():
+    lines = cluster_block()
+    argv = shlex.split(lines[0])
+    argv[0] = os.environ["RED5PRO_TEST_CLUSTER"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        import json
+        info = json.loads(proc.stdout.readline())
+        assert len(info["edges"]) == 2, info
+        assert [e["flavour"] for e in info["edges"]] == ["red5", "standard"], info
+        env = dict(os.environ, CONTROL=str(info["control_port"]))
+        for line in lines[1:]:
+            out = subprocess.run(["bash", "-c", line + " --fail --silent --show-error"],
+                                 env=env, capture_output=True, text=True, timeout=20)
+            assert out.returncode == 0, f"{line}: {out.stderr}"
+            print(f"ok   {line}")
+        state = subprocess.run(["curl", "--silent", f"http://127.0.0.1:{info['control_port']}/state"],
+                               capture_output=True, text=True, timeout=20).stdout
+        assert '"name":"edge1","address":"127.0.0.2","flavour":"red5","state":"silent"' in \
+            state.replace(" ", ""), state
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def main():
+    run_cluster_block()
     cmds = commands()
     assert len(cmds) >= 5, f"only {len(cmds)} commands found in the README"
     failed = []
@@ -113,7 +154,7 @@ def main():
                     errors = [l for l in out.splitlines() if l.startswith("ERROR")]
                     assert not errors, "\n".join(errors)
                     outputs = re.findall(r"location=(\S+)", actual) + \
-                        [a for a in shlex.split(actual) if a.endswith(".mkv")]
+                        [a for a in shlex.split(actual) if a.endswith(".mkv") and "=" not in a]
                     for name in dict.fromkeys(outputs):
                         duration = check_file(os.path.join(workdir, name))
                         print(f"    {name}: {duration:.1f} s, video and audio")
