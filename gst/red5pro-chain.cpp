@@ -89,6 +89,13 @@ make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why)
   return rest;
 }
 
+GstCaps *
+pad_caps (GstPad *pad)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  return caps ? caps : gst_pad_query_caps (pad, nullptr);
+}
+
 GstElement *
 make_swallow_sink ()
 {

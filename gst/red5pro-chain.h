@@ -19,6 +19,9 @@ std::vector<GstElement *> make_output_chain (GstCaps *rtp_caps, bool decode, std
 std::vector<GstElement *> make_parse_chain (GstCaps *caps, bool decode, const std::string &what,
     std::string *why);
 
+/* What a new pad carries: its caps, or what it can carry while it has none yet. */
+GstCaps *pad_caps (GstPad *pad);
+
 /* A fakesink that takes whatever a stream we do not expose carries (it must not come back
  * not-linked). */
 GstElement *make_swallow_sink ();

@@ -174,9 +174,7 @@ HlsAttempt::on_ts_pad (GstPad *pad)
   std::unique_lock<std::mutex> guard (pads_lock_);
   if (stopped_)
     return;
-  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
-  if (!caps)
-    caps = gst_pad_query_caps (pad, nullptr);
+  g_autoptr (GstCaps) caps = pad_caps (pad);
   const GstStructure *s = gst_caps_get_structure (caps, 0);
   const char *type = s ? gst_structure_get_name (s) : "";
   bool video = g_str_has_prefix (type, "video/");

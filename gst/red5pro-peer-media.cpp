@@ -95,9 +95,7 @@ Peer::on_pad_added (GstPad *pad)
   if (stopped_)
     return;
 
-  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
-  if (!caps)
-    caps = gst_pad_query_caps (pad, nullptr);
+  g_autoptr (GstCaps) caps = pad_caps (pad);
   const GstStructure *s = gst_caps_get_structure (caps, 0);
   const char *media = s ? gst_structure_get_string (s, "media") : nullptr;
   const char *encoding = s ? gst_structure_get_string (s, "encoding-name") : nullptr;
