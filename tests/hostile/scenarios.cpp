@@ -878,6 +878,17 @@ build ()
                  "{\"data\":{\"candidate\":{\"candidate\":7}}}" })
           ws.send (c);
       }) });
+  t.push_back ({ "ws-utf8-escapes", "JSON escapes that decode to invalid UTF-8 (a lone "
+      "surrogate) or cut a string (\\u0000) in a status, an error and metadata, then a status",
+      nullptr, nullptr, nullptr, nullptr,
+      on_available ([] (Ws &ws) {
+        /* valid JSON text (RFC 8259 allows lone surrogates in escapes): written out, as no
+         * JSON library produces it */
+        ws.send ("{\"data\":{\"type\":\"status\",\"code\":\"Hostile.Escape\","
+                 "\"message\":\"a\\ud800b\",\"description\":\"c\\u0000d\"}}");
+        ws.send ("{\"data\":{\"type\":\"error\",\"message\":\"e\\udfffrror\"}}");
+        ws.send ("{\"type\":\"metadata\",\"data\":{\"title\":\"t\\ud83d\",\"width\":320}}");
+      }) });
   t.push_back ({ "ws-deep-nesting", "a 200 kB message of 100,000 nested arrays",
       nullptr, nullptr, nullptr, nullptr,
       on_available ([] (Ws &ws) {
