@@ -111,8 +111,8 @@ public:
     GError *err = nullptr;
     GSubprocessLauncher *launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
     /* the server is test equipment: its leaks at exit are not what the sanitizer run is for */
-    std::string asan = std::string ("detect_leaks=0:") +
-        (g_getenv ("ASAN_OPTIONS") ? g_getenv ("ASAN_OPTIONS") : "");
+    std::string asan = std::string (g_getenv ("ASAN_OPTIONS") ? g_getenv ("ASAN_OPTIONS") : "") +
+        ":detect_leaks=0";   /* the last one counts */
     g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", asan.c_str (), TRUE);
     proc_ = g_subprocess_launcher_spawnv (launcher, argv.data (), &err);
     g_object_unref (launcher);

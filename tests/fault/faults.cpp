@@ -112,6 +112,17 @@ struct Case {
   Case &then (Check c) { check = std::move (c); return *this; }
 };
 
+/* AddressSanitizer (with the full malloc stacks LeakSanitizer needs) slows everything about
+ * 2.5 times: the time bounds stretch by as much in the sanitizer build */
+#ifdef FAULTS_ASAN
+constexpr double SLOWDOWN = 2.5;
+/* and its quarantine holds freed memory (256 MiB): resident memory says nothing there */
+constexpr bool RSS_MEANINGFUL = false;
+#else
+constexpr double SLOWDOWN = 1.0;
+constexpr bool RSS_MEANINGFUL = true;
+#endif
+
 const char *const TOKEN = "hostile-bearer-7f3a9c1e";
 const char *const PASSWORD = "hostile-pass-5b2d8e4a";
 const char *const PWD = "hostile-pwd-91c4";
@@ -395,8 +406,8 @@ run_case (const Case &c)
         "could not go to PLAYING");
     await_outcome (r);
     double ms = sub->stop ();
-    r.expect (ms < c.stop_bound_ms, "going to NULL took %.0f ms (bound %.0f ms)", ms,
-        c.stop_bound_ms);
+    r.expect (ms < c.stop_bound_ms * SLOWDOWN, "going to NULL took %.0f ms (bound %.0f ms)", ms,
+        c.stop_bound_ms * SLOWDOWN);
     if (c.check)
       c.check (r);
     if (!c.secrets.empty ()) {
@@ -530,8 +541,8 @@ build_cases ()
       "protocol-error").waits (5).runs (2)
       .fails_until_fixed ("3", "no bound on response bodies: the endless body is read on")
       .then ([] (Run &r) {
-        r.expect (r.rss_peak < r.rss_before + 32 * 1024, "memory grew by %" G_GUINT64_FORMAT
-            " MiB", (r.rss_peak - r.rss_before) / 1024);
+        r.expect (!RSS_MEANINGFUL || r.rss_peak < r.rss_before + 32 * 1024,
+            "memory grew by %" G_GUINT64_FORMAT " MiB", (r.rss_peak - r.rss_before) / 1024);
       }));
   t.push_back (retry ("sm1_huge_body_is_refused", "sm-huge-body", SM1, "protocol-error")
       .fails_until_fixed ("3", "a 24 MiB answer is read and used"));
@@ -550,7 +561,7 @@ build_cases ()
       "protocol-error").runs (2)
       .fails_until_fixed ("N1", "json-glib recurses once per nesting level: 100,000 levels "
           "overflow the stack"));
-  t.push_back (media ("sm1_answer_with_100000_members_delivers_media", "sm-many-keys", SM1));
+  t.push_back (media ("sm1_answer_with_20000_members_delivers_media", "sm-many-keys", SM1));
   t.push_back (retry ("sm1_array_answer_is_a_protocol_error", "sm-wrong-shape", SM1,
       "protocol-error"));
   t.push_back (retry ("sm2_object_answer_is_a_protocol_error", "sm-wrong-shape", SM2,
@@ -714,8 +725,8 @@ build_cases ()
       "protocol-error").waits (5).runs (2)
       .fails_until_fixed ("3", "no bound on response bodies: the endless body is read on")
       .then ([] (Run &r) {
-        r.expect (r.rss_peak < r.rss_before + 32 * 1024, "memory grew by %" G_GUINT64_FORMAT
-            " MiB", (r.rss_peak - r.rss_before) / 1024);
+        r.expect (!RSS_MEANINGFUL || r.rss_peak < r.rss_before + 32 * 1024,
+            "memory grew by %" G_GUINT64_FORMAT " MiB", (r.rss_peak - r.rss_before) / 1024);
       }));
   t.push_back (retry ("whep_huge_sdp_is_refused", "whep-huge-sdp", "", "protocol-error")
       .fails_until_fixed ("3", "a 24 MiB SDP is read and parsed"));
@@ -742,7 +753,7 @@ build_cases ()
           else if (d)
             g_usleep (d * 1000);
           double ms = sub.stop ();
-          r.expect (ms < 1000, "going to NULL took %.0f ms", ms);
+          r.expect (ms < 1000 * SLOWDOWN, "going to NULL took %.0f ms", ms);
           for (const auto &w : GLibWarnings::get ().take ())
             r.expect (false, "GLib said %s", w.c_str ());
         }
@@ -863,7 +874,7 @@ build_cases ()
           r.expect (sub.wait ([&] { return sub.count ("Red5Pro.Retry.Scheduled") >= 6; }, 40),
               "%u retries in 40 s", sub.count ("Red5Pro.Retry.Scheduled"));
           double ms = sub.stop ();
-          r.expect (ms < 1000, "going to NULL took %.0f ms", ms);
+          r.expect (ms < 1000 * SLOWDOWN, "going to NULL took %.0f ms", ms);
           r.sub = nullptr;
           if (r.rep == 0)
             settle_counts (&base_fds, &base_threads);

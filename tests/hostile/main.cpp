@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 
 #include <csignal>
+#include <memory>
 
 namespace hostile {
 
@@ -614,6 +615,8 @@ main (int argc, char **argv)
     return 2;
   }
   g_option_context_free (ctx);
+  std::unique_ptr<char, decltype (&g_free)> own_scenario (scenario, g_free),
+      own_cert (cert, g_free), own_key (key, g_free);
   if (list) {
     for (const auto &s : scenarios ())
       g_print ("%-40s %s\n", s.name.c_str (), s.what.c_str ());
