@@ -50,6 +50,8 @@ Peer::Peer () : id_ (next_peer_id++)
   if (ice && GST_IS_WEBRTC_NICE (ice))
     g_object_get (ice, "agent", &agent, NULL);
   if (agent) {
+    /* no UPnP port mapping: nothing of ours leaves loopback, not even SSDP discovery */
+    g_object_set (agent, "upnp", FALSE, NULL);
     NiceAddress addr;
     nice_address_init (&addr);
     nice_address_set_from_string (&addr, "127.0.0.1");
