@@ -519,7 +519,7 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
       g_param_spec_uint ("retry-timeout", "Retry timeout",
           "Milliseconds to wait after a failure (lost or failed connection, unpublish, "
           "inactivity) before a new edge lookup and connect (0 = no retry: failures are "
-          "errors)", 0, G_MAXUINT, DEFAULT_RETRY_TIMEOUT, flags));
+          "errors)", 0, G_MAXINT, DEFAULT_RETRY_TIMEOUT, flags));
   g_object_class_install_property (gobject_class, PROP_MAX_RETRIES,
       g_param_spec_int ("max-retries", "Max retries",
           "Consecutive retries without receiving media before giving up with EOS and an "
@@ -529,7 +529,7 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
           "After the first retry (at retry-timeout), consecutive failures without media wait "
           "twice as long each time, up to this many milliseconds, with up to half of each "
           "taken off at random so that clients cut off together do not return together "
-          "(0 or not above retry-timeout = always retry-timeout)", 0, G_MAXUINT,
+          "(0 or not above retry-timeout = always retry-timeout)", 0, G_MAXINT,
           DEFAULT_RETRY_BACKOFF_MAX, flags));
   g_object_class_install_property (gobject_class, PROP_RETRY_ON_AUTH_FAILURE,
       g_param_spec_boolean ("retry-on-auth-failure", "Retry on authentication failure",

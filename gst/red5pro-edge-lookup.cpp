@@ -1,6 +1,7 @@
 /* red5pro-edge-lookup: Stream Manager 1.x / 2.0 edge lookup (protocol notes, section 2). */
 #include "red5pro-edge-lookup.h"
 #include "red5pro-messages.h"
+#include "red5pro-ptr.h"
 #include "red5pro-url.h"
 
 #include <json-glib/json-glib.h>
@@ -103,8 +104,8 @@ parse_sm1_lookup (guint status, const std::string &body)
     Edge edge;
     edge.address = string_member (obj, "serverAddress");
     edge.app = string_member (obj, "scope");
-    if (!edge.app.empty () && edge.app.front () == '/')
-      edge.app.erase (0, 1);
+    /* "/live" and "//live" both name the app "live" */
+    edge.app.erase (0, edge.app.find_first_not_of ('/'));
     edge.region = string_member (obj, "region");
     if (edge.address.empty ())
       out = failed (K::PROTOCOL, "Stream Manager answer has no serverAddress", status);
@@ -168,6 +169,68 @@ parse_sm2_lookup (guint status, const std::string &body, const std::string &stre
   return out;
 }
 
+namespace {
+
+/* A load balancer in front of the Stream Manager may redirect; more hops are a loop. */
+constexpr guint MAX_LOOKUP_REDIRECTS = 3;
+
+struct Lookup {
+  Worker &worker;
+  std::string token;          /* Bearer, for the Stream Manager's own origin only */
+  std::string token_origin;
+  bool sm2;
+  std::string stream;
+  GObjectPtr<GCancellable> cancellable;
+  std::function<void (const LookupOutcome &)> done;
+};
+
+/* GET url, following a redirect (at most MAX_LOOKUP_REDIRECTS, never from https to plain
+ * http, the token never to another origin), then the answer parsed. */
+void
+lookup_get (std::shared_ptr<Lookup> l, const std::string &url, guint hops)
+{
+  SoupMessage *msg = soup_message_new ("GET", url.c_str ());
+  if (!msg) {
+    l->done (failed (K::PROTOCOL, "invalid Stream Manager URL", 0));
+    return;
+  }
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+  soup_message_headers_replace (headers, "Accept", "application/json");
+  if (!l->token.empty () && url_origin (url) == l->token_origin)
+    soup_message_headers_replace (headers, "Authorization", ("Bearer " + l->token).c_str ());
+  l->worker.send (msg, l->cancellable.get (), [l, url, hops] (const HttpResult &r) {
+    bool redirect = r.status == 301 || r.status == 302 || r.status == 303 ||
+        r.status == 307 || r.status == 308;
+    if (redirect && !r.location.empty ()) {
+      std::string target = resolve_url (url, r.location);
+      bool https = g_str_has_prefix (url.c_str (), "https:");
+      const char *why = hops >= MAX_LOOKUP_REDIRECTS ? "more than 3 redirects"
+          : url_origin (target).empty () ? "a redirect to an unusable URL"
+          : https && !g_str_has_prefix (target.c_str (), "https:")
+              ? "a redirect from https to plain http, refused" : nullptr;
+      if (why) {
+        l->done (failed (K::PROTOCOL, std::string ("the Stream Manager lookup: ") + why,
+            r.status));
+        return;
+      }
+      GST_INFO_OBJECT (l->worker.log_object (), "Stream Manager lookup redirected (%u) to %s",
+          r.status, redact_url (target).c_str ());
+      lookup_get (l, target, hops + 1);
+      return;
+    }
+    if (r.status == 0) {
+      LookupOutcome out;
+      out.failure = http_failure (r, "the Stream Manager lookup", true, "");
+      l->done (out);
+      return;
+    }
+    l->done (l->sm2 ? parse_sm2_lookup (r.status, r.body, l->stream)
+                    : parse_sm1_lookup (r.status, r.body));
+  });
+}
+
+}  // namespace
+
 void
 lookup_edge (Worker &worker, const SubscriberConfig &cfg, GCancellable *cancellable,
     std::function<void (const LookupOutcome &)> done)
@@ -175,26 +238,12 @@ lookup_edge (Worker &worker, const SubscriberConfig &cfg, GCancellable *cancella
   std::string url = edge_lookup_url (cfg);
   GST_INFO_OBJECT (worker.log_object (), "Stream Manager lookup: GET %s",
       redact_url (url).c_str ());
-  SoupMessage *msg = soup_message_new ("GET", url.c_str ());
-  if (!msg) {
-    done (failed (K::PROTOCOL, "invalid Stream Manager URL", 0));
-    return;
-  }
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept",
-      "application/json");
   bool sm2 = cfg.stream_manager == StreamManagerMode::SM2;
-  if (sm2 && !cfg.auth_token.empty ())
-    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
-        ("Bearer " + cfg.auth_token).c_str ());
-  worker.send (msg, cancellable, [done, sm2, stream = cfg.stream_name] (const HttpResult &r) {
-    if (r.status == 0) {
-      LookupOutcome out;
-      out.failure = http_failure (r, "the Stream Manager lookup", true, "");
-      done (out);
-      return;
-    }
-    done (sm2 ? parse_sm2_lookup (r.status, r.body, stream) : parse_sm1_lookup (r.status, r.body));
-  });
+  auto l = std::make_shared<Lookup> (Lookup { worker, sm2 ? cfg.auth_token : "",
+      url_origin (url), sm2, cfg.stream_name,
+      GObjectPtr<GCancellable> (cancellable ? G_CANCELLABLE (g_object_ref (cancellable))
+                                            : nullptr), std::move (done) });
+  lookup_get (l, url, 0);
 }
 
 }  // namespace red5pro

@@ -15,14 +15,13 @@ static constexpr guint MEDIA_WAIT_MS = 3000;
 /* How often the network quality in "stats" is refreshed. */
 static constexpr guint QUALITY_REFRESH_MS = 1000;
 
-/* The SDK's "subscriber-" form, with 48 random bits: a farm of recorders on one edge must
+/* The SDK's "subscriber-" form, with 64 random bits: a farm of recorders on one edge must
  * not collide (16 bits collided half of the time among 300). */
 static std::string
 make_subscription_id ()
 {
   char buf[40];
-  g_snprintf (buf, sizeof buf, "subscriber-%08x%04x", g_random_int (),
-      g_random_int () & 0xffff);
+  g_snprintf (buf, sizeof buf, "subscriber-%08x%08x", g_random_int (), g_random_int ());
   return buf;
 }
 

@@ -10,8 +10,8 @@ namespace red5pro {
 
 /* The SDK waits about a second after DataChannel.Available before switching. */
 static constexpr guint SWITCH_DELAY_MS = 1000;
-/* A larger frame makes libsoup close the connection (code 1009, message too big): that ends
- * the attempt as a protocol failure, and the next attempt starts over. */
+/* A larger frame makes libsoup close the connection (code 1009, message too big; it cannot
+ * skip a frame): that ends the attempt, said so, and the next attempt starts over. */
 static constexpr guint64 MAX_FRAME = 16 * 1024 * 1024;
 
 std::string
@@ -124,9 +124,14 @@ WebSocketSignaling::on_connected (GObject *source, GAsyncResult *res, gpointer d
   if (!conn) {
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->closing_)
       return;
-    if (err && err->domain == G_TLS_ERROR)
+    if (err && g_error_matches (err, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
       self->report_failure (Failure::Kind::CERTIFICATE,
           std::string ("the TLS certificate of the server was refused: ") + err->message);
+    else if (err && err->domain == G_TLS_ERROR)
+      /* not a certificate: wss to a port that speaks plain http, say */
+      self->report_failure (Failure::Kind::UNREACHABLE,
+          std::string ("no TLS connection with the server (is it an https port?): ") +
+          err->message);
     else
       self->report_failure (Failure::Kind::UNREACHABLE,
           std::string ("WebSocket connection failed: ") + (err ? err->message : "unknown error"));
@@ -137,6 +142,14 @@ WebSocketSignaling::on_connected (GObject *source, GAsyncResult *res, gpointer d
   soup_websocket_connection_set_keepalive_interval (conn, 0);
   g_signal_connect (conn, "message", G_CALLBACK (on_message), self);
   g_signal_connect (conn, "closed", G_CALLBACK (on_closed), self);
+  /* the reason of a close libsoup decides itself (a frame too big): the close code it
+   * reports is the server's */
+  g_signal_connect (conn, "error", G_CALLBACK (+[] (SoupWebsocketConnection *, GError *err,
+      gpointer data) {
+    auto *self = static_cast<WebSocketSignaling *> (data);
+    if (err && err->domain == SOUP_WEBSOCKET_ERROR && err->code == SOUP_WEBSOCKET_CLOSE_TOO_BIG)
+      self->too_big_ = true;
+  }), self);
   GST_INFO_OBJECT (self->worker_.log_object (), "WebSocket open");
 }
 
@@ -259,9 +272,9 @@ WebSocketSignaling::on_closed (SoupWebsocketConnection *conn, gpointer data)
   if (self->closing_)
     return;
   gushort code = soup_websocket_connection_get_close_code (conn);
-  if (code == SOUP_WEBSOCKET_CLOSE_TOO_BIG)
-    self->report_failure (Failure::Kind::PROTOCOL,
-        "the server sent a WebSocket frame over 16 MiB (the socket was closed)");
+  if (self->too_big_ || code == SOUP_WEBSOCKET_CLOSE_TOO_BIG)
+    self->report_failure (Failure::Kind::CONNECTION_CLOSED,
+        "a WebSocket frame from the server was too large (over 16 MiB): the socket was closed");
   else
     self->report_failure (Failure::Kind::CONNECTION_CLOSED,
         "the WebSocket closed (code " + std::to_string (code) + ")");

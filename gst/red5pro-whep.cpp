@@ -151,7 +151,7 @@ is_https (const std::string &url)
 WhepClient::WhepClient (Worker &worker, std::string endpoint, std::string auth_token,
     GCancellable *cancellable)
   : worker_ (worker), endpoint_ (std::move (endpoint)), auth_token_ (std::move (auth_token)),
-    token_origins_ { url_origin (endpoint_) },
+    token_origin_ (url_origin (endpoint_)),
     cancellable_ (cancellable ? G_CANCELLABLE (g_object_ref (cancellable)) : nullptr)
 {
 }
@@ -172,11 +172,10 @@ WhepClient::request (const char *method, const std::string &url, const char *con
     done (r);
     return;
   }
-  /* the token goes to the origins it was given for, never further (a Location, a redirect
-   * to elsewhere than the POST's) */
+  /* the token goes to the origin it was given for, never further (a Location or a redirect
+   * elsewhere) */
   std::string origin = url_origin (url);
-  bool trusted = std::find (token_origins_.begin (), token_origins_.end (), origin) !=
-      token_origins_.end ();
+  bool trusted = origin == token_origin_;
   if (!auth_token_.empty () && trusted)
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
         ("Bearer " + auth_token_).c_str ());
@@ -198,7 +197,8 @@ WhepClient::post_offer (const std::string &sdp, Done done)
   post_to (endpoint_, sdp, 0, std::move (done));
 }
 
-/* The POST, following 307/308 (a load balancer's) to where it says, https never to http. */
+/* The POST, following 307/308 (a load balancer's) to where it says, https never to http,
+ * the token only to the endpoint's own origin. */
 void
 WhepClient::post_to (const std::string &url, const std::string &sdp, guint hops, Done done)
 {
@@ -220,8 +220,9 @@ WhepClient::post_to (const std::string &url, const std::string &sdp, guint hops,
       }
       GST_INFO_OBJECT (self->worker_.log_object (), "WHEP POST redirected (%u) to %s",
           r.status, redact_url (target).c_str ());
+      /* the token stays with the endpoint's origin: a redirect elsewhere goes without it,
+       * as fetch() and libsoup's own redirects do */
       self->endpoint_ = target;
-      self->token_origins_.push_back (url_origin (target));
       self->post_to (target, sdp, hops + 1, done);
       return;
     }
@@ -236,10 +237,14 @@ WhepClient::post_to (const std::string &url, const std::string &sdp, guint hops,
         if (pos != std::string::npos)
           self->resource_.replace (pos, strlen ("/endpoint/"), "/resource/");
       }
-      if (url_origin (self->resource_).empty () ||
-          (is_https (self->endpoint_) && !is_https (self->resource_))) {
+      bool unusable = url_origin (self->resource_).empty ();
+      if (unusable || (is_https (self->endpoint_) && !is_https (self->resource_))) {
         HttpResult refused = r;
-        refused.refused = "the session resource is not on https like the endpoint";
+        /* without a resource no answer, candidate or DELETE can reach the session */
+        refused.refused = unusable
+            ? "the session resource (Location: " + text_excerpt (r.location, 100) +
+                ") is not a URL"
+            : std::string ("the session resource is not on https like the endpoint");
         self->resource_.clear ();
         done (refused);
         return;

@@ -57,7 +57,7 @@ private:
   std::string resource_;
   std::string auth_token_;
   /* where the token may go: the endpoint's origin and those it redirected the POST to */
-  std::vector<std::string> token_origins_;
+  std::string token_origin_;       /* the endpoint's: where the token may go */
   GCancellable *cancellable_;
 };
 

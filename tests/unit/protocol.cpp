@@ -27,6 +27,11 @@ GST_START_TEST (test_sm1_answer_gives_edge_and_app_without_slash)
   fail_unless_equals_string (o.edge.address.c_str (), "10.0.0.5");
   fail_unless_equals_string (o.edge.app.c_str (), "live");
   fail_unless_equals_string (o.edge.region.c_str (), "us-east");
+  /* F1 (found by the sm1-answer fuzzer): every leading slash goes, not only the first */
+  o = parse_sm1_lookup (200, R"({"scope":"//live","serverAddress":"10.0.0.5"})");
+  fail_unless_equals_string (o.edge.app.c_str (), "live");
+  o = parse_sm1_lookup (200, R"({"scope":"/","serverAddress":"10.0.0.5"})");
+  fail_unless_equals_string (o.edge.app.c_str (), "");
 }
 GST_END_TEST;
 
