@@ -10,7 +10,6 @@
 #include <libsoup/soup.h>
 
 #include <dirent.h>
-#include <execinfo.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -254,26 +253,11 @@ public:
     std::lock_guard<std::mutex> g (lock_);
     return std::move (seen_);
   }
-  /* N4 (docs/faults.md): an intermittent GObject warning at the teardown of a media attempt,
-   * from no code of the element's; reported, not failed, until someone finds its source */
-  static bool known_n4 (const std::string &w)
-  {
-    return w.find ("GLib-GObject-WARNING") == 0 && w.find ("has no handler with id") !=
-        std::string::npos;
-  }
-
 private:
   static gboolean on_log (const gchar *domain, GLogLevelFlags level, const gchar *msg,
       gpointer)
   {
     auto &self = get ();
-    if (msg && strstr (msg, "has no handler with id")) {
-      /* N4: where it comes from is not known yet; the stack says */
-      void *frames[48];
-      int n = backtrace (frames, G_N_ELEMENTS (frames));
-      g_printerr ("N4 backtrace:\n");
-      backtrace_symbols_fd (frames, n, 2);
-    }
     std::lock_guard<std::mutex> g (self.lock_);
     if (self.seen_.size () < 50)
       self.seen_.push_back (std::string (domain ? domain : "") +
