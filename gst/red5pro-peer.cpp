@@ -442,6 +442,57 @@ Peer::quality (bool video)
 
 /* ---- teardown -------------------------------------------------------------------------- */
 
+/* N2 (docs/faults.md): webrtcbin 1.22's TransportReceiveBin follows its ICE transport's
+ * "state" with a handler it never disconnects. A state change after the bin went to NULL
+ * (ICE still checking when the attempt is torn down) blocks the bin's pad again, and that
+ * block holds a reference to the bin: the bin, its nicesrc and the ICE agent's sockets were
+ * never freed. The handlers go before the teardown. */
+static void
+disconnect_receive_bins (GstElement *webrtc)
+{
+  std::vector<GObject *> ice;
+  auto add_ice = [&ice] (GObject *dtls) {
+    GObject *t = nullptr;
+    if (dtls)
+      g_object_get (dtls, "transport", &t, NULL);
+    if (t && std::find (ice.begin (), ice.end (), t) == ice.end ())
+      ice.push_back (t);
+    else if (t)
+      g_object_unref (t);
+  };
+  GArray *transceivers = nullptr;
+  g_signal_emit_by_name (webrtc, "get-transceivers", &transceivers);
+  for (guint i = 0; transceivers && i < transceivers->len; i++) {
+    GstWebRTCRTPReceiver *receiver = nullptr;
+    g_object_get (g_array_index (transceivers, GstWebRTCRTPTransceiver *, i), "receiver",
+        &receiver, NULL);
+    GObject *dtls = nullptr;
+    if (receiver)
+      g_object_get (receiver, "transport", &dtls, NULL);
+    add_ice (dtls);
+    g_clear_object (&dtls);
+    gst_clear_object (&receiver);
+  }
+  if (transceivers)
+    g_array_unref (transceivers);
+  if (ice.empty ())
+    return;
+  GstIterator *it = gst_bin_iterate_elements (GST_BIN (webrtc));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GObject *child = G_OBJECT (g_value_get_object (&item));
+    if (g_str_equal (G_OBJECT_TYPE_NAME (child), "TransportReceiveBin"))
+      for (GObject *t : ice)
+        g_signal_handlers_disconnect_matched (t, G_SIGNAL_MATCH_DATA, 0, 0, nullptr, nullptr,
+            child);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  for (GObject *t : ice)
+    g_object_unref (t);
+}
+
 bool
 Peer::owns (GstObject *object) const
 {
@@ -473,6 +524,8 @@ Peer::stop ()
       /* wait for a pad-added that is building a chain; later ones see stopped_ */
       std::lock_guard<std::mutex> guard (pads_lock_);
     }
+    if (webrtc_)
+      disconnect_receive_bins (webrtc_);
     remove_attempt_bin (element_, bin_.get ());
   }
   /* Everything goes now, here on the worker: a webrtcbin callback still running on one of

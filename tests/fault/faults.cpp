@@ -72,8 +72,6 @@ struct Case {
   gint code = 0;
   std::string item;              /* issue 11's item ("1".."12"), "N1".. for new findings */
   bool xfail = false;            /* expect_fail_until_fixed */
-  bool xpass_is_noise = false;   /* this build cannot show the failure reliably: an XPASS
-                                    is reported, not failed */
   std::string why;               /* what is wrong today */
   double wait_s = 8;
   guint reps = 3;
@@ -492,11 +490,6 @@ run_test (int i)
     g_printerr ("XFAIL %s [item %s] %s: the case died of signal %d\n", c.name.c_str (),
         c.item.c_str (), c.why.c_str (), WTERMSIG (status));
   bool xpass = WIFEXITED (status) && WEXITSTATUS (status) == 0;
-  if (xpass && c.xpass_is_noise) {
-    g_printerr ("XPASS %s [item %s]: not shown in this build this time (not proof of a fix)\n",
-        c.name.c_str (), c.item.c_str ());
-    return;
-  }
   fail_if (xpass,
       "XPASS %s [item %s]: the case passes now; clear its expect_fail_until_fixed flag",
       c.name.c_str (), c.item.c_str ());
@@ -893,12 +886,7 @@ build_cases ()
         r.expect (f <= base_fds + 1, "file descriptors grew from %u to %u over 12 more attempts "
             "(%s)", base_fds, f, fd_kinds ().c_str ());
         r.expect (t <= base_threads + 2, "threads grew from %u to %u", base_threads, t);
-      }).fails_until_fixed ("N2", "an attempt torn down while ICE connects leaves webrtcbin's "
-          "TransportReceiveBin (nicesrc, dtlsdec) alive, with its sockets"));
-#ifdef FAULTS_ASAN
-  /* under ASan the teardown mostly misses the window in which the leak happens */
-  t.back ().xpass_is_noise = true;
-#endif
+      }).is_item ("N2"));
   t.push_back (retry ("ws_silent_server_retries_after_the_timeout", "ws-never-answers",
       "signaling=websocket timeout=1", "connection-closed").runs (2));
   t.push_back (error ("ws_rejected_is_not_authorized", "ws-rejected", WS, RES,
