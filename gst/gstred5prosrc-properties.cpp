@@ -609,7 +609,7 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
       "medium, refreshed every second once stats has been read, video-network and "
       "audio-network: packets-received, "
       "packets-lost, fraction-lost (last second), jitter-ms, bitrate (bits/s), nack-count, "
-      "pli-count, fir-count; "
+      "pli-count, fir-count (no round-trip time: webrtcbin has none for received streams); "
       "notify::stats fires on every state change",
       GST_TYPE_STRUCTURE, GParamFlags (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_STATS,
