@@ -9,6 +9,8 @@
 
 namespace bench {
 
+using namespace process_stats;
+
 void
 run_cpu (const Config &cfg)
 {

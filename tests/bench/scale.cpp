@@ -13,6 +13,8 @@
 
 namespace bench {
 
+using namespace process_stats;
+
 void
 run_scale (const Config &cfg)
 {

@@ -11,6 +11,8 @@
 
 namespace bench {
 
+using namespace process_stats;
+
 void
 run_soak (const Config &cfg)
 {

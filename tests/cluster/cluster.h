@@ -8,6 +8,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "main-context.h"
+
 #include <atomic>
 #include <functional>
 #include <map>
@@ -18,9 +20,17 @@
 namespace cluster {
 
 /* Runs fn on the main context (from any thread). */
-void run_on_main (std::function<void ()> fn);
+inline void
+run_on_main (std::function<void ()> fn)
+{
+  main_context::invoke (std::move (fn));
+}
 /* Runs fn on the main context after ms milliseconds. */
-void run_later (guint ms, std::function<void ()> fn);
+inline void
+run_later (guint ms, std::function<void ()> fn)
+{
+  main_context::after (ms, std::move (fn));
+}
 
 std::string json_text (JsonNode *node);   /* takes the node */
 

@@ -17,32 +17,6 @@ the_cluster ()
   return c;
 }
 
-static gboolean
-call_once (gpointer data)
-{
-  (*static_cast<std::function<void ()> *> (data)) ();
-  return G_SOURCE_REMOVE;
-}
-
-static void
-free_fn (gpointer data)
-{
-  delete static_cast<std::function<void ()> *> (data);
-}
-
-void
-run_on_main (std::function<void ()> fn)
-{
-  g_main_context_invoke_full (nullptr, G_PRIORITY_DEFAULT, call_once,
-      new std::function<void ()> (std::move (fn)), free_fn);
-}
-
-void
-run_later (guint ms, std::function<void ()> fn)
-{
-  g_timeout_add_full (G_PRIORITY_DEFAULT, ms, call_once,
-      new std::function<void ()> (std::move (fn)), free_fn);
-}
 
 std::string
 json_text (JsonNode *node)

@@ -19,23 +19,16 @@
 #include <string>
 #include <vector>
 
+#include "process-stats.h"
+
 namespace fault {
 
 /* ---- process counters ----------------------------------------------------------------- */
 
-inline guint
-count_entries (const char *dir)
-{
-  guint n = 0;
-  if (DIR *d = opendir (dir)) {
-    while (struct dirent *e = readdir (d))
-      n += e->d_name[0] != '.';
-    closedir (d);
-  }
-  return n;
-}
+inline guint64 rss_kib () { return (guint64) MAX (process_stats::rss_kib (), 0L); }
+inline guint fds () { return process_stats::fd_count (); }
+inline guint threads () { return process_stats::thread_count (); }
 
-inline guint fds () { return count_entries ("/proc/self/fd"); }
 
 /* what the open fds are, by kind: "socket 12, pipe 4, anon_inode:[eventfd] 9" */
 inline std::string
@@ -66,21 +59,6 @@ fd_kinds ()
   for (const auto &k : kinds)
     out += (out.empty () ? "" : ", ") + k.first + " " + std::to_string (k.second);
   return out;
-}
-inline guint threads () { return count_entries ("/proc/self/task"); }
-
-/* resident memory in KiB */
-inline guint64
-rss_kib ()
-{
-  gchar *text = nullptr;
-  guint64 kib = 0;
-  if (g_file_get_contents ("/proc/self/status", &text, nullptr, nullptr)) {
-    if (const char *p = strstr (text, "VmRSS:"))
-      kib = g_ascii_strtoull (p + 6, nullptr, 10);
-    g_free (text);
-  }
-  return kib;
 }
 
 /* ---- the hostile server --------------------------------------------------------------- */

@@ -9,6 +9,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "main-context.h"
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -18,8 +20,16 @@
 namespace hostile {
 
 /* Runs fn on the main context, now (from any thread) or after ms milliseconds. */
-void on_main (std::function<void ()> fn);
-guint later (guint ms, std::function<void ()> fn);
+inline void
+on_main (std::function<void ()> fn)
+{
+  main_context::invoke (std::move (fn));
+}
+inline guint
+later (guint ms, std::function<void ()> fn)
+{
+  return main_context::after (ms, std::move (fn));
+}
 
 /* JSON built with json-glib, as text. */
 std::string json_text (JsonNode *node);   /* takes the node */

@@ -25,33 +25,6 @@ state ()
   return s;
 }
 
-static gboolean
-call_once (gpointer data)
-{
-  (*static_cast<std::function<void ()> *> (data)) ();
-  return G_SOURCE_REMOVE;
-}
-
-static void
-free_fn (gpointer data)
-{
-  delete static_cast<std::function<void ()> *> (data);
-}
-
-void
-on_main (std::function<void ()> fn)
-{
-  g_main_context_invoke_full (nullptr, G_PRIORITY_DEFAULT, call_once,
-      new std::function<void ()> (std::move (fn)), free_fn);
-}
-
-guint
-later (guint ms, std::function<void ()> fn)
-{
-  return g_timeout_add_full (G_PRIORITY_DEFAULT, ms, call_once,
-      new std::function<void ()> (std::move (fn)), free_fn);
-}
-
 std::string
 json_text (JsonNode *node)
 {
