@@ -10,6 +10,8 @@ namespace red5pro {
 
 /* The SDK waits about a second after DataChannel.Available before switching. */
 static constexpr guint SWITCH_DELAY_MS = 1000;
+/* How long the socket is still read after the switch, for messages already under way. */
+static constexpr guint SWITCH_DRAIN_MS = 2000;
 /* A larger frame makes libsoup close the connection (code 1009, message too big; it cannot
  * skip a frame): that ends the attempt, said so, and the next attempt starts over. */
 static constexpr guint64 MAX_FRAME = 16 * 1024 * 1024;
@@ -86,6 +88,7 @@ void
 WebSocketSignaling::report_failure (Failure::Kind kind, const std::string &why)
 {
   closing_ = true;
+  failed_ = true;
   events_.failed (Failure (kind, why));
 }
 
@@ -172,7 +175,8 @@ WebSocketSignaling::on_message (SoupWebsocketConnection *, gint type, GBytes *me
         "ignoring a WebSocket message that is not a JSON object (%zu bytes)", size);
     return;
   }
-  if (!self->closing_)
+  /* after the switch too: what the server sent before it read it comes this way */
+  if (*self->alive_ && !self->failed_)
     self->handle (std::move (m));
 }
 
@@ -246,7 +250,7 @@ WebSocketSignaling::handle (ServerMessage m)
   } else {
     bool dc_ready = m.kind == K::STATUS && m.is_status (status::DATA_CHANNEL_AVAILABLE);
     events_.message (m);
-    if (*alive && dc_ready && switch_channel_ && !switch_timer_) {
+    if (*alive && dc_ready && switch_channel_ && !switch_timer_ && !closing_) {
       switch_timer_ = worker_.add_timeout (SWITCH_DELAY_MS, [this, alive] () {
         if (!*alive || !conn_)
           return;
@@ -258,8 +262,16 @@ WebSocketSignaling::handle (ServerMessage m)
         json_builder_add_string_value (b, "red5pro");
         send (b);
         closing_ = true;
-        if (soup_websocket_connection_get_state (conn_) == SOUP_WEBSOCKET_STATE_OPEN)
-          soup_websocket_connection_close (conn_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+        /* What the server sent before it read the switch still comes over the socket (an
+         * unpublish notice in the same instant was lost to an immediate close): the socket
+         * is read on for a while, then closed. */
+        switch_timer_ = worker_.add_timeout (SWITCH_DRAIN_MS, [this, alive] () {
+          if (!*alive)
+            return;
+          switch_timer_ = 0;
+          if (conn_ && soup_websocket_connection_get_state (conn_) == SOUP_WEBSOCKET_STATE_OPEN)
+            soup_websocket_connection_close (conn_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+        });
       });
     }
   }

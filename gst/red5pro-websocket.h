@@ -66,6 +66,7 @@ private:
   Events events_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool> (true);   /* false once stopped */
   bool closing_ = false;      /* we close it, or switched to the data channel */
+  bool failed_ = false;       /* reported a failure: nothing more from it counts */
   bool too_big_ = false;      /* libsoup closed it: a frame over MAX_FRAME */
   bool subscribed_ = false;
   guint switch_timer_ = 0;

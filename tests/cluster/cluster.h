@@ -107,6 +107,7 @@ struct Peer {
   SoupWebsocketConnection *ws = nullptr;
   bool subscribed = false;     /* WebSocket: the client sent subscribe */
   bool switched = false;       /* WebSocket: the client moved to the data channel */
+  std::vector<std::string> at_switch;   /* sent on the socket as the switch arrives */
   bool channel_announced = false;   /* NetConnection.DataChannel.Available was sent */
   bool want_channel = true;    /* WHEP signal=true, WebSocket datachannel=true */
   SoupServerMessage *pending = nullptr;   /* WHEP POST waiting for ICE gathering */

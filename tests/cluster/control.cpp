@@ -320,6 +320,16 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     JsonNode *n = json_node_new (JSON_NODE_OBJECT);
     json_node_take_object (n, o);
     sent (send_to_stream (arg ("stream"), json_text (n)));
+  } else if (p == "/send/status" && arg ("when") == "switch") {
+    /* sent on the socket when the client's switchChannel arrives, before the server reads
+     * on: a message that was under way when the client switched */
+    guint n = 0;
+    for (auto &kv : c.peers)
+      if (kv.second->stream == arg ("stream") && kv.second->ws && !kv.second->switched) {
+        kv.second->at_switch.push_back (json_status (arg ("code").c_str (), arg ("message")));
+        n++;
+      }
+    sent (n);
   } else if (p == "/send/status") {
     sent (send_to_stream (arg ("stream"), json_status (arg ("code").c_str (), arg ("message"))));
   } else if (p == "/send/raw") {

@@ -193,6 +193,9 @@ ws_message (WsClient *cl, const std::string &text)
     peer_send (p, json_status ("NetStream.Play.Start", p->stream + " starting"));
     ws_channel_available (p);
   } else if (member_string (o, "switchChannel") && p) {
+    for (const auto &text : p->at_switch)
+      soup_websocket_connection_send_text (p->ws, text.c_str ());
+    p->at_switch.clear ();
     p->switched = true;
   } else {
     g_printerr ("edge %s: ignoring WebSocket message %.100s\n", cl->edge->name.c_str (),

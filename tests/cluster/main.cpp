@@ -135,7 +135,7 @@ static const char CONTROL_HELP[] =
     "  /sm/down, /sm/up\n"
     "  /sm/server-address?with-port=true|false   lookups answer serverAddress <address>:<port>\n"
     "  /send/metadata?stream=, /send/invoke?stream=&method=   (JSON body)\n"
-    "  /send/status?stream=&code=, /send/raw?stream=[&size=N]\n"
+    "  /send/status?stream=&code=[&when=switch], /send/raw?stream=[&size=N]\n"
     "  /subscriber/close-socket?stream=, /quit\n";
 
 int

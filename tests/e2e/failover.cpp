@@ -91,7 +91,14 @@ check_unpublish_republish (const char *signaling)
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= 30; }, 30));
   GstPad *video = pad (sub, "video");
   c.control ("POST", "/unpublish?stream=stream1");
-  fail_unless (sub.wait_event ("Subscribe.Play.Unpublish", 20));
+  if (!sub.wait_event ("Subscribe.Play.Unpublish", 20)) {
+    std::string seen;
+    for (const auto &t : sub.event_types ())
+      seen += t + " ";
+    GstStructure *retry = sub.last_event ("Red5Pro.Retry.Scheduled");
+    gchar *r = retry ? gst_structure_to_string (retry) : g_strdup ("no retry");
+    fail ("no Subscribe.Play.Unpublish; events: %s; last retry: %s", seen.c_str (), r);
+  }
   guint64 frames = sub.video_frames ();
   /* gone long enough for the element to have looked for it again, twice */
   fail_unless (sub.wait ([&] { return sub.count ("Red5Pro.Retry.Scheduled") >= 2; }, 20, false));

@@ -176,6 +176,25 @@ GST_START_TEST (test_unpublish_on_the_data_channel_after_the_switch_is_reported)
 }
 GST_END_TEST;
 
+/* A message the server sent on the socket just before it read the client's switch still
+ * counts (it was dropped: the client stopped reading the socket the moment it switched). */
+GST_START_TEST (test_a_message_under_way_at_the_switch_is_reported)
+{
+  TestCluster c ({ "--edges", "1" });
+  TestSubscriber sub (base (c) + "host=127.0.0.2 signaling=websocket");
+  sub.play ();
+  /* queued as soon as the edge has the subscriber's socket (the switch is a second after
+   * the data channel is up) */
+  guint status = 0;
+  fail_unless (sub.wait ([&] {
+    c.control ("POST", "/send/status?stream=stream1&code=NetStream.Play.UnpublishNotify"
+        "&when=switch", &status);
+    return status == 200; }, 10));
+  fail_unless (sub.wait ([&] { return switched (c); }, 10), "the client never switched");
+  fail_unless (sub.wait_event ("Subscribe.Play.Unpublish", 10, false));
+}
+GST_END_TEST;
+
 GST_START_TEST (test_the_edge_closing_the_socket_before_the_switch_is_a_lost_connection)
 {
   TestCluster c ({ "--edges", "1" });
@@ -281,6 +300,7 @@ websocket_suite (void)
   tcase_add_test (tc, test_connection_params_reach_the_edge_over_whep);
   tcase_add_test (tc, test_unpublish_on_the_socket_before_the_switch_is_reported);
   tcase_add_test (tc, test_unpublish_on_the_data_channel_after_the_switch_is_reported);
+  tcase_add_test (tc, test_a_message_under_way_at_the_switch_is_reported);
   tcase_add_test (tc, test_the_edge_closing_the_socket_before_the_switch_is_a_lost_connection);
   tcase_add_test (tc, test_metadata_is_posted_with_its_fields);
   tcase_add_test (tc, test_garbage_on_the_socket_is_ignored_and_play_continues);
