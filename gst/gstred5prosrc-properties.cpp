@@ -502,7 +502,8 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
   g_object_class_install_property (gobject_class, PROP_AUTH_TOKEN,
       g_param_spec_string ("auth-token", "Auth token",
           "Token sent as 'Authorization: Bearer' to the Stream Manager 2.0 API, its proxies "
-          "and WHEP (write-only; never logged)", nullptr,
+          "and WHEP, only to the origin (scheme, host, port) it is configured for: never after "
+          "a redirect or Location elsewhere (write-only; never logged)", nullptr,
           GParamFlags (G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property (gobject_class, PROP_CA_FILE,
       g_param_spec_string ("ca-file", "CA file",
