@@ -56,8 +56,7 @@ private:
   std::string endpoint_;           /* after redirects, the one that answered */
   std::string resource_;
   std::string auth_token_;
-  /* where the token may go: the endpoint's origin and those it redirected the POST to */
-  std::string token_origin_;       /* the endpoint's: where the token may go */
+  std::string token_origin_;       /* the configured endpoint's: the only place the token goes */
   GCancellable *cancellable_;
 };
 
