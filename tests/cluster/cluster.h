@@ -9,6 +9,7 @@
 #include <libsoup/soup.h>
 
 #include "main-context.h"
+#include "server-util.h"
 
 #include <atomic>
 #include <functional>
@@ -32,7 +33,7 @@ run_later (guint ms, std::function<void ()> fn)
   main_context::after (ms, std::move (fn));
 }
 
-std::string json_text (JsonNode *node);   /* takes the node */
+using server_util::json_text;
 
 /* A request path's segments, at most max: the last one keeps the rest, slashes included.
  * libsoup hands handlers the path already percent-decoded (%2F included), so a stream
@@ -240,9 +241,10 @@ void reply_json (SoupServerMessage *msg, guint status, JsonNode *node);   /* tak
 void add_edge_json (JsonBuilder *b, const Edge &e, bool with_state);
 
 /* http.cpp */
-std::map<std::string, std::string> query_map (GHashTable *query);
+using server_util::query_map;
 std::map<std::string, std::string> uri_query_map (GUri *uri);
-std::string request_body (SoupServerMessage *msg);
+using server_util::request_body;
+using server_util::add_string_map;
 void respond (SoupServerMessage *msg, guint status, const char *type = nullptr,
     const std::string &body = "");
 /* Every answer of the server carries Access-Control-Allow-Origin and exposes Location and

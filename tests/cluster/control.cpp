@@ -46,17 +46,6 @@ reply_text (SoupServerMessage *msg, guint status, const std::string &text)
       text.size ());
 }
 
-static void
-add_map (JsonBuilder *b, const std::map<std::string, std::string> &m)
-{
-  json_builder_begin_object (b);
-  for (const auto &kv : m) {
-    json_builder_set_member_name (b, kv.first.c_str ());
-    json_builder_add_string_value (b, kv.second.c_str ());
-  }
-  json_builder_end_object (b);
-}
-
 static const char *
 signaling_name (Peer::Signaling s)
 {
@@ -87,7 +76,7 @@ state_json ()
     json_builder_add_string_value (b, kv.first.c_str ());
   json_builder_end_array (b);
   json_builder_set_member_name (b, "routes");
-  add_map (b, c.routes);
+  add_string_map (b, c.routes);
   json_builder_set_member_name (b, "subscribers");
   json_builder_begin_array (b);
   for (auto &kv : c.peers) {
@@ -112,7 +101,7 @@ state_json ()
     json_builder_set_member_name (b, "audio-codec");
     json_builder_add_string_value (b, p.audio_codec.c_str ());
     json_builder_set_member_name (b, "params");
-    add_map (b, p.params);
+    add_string_map (b, p.params);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -134,7 +123,7 @@ requests_json (const std::vector<LoggedRequest> &log)
     json_builder_set_member_name (b, "path");
     json_builder_add_string_value (b, r.path.c_str ());
     json_builder_set_member_name (b, "query");
-    add_map (b, r.query);
+    add_string_map (b, r.query);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);

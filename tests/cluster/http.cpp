@@ -6,20 +6,6 @@
 namespace cluster {
 
 std::map<std::string, std::string>
-query_map (GHashTable *query)
-{
-  std::map<std::string, std::string> out;
-  if (!query)
-    return out;
-  GHashTableIter it;
-  gpointer k, v;
-  g_hash_table_iter_init (&it, query);
-  while (g_hash_table_iter_next (&it, &k, &v))
-    out[static_cast<const char *> (k)] = v ? static_cast<const char *> (v) : "";
-  return out;
-}
-
-std::map<std::string, std::string>
 uri_query_map (GUri *uri)
 {
   std::map<std::string, std::string> out;
@@ -30,17 +16,6 @@ uri_query_map (GUri *uri)
   out = query_map (params);
   if (params)
     g_hash_table_unref (params);
-  return out;
-}
-
-std::string
-request_body (SoupServerMessage *msg)
-{
-  GBytes *bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  gsize n = 0;
-  const char *p = static_cast<const char *> (g_bytes_get_data (bytes, &n));
-  std::string out (p ? p : "", n);
-  g_bytes_unref (bytes);
   return out;
 }
 

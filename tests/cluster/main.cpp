@@ -18,16 +18,6 @@ the_cluster ()
 }
 
 
-std::string
-json_text (JsonNode *node)
-{
-  char *text = json_to_string (node, FALSE);
-  std::string out = text;
-  g_free (text);
-  json_node_unref (node);
-  return out;
-}
-
 static std::string
 data_message (const char *type, const char *code, const std::string &message,
     const std::string &description)

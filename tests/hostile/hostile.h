@@ -10,6 +10,7 @@
 #include <libsoup/soup.h>
 
 #include "main-context.h"
+#include "server-util.h"
 
 #include <functional>
 #include <map>
@@ -32,7 +33,10 @@ later (guint ms, std::function<void ()> fn)
 }
 
 /* JSON built with json-glib, as text. */
-std::string json_text (JsonNode *node);   /* takes the node */
+using server_util::json_text;
+using server_util::query_map;
+using server_util::request_body;
+using server_util::add_string_map;
 std::string status_json (const char *code, const std::string &message = "",
     const char *type = "status");
 

@@ -26,16 +26,6 @@ state ()
 }
 
 std::string
-json_text (JsonNode *node)
-{
-  char *text = json_to_string (node, FALSE);
-  std::string out = text;
-  g_free (text);
-  json_node_unref (node);
-  return out;
-}
-
-std::string
 status_json (const char *code, const std::string &message, const char *type)
 {
   JsonBuilder *b = json_builder_new ();
@@ -212,31 +202,6 @@ segments (const char *path)
   for (char **p = parts; *p; p++)
     out.emplace_back (*p);
   g_strfreev (parts);
-  return out;
-}
-
-static std::map<std::string, std::string>
-query_map (GHashTable *query)
-{
-  std::map<std::string, std::string> out;
-  if (!query)
-    return out;
-  GHashTableIter it;
-  gpointer k, v;
-  g_hash_table_iter_init (&it, query);
-  while (g_hash_table_iter_next (&it, &k, &v))
-    out[static_cast<const char *> (k)] = v ? static_cast<const char *> (v) : "";
-  return out;
-}
-
-static std::string
-request_body (SoupServerMessage *msg)
-{
-  GBytes *bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  gsize n = 0;
-  const char *p = static_cast<const char *> (g_bytes_get_data (bytes, &n));
-  std::string out (p ? p : "", n);
-  g_bytes_unref (bytes);
   return out;
 }
 
@@ -435,17 +400,6 @@ on_request_started (SoupServer *, SoupServerMessage *msg, gpointer data)
 /* ---- control ------------------------------------------------------------------------ */
 
 static void
-add_map (JsonBuilder *b, const std::map<std::string, std::string> &m)
-{
-  json_builder_begin_object (b);
-  for (const auto &kv : m) {
-    json_builder_set_member_name (b, kv.first.c_str ());
-    json_builder_add_string_value (b, kv.second.c_str ());
-  }
-  json_builder_end_object (b);
-}
-
-static void
 on_control (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
     gpointer)
 {
@@ -471,7 +425,7 @@ on_control (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
       else
         json_builder_add_null_value (b);
       json_builder_set_member_name (b, "query");
-      add_map (b, l.query);
+      add_string_map (b, l.query);
       json_builder_end_object (b);
     }
     json_builder_end_array (b);
