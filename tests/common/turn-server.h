@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "ports.h"
+
 class TurnServer {
 public:
   explicit TurnServer (std::string user = "red5", std::string password = "turnpass",
@@ -91,21 +93,12 @@ private:
   static guint free_port ()
   {
     for (;;) {
-      GSocket *udp = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-          G_SOCKET_PROTOCOL_UDP, nullptr);
-      GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-      GSocketAddress *any = g_inet_socket_address_new (lo, 0);
-      g_socket_bind (udp, any, FALSE, nullptr);
-      GSocketAddress *bound = g_socket_get_local_address (udp, nullptr);
-      guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-      GSocket *tcp = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-          G_SOCKET_PROTOCOL_TCP, nullptr);
-      GSocketAddress *same = g_inet_socket_address_new (lo, guint16 (port));
-      bool free = g_socket_bind (tcp, same, FALSE, nullptr);
-      for (GObject *o : { G_OBJECT (udp), G_OBJECT (tcp), G_OBJECT (lo), G_OBJECT (any),
-               G_OBJECT (bound), G_OBJECT (same) })
-        g_object_unref (o);
-      if (free)
+      guint port, same;
+      GSocket *udp = ports::bind_loopback (G_SOCKET_TYPE_DATAGRAM, 0, &port);
+      GSocket *tcp = port ? ports::bind_loopback (G_SOCKET_TYPE_STREAM, port, &same) : nullptr;
+      g_clear_object (&udp);
+      g_clear_object (&tcp);
+      if (port && same == port)
         return port;
     }
   }

@@ -5,6 +5,7 @@
  * Matroska recording across both switches is one valid file. */
 #include <gst/check/gstcheck.h>
 
+#include "ports.h"
 #include "e2e-checks.h"
 #include "file-check.h"
 #include "test-cluster.h"
@@ -188,28 +189,10 @@ GST_START_TEST (test_a_matroska_recording_across_both_switches_is_one_valid_file
 }
 GST_END_TEST;
 
-/* A port nothing answers on: UDP to it goes nowhere. */
-static guint
-dead_udp_port ()
-{
-  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-      G_SOCKET_PROTOCOL_UDP, nullptr);
-  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *any = g_inet_socket_address_new (lo, 0);
-  g_socket_bind (s, any, FALSE, nullptr);
-  GSocketAddress *bound = g_socket_get_local_address (s, nullptr);
-  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_object_unref (bound);
-  g_object_unref (any);
-  g_object_unref (lo);
-  g_object_unref (s);   /* closed: nothing answers there */
-  return port;
-}
-
 GST_START_TEST (test_relay_only_through_a_turn_server_that_never_answers_falls_back_to_hls)
 {
   TestCluster c (hls_cluster ());
-  std::string turn = "turn://user:pass@127.0.0.1:" + std::to_string (dead_udp_port ());
+  std::string turn = "turn://user:pass@127.0.0.1:" + std::to_string (ports::dead_port (G_SOCKET_TYPE_DATAGRAM));
   TestSubscriber sub (edge_props (c) + "playback-order=<whep,hls> failures-before-fallback=1 "
       "ice-transport-policy=relay turn-server=" + turn + " request-timeout=3000 "
       "upgrade-interval=3000 retry-timeout=500");

@@ -4,6 +4,8 @@
 #include <gst/check/gstcheck.h>
 #include <libsoup/soup.h>
 
+#include "ports.h"
+
 #include <atomic>
 #include <string>
 #include <vector>
@@ -43,29 +45,10 @@ has (const std::vector<std::string> &events, const char *type)
   return false;
 }
 
-/* A port nothing listens on: bind, read the port, close. */
-static guint
-dead_port ()
-{
-  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-      G_SOCKET_PROTOCOL_TCP, nullptr);
-  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
-  g_socket_bind (sock, addr, TRUE, nullptr);
-  GSocketAddress *bound = g_socket_get_local_address (sock, nullptr);
-  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_object_unref (bound);
-  g_object_unref (addr);
-  g_object_unref (lo);
-  g_socket_close (sock, nullptr);
-  g_object_unref (sock);
-  return port;
-}
-
 GST_START_TEST (test_dead_stream_manager_without_retry_gives_connect_failure_and_error)
 {
   gchar *desc = g_strdup_printf ("red5prosrc host=127.0.0.1 port=%u stream-manager=sm2 "
-      "stream-name=stream1 retry-timeout=0 ! fakesink", dead_port ());
+      "stream-name=stream1 retry-timeout=0 ! fakesink", ports::dead_port ());
   GstElement *pipeline = gst_parse_launch (desc, nullptr);
   g_free (desc);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
@@ -91,7 +74,7 @@ GST_START_TEST (test_max_retries_against_dead_cluster_gives_up_with_an_error)
 {
   gchar *desc = g_strdup_printf ("red5prosrc name=src host=127.0.0.1 port=%u "
       "stream-manager=sm1 stream-name=stream1 retry-timeout=50 max-retries=2 ! fakesink",
-      dead_port ());
+      ports::dead_port ());
   GstElement *pipeline = gst_parse_launch (desc, nullptr);
   g_free (desc);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
@@ -257,7 +240,7 @@ GST_START_TEST (test_stopping_while_a_request_hangs_or_a_retry_waits_is_prompt)
   }
 
   desc = g_strdup_printf ("red5prosrc host=127.0.0.1 port=%u stream-manager=sm2 "
-      "stream-name=stream1 retry-timeout=600000 ! fakesink", dead_port ());
+      "stream-name=stream1 retry-timeout=600000 ! fakesink", ports::dead_port ());
   pipeline = gst_parse_launch (desc, nullptr);
   g_free (desc);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
