@@ -49,6 +49,18 @@ sm2_answer (const std::string &address)
   return root;
 }
 
+/* A redirect to the same path and query on the other origin. */
+void
+redirect_to_other (const Request &r, guint status)
+{
+  GUri *uri = soup_server_message_get_uri (r.msg);
+  std::string target = base_url ("other") + g_uri_get_path (uri);
+  if (g_uri_get_query (uri))
+    target += std::string ("?") + g_uri_get_query (uri);
+  r.header ("Location", target);
+  r.reply (status);
+}
+
 void
 sm_ok (const Request &req, const std::string &address)
 {
@@ -403,12 +415,7 @@ build ()
           sm_ok (r);
           return;
         }
-        GUri *uri = soup_server_message_get_uri (r.msg);
-        std::string target = base_url ("other") + g_uri_get_path (uri);
-        if (g_uri_get_query (uri))
-          target += std::string ("?") + g_uri_get_query (uri);
-        r.header ("Location", target);
-        r.reply (SOUP_STATUS_FOUND);
+        redirect_to_other (r, SOUP_STATUS_FOUND);
       } });
   t.push_back ({ "sm-slow-headers", "the Stream Manager never answers",
       [] (const Request &r) { r.hold (); } });
@@ -644,12 +651,7 @@ build ()
           whep_ok (r);
           return;
         }
-        GUri *uri = soup_server_message_get_uri (r.msg);
-        std::string target = base_url ("other") + g_uri_get_path (uri);
-        if (g_uri_get_query (uri))
-          target += std::string ("?") + g_uri_get_query (uri);
-        r.header ("Location", target);
-        r.reply (SOUP_STATUS_TEMPORARY_REDIRECT);
+        redirect_to_other (r, SOUP_STATUS_TEMPORARY_REDIRECT);
       } });
   t.push_back ({ "whep-redirect-loop", "307 to itself, forever", nullptr,
       [] (const Request &r) {
