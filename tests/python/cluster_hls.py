@@ -14,7 +14,7 @@ gi.require_version("GstVideo", "1.0")
 from gi.repository import Gst, GstVideo  # noqa: E402
 
 from testcluster import Cluster  # noqa: E402
-from webrtcclient import http_request, read_frame_counter  # noqa: E402
+from webrtcclient import http_request, link_counting_sink, read_frame_counter  # noqa: E402
 
 Gst.init(None)
 
@@ -33,15 +33,7 @@ class HlsPlayer:
         self.pipeline.set_state(Gst.State.PLAYING)
 
     def _on_pad(self, _decodebin, pad):
-        video = pad.query_caps(None).get_structure(0).get_name().startswith("video/")
-        desc = ("videoconvert ! video/x-raw,format=I420 ! fakesink sync=false async=false"
-                if video else "fakesink sync=false async=false")
-        sink = Gst.parse_bin_from_description(desc, True)
-        self.pipeline.add(sink)
-        sink.sync_state_with_parent()
-        pad.link(sink.get_static_pad("sink"))
-        sink.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER,
-                                              self._on_video if video else self._on_audio)
+        link_counting_sink(self.pipeline, pad, self._on_video, self._on_audio)
 
     def _on_audio(self, _pad, _info):
         self.audio_buffers += 1

@@ -34,6 +34,21 @@ AUDIO_CAPS = {
 }
 
 
+def link_counting_sink(pipeline, pad, on_video, on_audio):
+    """A decoded pad into a fakesink (video as I420) whose sink pad calls on_video or on_audio
+    (pad probes) for every buffer."""
+    caps = pad.get_current_caps() or pad.query_caps(None)
+    video = caps.get_structure(0).get_name().startswith("video/")
+    desc = ("videoconvert ! video/x-raw,format=I420 ! fakesink sync=false async=false"
+            if video else "fakesink sync=false async=false")
+    sink = Gst.parse_bin_from_description(desc, True)
+    pipeline.add(sink)
+    sink.sync_state_with_parent()
+    pad.link(sink.get_static_pad("sink"))
+    sink.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER,
+                                          on_video if video else on_audio)
+
+
 def read_frame_counter(data, stride):
     """The cluster's frame counter off an I420 luma plane (tests/common/frame-counter.h):
     32 blocks of 10x16 pixels, bit 1 = bright; 24 bits of counter, 8 of check. None when the
@@ -237,16 +252,7 @@ class Subscriber:
         pad.link(decode.get_static_pad("sink"))
 
     def _on_decoded(self, _decodebin, pad):
-        caps = pad.get_current_caps() or pad.query_caps(None)
-        video = caps.get_structure(0).get_name().startswith("video/")
-        desc = ("videoconvert ! video/x-raw,format=I420 ! fakesink sync=false async=false"
-                if video else "fakesink sync=false async=false")
-        sink = Gst.parse_bin_from_description(desc, True)
-        self.pipeline.add(sink)
-        sink.sync_state_with_parent()
-        pad.link(sink.get_static_pad("sink"))
-        sink.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER,
-                                              self._on_video if video else self._on_audio)
+        link_counting_sink(self.pipeline, pad, self._on_video, self._on_audio)
 
     def _on_audio(self, _pad, _info):
         self.audio_buffers += 1
