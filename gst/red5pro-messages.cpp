@@ -141,6 +141,22 @@ parse_status_or_error (ServerMessage &m, JsonObject *obj)
     m.message = m.code;
 }
 
+/* The 16-bit value of the \uXXXX escape whose 'u' is at text[i], or -1. */
+int
+unicode_escape_at (const std::string &text, size_t i)
+{
+  if (i + 4 >= text.size () || text[i] != 'u')
+    return -1;
+  int v = 0;
+  for (size_t k = i + 1; k <= i + 4; k++) {
+    int d = g_ascii_xdigit_value (text[k]);
+    if (d < 0)
+      return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
 }  // namespace
 
 JsonNode *
@@ -148,17 +164,36 @@ parse_json_bounded (JsonParser *parser, const std::string &text)
 {
   if (text.empty ())
     return nullptr;
-  /* brackets outside strings, counted as json-glib would recurse into them */
+  /* One pass before json-glib: brackets outside strings, counted as json-glib would recurse
+   * into them; and every lone surrogate escape (\ud800 without its pair) made \ufffd.
+   * json-glib 1.6 (Debian 12) let a lone surrogate through as invalid UTF-8 (json_string
+   * mends that); json-glib 1.10 (Debian 13) refuses the whole text ("invalid surrogate"),
+   * which lost a server status for one odd character. Rewritten here, both versions read
+   * the same message. */
+  std::string mended;   /* a copy only once something is rewritten */
   guint depth = 0;
   bool in_string = false, escaped = false;
-  for (char c : text) {
+  for (size_t i = 0; i < text.size (); i++) {
+    char c = text[i];
     if (in_string) {
-      if (escaped)
+      if (escaped) {
         escaped = false;
-      else if (c == '\\')
+        int v = c == 'u' ? unicode_escape_at (text, i) : -1;
+        if (v >= 0xD800 && v <= 0xDBFF && i + 6 < text.size () && text[i + 5] == '\\' &&
+            unicode_escape_at (text, i + 6) >= 0xDC00 &&
+            unicode_escape_at (text, i + 6) <= 0xDFFF) {
+          i += 10;   /* a pair: both escapes as they are */
+        } else if (v >= 0xD800 && v <= 0xDFFF) {
+          if (mended.empty ())
+            mended = text;
+          mended.replace (i + 1, 4, "fffd");
+          i += 4;
+        }
+      } else if (c == '\\') {
         escaped = true;
-      else if (c == '"')
+      } else if (c == '"') {
         in_string = false;
+      }
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -168,7 +203,8 @@ parse_json_bounded (JsonParser *parser, const std::string &text)
       depth--;
     }
   }
-  if (!json_parser_load_from_data (parser, text.data (), gssize (text.size ()), nullptr))
+  const std::string &json = mended.empty () ? text : mended;
+  if (!json_parser_load_from_data (parser, json.data (), gssize (json.size ()), nullptr))
     return nullptr;
   return json_parser_get_root (parser);
 }
