@@ -92,10 +92,18 @@ WebRtcAttempt::create_peer ()
   peer_ = std::make_shared<Peer> (element_, worker_, cfg_, number_);
   Peer::Events pe;
   pe.candidate = guard ([] (WebRtcAttempt &a, guint mline, const std::string &candidate) {
+    /* webrtcbin after 1.22 (seen with 1.26.2) also signals the end of gathering as an empty
+     * candidate, as browsers do with a null one; 1.22 does not. The end is taken from the
+     * gathering state on both (on_gathered): an empty candidate is not one, neither counted
+     * (relay-only needs a real relay candidate) nor sent to the server. */
+    if (candidate.empty ())
+      return;
     IceCandidate c;
     c.mline = mline;
     c.mid = a.peer_->mid_of (mline);
     c.candidate = candidate;
+    GST_DEBUG_OBJECT (a.element_, "attempt %u: local candidate on m-line %u: %s", a.number_,
+        mline, candidate.c_str ());
     a.local_candidates_++;
     std::string ufrag, pwd;
     a.peer_->credentials (&ufrag, &pwd);
