@@ -446,9 +446,13 @@ Peer::quality (bool video)
  * "state" with a handler it never disconnects. A state change after the bin went to NULL
  * (ICE still checking when the attempt is torn down) blocks the bin's pad again, and that
  * block holds a reference to the bin: the bin, its nicesrc and the ICE agent's sockets were
- * never freed. The handlers go before the teardown. */
+ * never freed. Those handlers are blocked before the teardown, not disconnected: GStreamer's
+ * own fix (MR !9249, later 1.26.x and 1.28) disconnects them when the bin is disposed, and a
+ * handler blocked here is still there for it to disconnect (no "no handler with id"
+ * warning); without that fix (1.22, and 1.26 releases before it) a blocked handler never
+ * runs again. One code path for both. */
 static void
-disconnect_receive_bins (GstElement *webrtc)
+block_receive_bin_handlers (GstElement *webrtc)
 {
   std::vector<GObject *> ice;
   auto add_ice = [&ice] (GObject *dtls) {
@@ -483,7 +487,7 @@ disconnect_receive_bins (GstElement *webrtc)
     GObject *child = G_OBJECT (g_value_get_object (&item));
     if (g_str_equal (G_OBJECT_TYPE_NAME (child), "TransportReceiveBin"))
       for (GObject *t : ice)
-        g_signal_handlers_disconnect_matched (t, G_SIGNAL_MATCH_DATA, 0, 0, nullptr, nullptr,
+        g_signal_handlers_block_matched (t, G_SIGNAL_MATCH_DATA, 0, 0, nullptr, nullptr,
             child);
     g_value_reset (&item);
   }
@@ -525,7 +529,7 @@ Peer::stop ()
       std::lock_guard<std::mutex> guard (pads_lock_);
     }
     if (webrtc_)
-      disconnect_receive_bins (webrtc_);
+      block_receive_bin_handlers (webrtc_);
     remove_attempt_bin (element_, bin_.get ());
   }
   /* Everything goes now, here on the worker: a webrtcbin callback still running on one of
