@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,7 @@ struct Stream {
 };
 
 struct Edge;
+struct NetPath;
 
 /* One subscriber as an edge sees it: a webrtcbin sending the stream, its signaling (a
  * WHEP resource or a WebSocket) and the red5pro data channel. */
@@ -91,6 +93,8 @@ struct Peer {
   Edge *edge = nullptr;
   Signaling signaling = Signaling::WHEP_RED5;
   bool ice_blocked = false;   /* created while its edge blocked media: it never connects */
+  /* its UDP path through the edge's network (network.cpp); none for TCP and relay edges */
+  std::shared_ptr<NetPath> net;
   std::map<std::string, std::string> params;   /* query pairs it connected with */
   std::string video_codec, audio_codec;   /* what it is sent ("" = that medium is not) */
   GstElement *pipeline = nullptr;   /* the stream's */
@@ -118,6 +122,20 @@ struct Peer {
   std::vector<std::string> queued;   /* messages waiting for the data channel */
 };
 
+/* An edge's network to its subscribers (network.cpp), the same in both directions. */
+struct NetworkSettings {
+  double loss = 0;           /* random loss, share of the packets */
+  double burst_loss = 0;     /* burst loss (Gilbert-Elliott), share of the packets... */
+  double burst_length = 0;   /* ...in bursts of this mean length, packets */
+  guint delay_ms = 0;        /* one way */
+  guint jitter_ms = 0;       /* +- uniformly; reorders packets closer than that */
+  guint rate_kbps = 0;       /* bandwidth cap, 0 = none */
+  guint queue_ms = 200;      /* drop-tail: no packet waits longer for the link */
+};
+struct NetworkCounters {
+  guint64 packets = 0, bytes = 0, lost = 0;
+};
+
 struct LoggedRequest {
   std::string method;
   std::string path;
@@ -132,7 +150,11 @@ struct Edge {
    * (standard, and like the strictest real servers it reads an offered m-line with port 0
    * as rejected and answers it inactive) */
   std::string flavour;
-  std::atomic<guint> loss_percent { 0 };   /* RTP packets dropped before sending, % */
+  /* its network to subscribers (control /edge/loss, /edge/network) and what passed it,
+   * [down] to the subscribers, [up] from them; read and written under net_lock */
+  std::mutex net_lock;
+  NetworkSettings net;
+  NetworkCounters net_down, net_up;
   /* WHEP POSTs are answered with a redirect (307/308) to this edge ("" = none), once or
    * until cleared (control /edge/redirect) */
   std::string redirect_to;
@@ -172,6 +194,8 @@ struct Options {
   /* lookups answer serverAddress "<address>:<port>" instead of "<address>" */
   bool address_with_port = false;
   bool hls = false;   /* streams are published as HLS too */
+  /* --network: each UDP path goes through the edge's network (network.cpp) */
+  bool network = false;
 };
 
 struct Cluster {
@@ -238,7 +262,7 @@ extern std::function<void (const std::shared_ptr<Peer> &)> on_peer_channel_open;
 
 /* control.cpp */
 void reply_json (SoupServerMessage *msg, guint status, JsonNode *node);   /* takes node */
-void add_edge_json (JsonBuilder *b, const Edge &e, bool with_state);
+void add_edge_json (JsonBuilder *b, Edge &e, bool with_state);
 
 /* http.cpp */
 using server_util::query_map;
@@ -300,6 +324,17 @@ void ice_incoming_sdp (const Peer &peer, GstSDPMessage *sdp);
 bool ice_accepts_candidates (const Peer &peer);
 /* a WHEP Link header naming the edge's TURN server (relay mode), or "" */
 std::string ice_server_link (const Edge &edge);
+
+/* network.cpp: a peer's relay through its edge's network */
+std::shared_ptr<NetPath> net_path_new (Edge *edge);
+void net_path_free (NetPath *path);
+/* the relay's port on the subscriber side (what its candidate announces) */
+guint net_path_port (const NetPath &path);
+/* where the relay sends what comes from the subscriber: the edge's own UDP candidate */
+void net_path_set_edge (NetPath &path, const std::string &address, guint port);
+/* /edge/network's query: loss, burst-loss, burst, delay, jitter, kbps, queue, reset */
+bool network_set (Edge *edge, const std::map<std::string, std::string> &args, std::string *why);
+void add_network_json (JsonBuilder *b, Edge &edge);
 
 /* stream-manager.cpp */
 bool stream_manager_start ();

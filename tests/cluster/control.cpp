@@ -15,7 +15,7 @@ reply_json (SoupServerMessage *msg, guint status, JsonNode *node)
 }
 
 void
-add_edge_json (JsonBuilder *b, const Edge &e, bool with_state)
+add_edge_json (JsonBuilder *b, Edge &e, bool with_state)
 {
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "name");
@@ -34,6 +34,7 @@ add_edge_json (JsonBuilder *b, const Edge &e, bool with_state)
     json_builder_add_string_value (b, e.ice_mode.c_str ());
     json_builder_set_member_name (b, "media-blocked");
     json_builder_add_boolean_value (b, e.media_blocked);
+    add_network_json (b, e);
   }
   json_builder_end_object (b);
 }
@@ -229,7 +230,7 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     c.opt.address_with_port = arg ("with-port") == "true";
     reply_text (msg, SOUP_STATUS_OK, "");
   } else if (p == "/edge/kill" || p == "/edge/restart" || p == "/edge/flavour" ||
-      p == "/edge/loss" || p == "/edge/redirect" || p == "/edge/ice" ||
+      p == "/edge/loss" || p == "/edge/network" || p == "/edge/redirect" || p == "/edge/ice" ||
       p == "/edge/block-media" || p == "/edge/unblock-media") {
     Edge *e = edge_named (arg ("edge"));
     if (!e) {
@@ -265,10 +266,20 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     } else if (p == "/edge/block-media" || p == "/edge/unblock-media") {
       edge_block_media (e, p == "/edge/block-media");
       reply_text (msg, SOUP_STATUS_OK, "");
-    } else if (p == "/edge/loss") {
-      /* ?percent=N: that share of the RTP packets to its subscribers is lost */
-      e->loss_percent = guint (MIN (100, g_ascii_strtoull (arg ("percent").c_str (), nullptr, 10)));
-      reply_text (msg, SOUP_STATUS_OK, "");
+    } else if (p == "/edge/loss" || p == "/edge/network") {
+      /* /edge/loss?percent=N: that share of the packets between the edge and its
+       * subscribers is lost at random (both ways, after SRTP); /edge/network sets any of
+       * loss, burst-loss + burst, delay, jitter, kbps, queue (network.cpp) */
+      std::map<std::string, std::string> args;
+      if (p == "/edge/loss")
+        args["loss"] = arg ("percent");
+      else
+        args = q;
+      std::string why;
+      if (network_set (e, args, &why))
+        reply_text (msg, SOUP_STATUS_OK, "");
+      else
+        reply_text (msg, SOUP_STATUS_BAD_REQUEST, why + "\n");
     } else {
       const std::string f = arg ("flavour");
       e->flavour = f == "standard" || f == "strict" ? f : "red5";

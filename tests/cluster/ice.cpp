@@ -39,6 +39,9 @@ ice_setup (Peer &p)
   if (p.ice_blocked && ice) {
     /* UDP host candidates only, each rewritten to point at the black hole */
     g_object_set (ice, "ice-udp", TRUE, "ice-tcp", FALSE, NULL);
+  } else if (e->ice_mode == "any" && the_cluster ().opt.network) {
+    /* UDP through the edge's network; TCP host candidates stay direct */
+    p.net = net_path_new (e);
   } else if (e->ice_mode == "tcp" && ice) {
     /* libnice gathers TCP candidates (active and passive) and no UDP ones */
     g_object_set (ice, "ice-udp", FALSE, "ice-tcp", TRUE, NULL);
@@ -110,11 +113,14 @@ blackhole_port (const Edge &e)
   return port;
 }
 
-/* "candidate:..." with its port replaced by the black hole's, parsed and written by libnice */
+/* "candidate:..." as the subscriber is told: a blocked peer's UDP port is the black hole's,
+ * a peer behind the edge's network has its UDP host candidate on the relay's port (the
+ * relay sends what comes from the subscriber to the candidate's own address); parsed and
+ * written by libnice */
 std::string
 ice_outgoing_candidate (const Peer &p, const std::string &candidate)
 {
-  if (!p.ice_blocked || candidate.empty ())
+  if ((!p.ice_blocked && !p.net) || candidate.empty ())
     return candidate;
   GstWebRTCICE *ice = nullptr;
   g_object_get (p.webrtc, "ice-agent", &ice, NULL);
@@ -127,13 +133,21 @@ ice_outgoing_candidate (const Peer &p, const std::string &candidate)
                                                                        : "a=" + candidate;
   NiceCandidate *c = agent ? nice_agent_parse_remote_candidate_sdp (agent, 1, line.c_str ())
                            : nullptr;
-  if (c) {
-    nice_address_set_port (&c->addr, blackhole_port (*p.edge));
+  if (c && p.net && c->transport != NICE_CANDIDATE_TRANSPORT_UDP) {
+    out = candidate;   /* ICE-TCP: not through the network */
+  } else if (c) {
+    if (p.net) {
+      char ip[NICE_ADDRESS_STRING_LEN];
+      nice_address_to_string (&c->addr, ip);
+      net_path_set_edge (*p.net, ip, nice_address_get_port (&c->addr));
+    }
+    nice_address_set_port (&c->addr, p.net ? net_path_port (*p.net) : blackhole_port (*p.edge));
     char *text = nice_agent_generate_local_candidate_sdp (agent, c);
     out = g_str_has_prefix (text, "a=") ? text + 2 : text;
     g_free (text);
-    nice_candidate_free (c);
   }
+  if (c)
+    nice_candidate_free (c);
   g_clear_object (&agent);
   return out;   /* "" (nothing announced) for what libnice cannot read */
 }
@@ -141,7 +155,7 @@ ice_outgoing_candidate (const Peer &p, const std::string &candidate)
 void
 ice_outgoing_sdp (const Peer &p, GstSDPMessage *sdp)
 {
-  if (!p.ice_blocked)
+  if (!p.ice_blocked && !p.net)
     return;
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
     GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
@@ -161,10 +175,13 @@ ice_outgoing_sdp (const Peer &p, GstSDPMessage *sdp)
   }
 }
 
+/* A blocked peer, and one behind the edge's network, hear none of the subscriber's
+ * candidates: the one learns the subscriber from its checks through the relay (a
+ * peer-reflexive candidate), so that no packet goes around the network. */
 void
 ice_incoming_sdp (const Peer &p, GstSDPMessage *sdp)
 {
-  if (!p.ice_blocked)
+  if (!p.ice_blocked && !p.net)
     return;
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
     GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
@@ -177,7 +194,7 @@ ice_incoming_sdp (const Peer &p, GstSDPMessage *sdp)
 bool
 ice_accepts_candidates (const Peer &p)
 {
-  return !p.ice_blocked;
+  return !p.ice_blocked && !p.net;
 }
 
 }   // namespace cluster

@@ -114,7 +114,13 @@ static const char CONTROL_HELP[] =
     "  /route?stream=&edge=                       the edge lookups answer for the stream\n"
     "  /edge/kill?edge=&mode=loud|silent, /edge/restart?edge=\n"
     "  /edge/flavour?edge=&flavour=red5|standard|strict\n"
-    "  /edge/loss?edge=&percent=                  that share of its RTP packets is lost\n"
+    "  /edge/loss?edge=&percent=                  that share of its packets is lost (both ways,\n"
+    "                                             after SRTP, on the UDP path)\n"
+    "  /edge/network?edge=[&loss=%][&burst-loss=%&burst=N][&delay=ms][&jitter=ms][&kbps=]\n"
+    "      [&queue=ms][&reset=true]               its network: random or burst loss (Gilbert-\n"
+    "                                             Elliott, mean burst N packets), one-way delay\n"
+    "                                             and jitter, a bandwidth cap with a drop-tail\n"
+    "                                             queue of queue ms (200)\n"
     "  /edge/ice?edge=&mode=any|tcp|relay[&turn=turn://user:password@host:port]\n"
     "                                             how its next subscribers reach it\n"
     "  /edge/block-media?edge=, /edge/unblock-media?edge=\n"
@@ -135,7 +141,7 @@ main (int argc, char **argv)
   OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, nullptr);
   Cluster &c = the_cluster ();
   int edges = 2, port = 0, control_port = 0, kill_after = 0;
-  gboolean address_with_port = FALSE, hls = FALSE;
+  gboolean address_with_port = FALSE, hls = FALSE, network = FALSE;
   char *flavours = nullptr, *publish = nullptr, *app = nullptr, *codec = nullptr;
   char *ice_modes = nullptr, *turn = nullptr, *codecs = nullptr;
   char *username = nullptr, *password = nullptr, *token = nullptr, *bearer = nullptr;
@@ -168,6 +174,11 @@ main (int argc, char **argv)
     { "server-address-with-port", 0, 0, G_OPTION_ARG_NONE, &address_with_port,
         "Lookups answer serverAddress \"<edge address>:<port>\" (control: /sm/server-address)",
         nullptr },
+    { "network", 0, 0, G_OPTION_ARG_NONE, &network,
+        "Every edge reaches its subscribers' UDP through a network of its own (a relay per "
+        "subscriber, after SRTP, both ways): /edge/loss and /edge/network impair it there, "
+        "so that a lost packet can be asked for again. Without it, /edge/loss drops RTP "
+        "before the edge's RTP session (and /edge/network does nothing)", nullptr },
     { "kill-after-s", 0, 0, G_OPTION_ARG_INT, &kill_after,
         "Kill the edge serving the first stream (loudly) after S seconds", "S" },
     { "username", 0, 0, G_OPTION_ARG_STRING, &username, "Edges demand this username", "U" },
@@ -237,6 +248,7 @@ main (int argc, char **argv)
   c.opt.kill_after_s = guint (kill_after);
   c.opt.address_with_port = address_with_port;
   c.opt.hls = hls;
+  c.opt.network = network;
   if (hls) {
     char *dir = g_dir_make_tmp ("red5pro-test-cluster-hls-XXXXXX", &err);
     if (!dir) {

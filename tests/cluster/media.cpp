@@ -105,16 +105,24 @@ on_data_channel (GstElement *, GstWebRTCDataChannel *channel, gpointer data)
   });
 }
 
-/* A lossy network: the edge's loss_percent of the RTP packets never leave. */
+/* A blocked edge's current peers send nothing (a firewall dropping UDP). Without --network
+ * the edge's random loss drops RTP here too, before its RTP session: such a packet was never
+ * sent, so no NACK can bring it back. With --network, loss and the rest of a network's ways
+ * happen after SRTP, in the edge's network (network.cpp). */
 static GstPadProbeReturn
 lose_packets (GstPad *, GstPadProbeInfo *info, gpointer data)
 {
-  /* a blocked edge's packets are all lost */
-  guint percent = static_cast<Edge *> (data)->media_blocked ? 100
-      : static_cast<Edge *> (data)->loss_percent.load ();
-  auto lost = [percent] { return guint (g_random_int_range (0, 100)) < percent; };
-  if (!percent)
+  Edge *e = static_cast<Edge *> (data);
+  double loss = 0;
+  if (e->media_blocked) {
+    loss = 1;
+  } else if (!the_cluster ().opt.network) {
+    std::lock_guard<std::mutex> guard (e->net_lock);
+    loss = e->net.loss;
+  }
+  if (loss <= 0)
     return GST_PAD_PROBE_OK;
+  auto lost = [loss] { return g_random_double () < loss; };
   if (!(GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER_LIST))
     return lost () ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
   GstBufferList *list = gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
@@ -436,6 +444,7 @@ peer_set_silent (const std::shared_ptr<Peer> &p, bool silent)
 /* A closing peer's webrtcbin, kept until its data channel's close has gone out. */
 struct Teardown {
   GstElement *bin = nullptr;
+  std::shared_ptr<NetPath> net;   /* the close goes out through it */
   GstElement *pipeline = nullptr;
   GstWebRTCDataChannel *channel = nullptr;
   bool done = false;
@@ -455,6 +464,7 @@ teardown_finish (const std::shared_ptr<Teardown> &t)
     gst_object_unref (t->channel);
   }
   gst_element_set_state (t->bin, GST_STATE_NULL);
+  t->net.reset ();
   gst_bin_remove (GST_BIN (t->pipeline), t->bin);
   gst_object_unref (t->pipeline);
   the_cluster ().closing_peers--;
@@ -514,6 +524,7 @@ peer_close (const std::shared_ptr<Peer> &p)
 
   auto t = std::make_shared<Teardown> ();
   t->bin = p->bin;
+  t->net = std::move (p->net);
   t->pipeline = p->pipeline;
   p->pipeline = nullptr;
   t->channel = p->channel;
