@@ -159,6 +159,12 @@ public:
     std::lock_guard<std::mutex> g (lock_);
     return error_ != nullptr;
   }
+  /* the first error: its source, message and debug text ("" = none) */
+  std::string error_text ()
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    return error_text_;
+  }
   /* the first error's domain/code match, and its message */
   bool error_matches (GQuark domain, gint code, std::string *message = nullptr)
   {
@@ -203,8 +209,12 @@ private:
     } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
       self->eos_ = true;
     } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && !self->error_) {
-      gst_message_parse_error (msg, &self->error_, nullptr);
-      GST_INFO ("pipeline error: %s", self->error_->message);
+      gchar *debug = nullptr;
+      gst_message_parse_error (msg, &self->error_, &debug);
+      self->error_text_ = std::string (GST_MESSAGE_SRC_NAME (msg) ?: "?") + ": " +
+          self->error_->message + " (" + (debug ? debug : "") + ")";
+      g_free (debug);
+      GST_INFO ("pipeline error: %s", self->error_text_.c_str ());
     }
     gst_message_unref (msg);   /* a sync handler that drops a message owns it */
     return GST_BUS_DROP;
@@ -306,6 +316,7 @@ private:
   std::map<std::string, GstStructure *> last_;
   std::vector<std::string> types_;
   GError *error_ = nullptr;
+  std::string error_text_;
   std::atomic<guint64> video_frames_ { 0 };
   std::atomic<guint64> audio_buffers_ { 0 };
   std::atomic<guint64> counted_frames_ { 0 };

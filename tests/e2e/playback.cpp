@@ -167,7 +167,7 @@ GST_START_TEST (test_a_matroska_recording_across_both_switches_is_one_valid_file
   gst_element_send_event (sub.pipeline (), gst_event_new_eos ());
   fail_unless (sub.wait ([&] { return sub.got_eos (); }, 20, false), "the recording did not finish");
   double wall_s = double (g_get_monotonic_time () - started) / G_USEC_PER_SEC;
-  fail_unless (!sub.has_error ());
+  fail_unless (!sub.has_error (), "%s", sub.error_text ().c_str ());
   sub.stop ();
 
   FileCheck fc = check_file (path, "matroskademux name=d d.video_0 ! h264parse ! avdec_h264");
