@@ -104,6 +104,34 @@ make_swallow_sink ()
   return sink;
 }
 
+void
+conform_decoded_video (std::vector<GstElement *> &chain, GstElement *element)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (element, "video");
+  g_autoptr (GstCaps) sent = pad ? gst_pad_get_current_caps (pad) : nullptr;
+  const GstStructure *s = sent ? gst_caps_get_structure (sent, 0) : nullptr;
+  if (!s || !gst_structure_has_name (s, "video/x-raw"))
+    return;
+  /* the colour format only: size and frame rate are the stream's to change */
+  GstStructure *want = gst_structure_new_empty ("video/x-raw");
+  for (const char *field : { "format", "colorimetry", "chroma-site" })
+    if (const GValue *v = gst_structure_get_value (s, field))
+      gst_structure_set_value (want, field, v);
+  GstCaps *caps = gst_caps_new_full (want, NULL);
+  GstElement *convert = gst_element_factory_make ("videoconvert", nullptr);
+  GstElement *filter = gst_element_factory_make ("capsfilter", nullptr);
+  if (!convert || !filter) {
+    gst_clear_object (&convert);
+    gst_clear_object (&filter);
+    gst_caps_unref (caps);
+    return;
+  }
+  g_object_set (filter, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  chain.push_back (convert);
+  chain.push_back (filter);
+}
+
 GstPad *
 plug_chain (GstBin *bin, GstPad *from, const std::vector<GstElement *> &chain)
 {

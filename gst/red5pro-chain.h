@@ -19,6 +19,13 @@ std::vector<GstElement *> make_output_chain (GstCaps *rtp_caps, bool decode, std
 std::vector<GstElement *> make_parse_chain (GstCaps *caps, bool decode, const std::string &what,
     std::string *why);
 
+/* decode=true: decoded video from a later attempt in the colour format that the element's
+ * video pad already carries (format, colorimetry, chroma siting), converted where another
+ * tech's decoder gives another one (videoconvert, passthrough when they match). An encoder
+ * downstream would otherwise start a new stream header, which a muxer refuses. Appends to
+ * the chain; nothing before the pad has caps. */
+void conform_decoded_video (std::vector<GstElement *> &chain, GstElement *element);
+
 /* What a new pad carries: its caps, or what it can carry while it has none yet. */
 GstCaps *pad_caps (GstPad *pad);
 

@@ -193,6 +193,8 @@ HlsAttempt::on_ts_pad (GstPad *pad)
       wanted = false;
     } else if (chain.empty ()) {
       chain.push_back (gst_element_factory_make ("identity", nullptr));
+    } else if (cfg_.decode && video) {
+      conform_decoded_video (chain, element_);
     }
   }
   if (!wanted)   /* ID3 metadata, a second audio, what we do not take: swallowed */

@@ -396,6 +396,33 @@ OutputPads::event (GstPad *internal, GstObject *parent, GstEvent *event)
         self->send_stream_start (*p);
       GstCaps *caps = nullptr;
       gst_event_parse_caps (event, &caps);
+      /* Decoded video described as the pad first described it. Decoders of different
+       * techs describe the same picture differently: vp8dec says nothing of colorimetry
+       * and chroma siting, avdec_h264 (HLS) gives them and "mono" multiview; an encoder
+       * downstream takes such a caps change for a new stream header (x264enc writes a new
+       * SPS), which a muxer refuses. Where the pad's first caps said what these are, a new
+       * attempt's video is converted to that (conform_decoded_video); where they said
+       * nothing, nothing is said now either. */
+      if (p->caps && gst_caps_get_size (caps) == 1 && gst_caps_get_size (p->caps) == 1 &&
+          gst_structure_has_name (gst_caps_get_structure (caps, 0), "video/x-raw") &&
+          gst_structure_has_name (gst_caps_get_structure (p->caps, 0), "video/x-raw")) {
+        const GstStructure *first = gst_caps_get_structure (p->caps, 0);
+        GstCaps *described = gst_caps_copy (caps);
+        GstStructure *d = gst_caps_get_structure (described, 0);
+        for (const char *field : { "colorimetry", "chroma-site", "multiview-mode",
+                 "multiview-flags" }) {
+          if (const GValue *v = gst_structure_get_value (first, field))
+            gst_structure_set_value (d, field, v);
+          else
+            gst_structure_remove_field (d, field);
+        }
+        GstEvent *replaced = gst_event_new_caps (described);
+        gst_event_set_seqnum (replaced, gst_event_get_seqnum (event));
+        gst_caps_unref (described);
+        gst_event_unref (event);
+        event = replaced;
+        gst_event_parse_caps (event, &caps);
+      }
       if (p->caps && gst_caps_is_equal (p->caps, caps)) {
         gst_event_unref (event);
         return TRUE;
@@ -410,6 +437,7 @@ OutputPads::event (GstPad *internal, GstObject *parent, GstEvent *event)
             G_TYPE_STRING, medium_name (p->medium), "from", G_TYPE_STRING, was, "to",
             G_TYPE_STRING, now, NULL));
       }
+      GST_INFO_OBJECT (p->pad, "caps %" GST_PTR_FORMAT, caps);
       gst_caps_replace (&p->caps, caps);
       {
         std::lock_guard<std::mutex> guard (self->lock_);

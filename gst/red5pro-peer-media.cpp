@@ -126,6 +126,8 @@ Peer::on_pad_added (GstPad *pad)
   if (wanted) {
     std::string unsupported;
     chain = make_output_chain (caps, cfg_.decode, &unsupported);
+    if (!chain.empty () && cfg_.decode && video)
+      conform_decoded_video (chain, element_);
     if (chain.empty ()) {
       /* another edge would send the same codec: the end, with its name */
       on_worker ([unsupported] (Peer &self) {
