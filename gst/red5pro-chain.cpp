@@ -110,7 +110,10 @@ conform_decoded_video (std::vector<GstElement *> &chain, GstElement *element)
   g_autoptr (GstPad) pad = gst_element_get_static_pad (element, "video");
   g_autoptr (GstCaps) sent = pad ? gst_pad_get_current_caps (pad) : nullptr;
   const GstStructure *s = sent ? gst_caps_get_structure (sent, 0) : nullptr;
-  if (!s || !gst_structure_has_name (s, "video/x-raw"))
+  /* system memory only: a hardware decoder's frames are no videoconvert's to convert */
+  GstCapsFeatures *features = sent ? gst_caps_get_features (sent, 0) : nullptr;
+  if (!s || !gst_structure_has_name (s, "video/x-raw") ||
+      (features && !gst_caps_features_is_equal (features, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY)))
     return;
   /* the colour format only: size and frame rate are the stream's to change */
   GstStructure *want = gst_structure_new_empty ("video/x-raw");
