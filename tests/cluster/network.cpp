@@ -8,6 +8,7 @@
  * the edge's RTP session has it, and a NACK can bring it back (RTX). */
 #include "cluster.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace cluster {
