@@ -10,9 +10,13 @@ import urllib.request
 
 class Cluster:
     def __init__(self, *args):
+        # RED5PRO_CLUSTER_LOG: a file the cluster's own messages are appended to (debugging)
+        log = os.environ.get("RED5PRO_CLUSTER_LOG")
+        stderr = open(log, "a") if log else subprocess.DEVNULL
         self.proc = subprocess.Popen([os.environ["RED5PRO_TEST_CLUSTER"], *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     text=True)
+                                     stdout=subprocess.PIPE, stderr=stderr, text=True)
+        if log:
+            stderr.close()
         info = json.loads(self.proc.stdout.readline())
         self.port = info["port"]
         self.control_port = info["control_port"]
