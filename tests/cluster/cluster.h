@@ -77,6 +77,10 @@ struct Stream {
   /* --hls: this publish's HLS files (H.264 + AAC in MPEG-TS, a rolling playlist), in a
    * directory of its own under the cluster's; "" without HLS */
   std::string hls_dir;
+  /* key-frame requests (GstForceKeyUnit, from the edges' RTP sessions on a PLI or FIR)
+   * that reached this publish's video encoders */
+  std::shared_ptr<std::atomic<guint>> keyframe_requests =
+      std::make_shared<std::atomic<guint>> (0);
 };
 
 struct Edge;

@@ -78,6 +78,13 @@ state_json ()
   json_builder_end_array (b);
   json_builder_set_member_name (b, "routes");
   add_string_map (b, c.routes);
+  json_builder_set_member_name (b, "keyframe-requests");
+  json_builder_begin_object (b);
+  for (auto &kv : c.streams) {
+    json_builder_set_member_name (b, kv.first.c_str ());
+    json_builder_add_int_value (b, kv.second->keyframe_requests->load ());
+  }
+  json_builder_end_object (b);
   json_builder_set_member_name (b, "subscribers");
   json_builder_begin_array (b);
   for (auto &kv : c.peers) {

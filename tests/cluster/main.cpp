@@ -141,7 +141,7 @@ main (int argc, char **argv)
   OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, nullptr);
   Cluster &c = the_cluster ();
   int edges = 2, port = 0, control_port = 0, kill_after = 0;
-  gboolean address_with_port = FALSE, hls = FALSE, network = FALSE;
+  gboolean address_with_port = FALSE, hls = FALSE, network = TRUE;
   char *flavours = nullptr, *publish = nullptr, *app = nullptr, *codec = nullptr;
   char *ice_modes = nullptr, *turn = nullptr, *codecs = nullptr;
   char *username = nullptr, *password = nullptr, *token = nullptr, *bearer = nullptr;
@@ -177,8 +177,11 @@ main (int argc, char **argv)
     { "network", 0, 0, G_OPTION_ARG_NONE, &network,
         "Every edge reaches its subscribers' UDP through a network of its own (a relay per "
         "subscriber, after SRTP, both ways): /edge/loss and /edge/network impair it there, "
-        "so that a lost packet can be asked for again. Without it, /edge/loss drops RTP "
-        "before the edge's RTP session (and /edge/network does nothing)", nullptr },
+        "so that a lost packet can be asked for again (the default)", nullptr },
+    { "no-network", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &network,
+        "No relay: the edges' UDP goes straight to the subscribers, /edge/loss drops RTP "
+        "before the edge's RTP session (no NACK can bring it back), /edge/network does "
+        "nothing", nullptr },
     { "kill-after-s", 0, 0, G_OPTION_ARG_INT, &kill_after,
         "Kill the edge serving the first stream (loudly) after S seconds", "S" },
     { "username", 0, 0, G_OPTION_ARG_STRING, &username, "Edges demand this username", "U" },

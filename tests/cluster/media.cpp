@@ -167,7 +167,10 @@ add_branch (const std::shared_ptr<Peer> &p, const Codec &codec)
   g_object_get (sink, "transceiver", &trans, NULL);
   GstCaps *prefs = gst_caps_from_string (codec.rtp_caps);
   gst_caps_set_simple (prefs, "ssrc", G_TYPE_UINT, ssrc, NULL);
-  /* video: NACKs are answered (retransmission), as real servers do */
+  /* video: NACKs are answered (retransmission), as real servers do, over RTX (RFC 4588,
+   * its own payload type and SSRC). inferred: the notes show no Red5 Pro SDP; RTX is what
+   * browsers and the common SFUs negotiate, and a subscriber that also takes packets
+   * resent in the original stream (same SSRC) handles both */
   g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
       "codec-preferences", prefs, "do-nack", codec.video, NULL);
   gst_caps_unref (prefs);

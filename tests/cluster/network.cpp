@@ -5,21 +5,32 @@
  * DTLS, SRTP, SRTCP) on to the other side, through the edge's impairments: random loss,
  * burst loss (Gilbert-Elliott), delay and jitter (reordering when the jitter exceeds the
  * packet spacing), a bandwidth cap with a drop-tail queue. A packet lost here was sent:
- * the edge's RTP session has it, and a NACK can bring it back (RTX). */
+ * the edge's RTP session has it, and a NACK can bring it back (RTX). Like a NAT, the relay
+ * gives every address the subscriber sends from (its host candidate, each TURN allocation)
+ * a socket of its own towards the edge: the edge sees each as a candidate of its own, and
+ * its answers go back to the address they belong to. */
 #include "cluster.h"
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <vector>
 
 namespace cluster {
 
 struct NetPath {
   Edge *edge = nullptr;
   GSocket *subscriber_side = nullptr;   /* the address announced to the subscriber */
-  GSocket *edge_side = nullptr;         /* what the edge's webrtcbin sees as the subscriber */
+  GSource *subscriber_read = nullptr;
   GSocketAddress *edge_address = nullptr;         /* the edge's own UDP host candidate */
-  GSocketAddress *subscriber_address = nullptr;   /* learnt from its packets */
-  GSource *reads[2] = { nullptr, nullptr };
+  /* one per address the subscriber sends from, learnt from its packets */
+  struct Flow {
+    NetPath *path = nullptr;
+    GSocketAddress *subscriber = nullptr;
+    GSocket *edge_side = nullptr;       /* what the edge's webrtcbin sees as the subscriber */
+    GSource *read = nullptr;
+  };
+  std::vector<std::unique_ptr<Flow>> flows;
   GSource *timer = nullptr;
   struct Direction {
     bool bad = false;              /* Gilbert-Elliott: in a loss burst */
@@ -27,6 +38,7 @@ struct NetPath {
   } dir[2];                        /* [0] edge -> subscriber (media), [1] back */
   struct Pending {
     bool down;
+    Flow *flow;
     GBytes *data;
   };
   std::multimap<gint64, Pending> queue;   /* by departure time (monotonic us) */
@@ -35,6 +47,8 @@ struct NetPath {
 namespace {
 
 constexpr gsize MAX_DATAGRAM = 65536;
+/* addresses one subscriber may send from (candidates, allocations); more are dropped */
+constexpr gsize MAX_FLOWS = 16;
 
 void
 count (Edge *e, bool down, bool lost, gsize bytes)
@@ -91,10 +105,10 @@ departure (NetPath &p, bool down, gsize bytes, gint64 now)
 void schedule (NetPath &p);
 
 void
-send_now (NetPath &p, bool down, GBytes *data)
+send_now (NetPath &p, bool down, NetPath::Flow *flow, GBytes *data)
 {
-  GSocket *from = down ? p.subscriber_side : p.edge_side;
-  GSocketAddress *to = down ? p.subscriber_address : p.edge_address;
+  GSocket *from = down ? p.subscriber_side : flow->edge_side;
+  GSocketAddress *to = down ? flow->subscriber : p.edge_address;
   if (!to)
     return;
   gsize size = 0;
@@ -111,7 +125,7 @@ on_timer (gpointer data)
   while (!p.queue.empty () && p.queue.begin ()->first <= now) {
     NetPath::Pending pending = p.queue.begin ()->second;
     p.queue.erase (p.queue.begin ());
-    send_now (p, pending.down, pending.data);
+    send_now (p, pending.down, pending.flow, pending.data);
     g_bytes_unref (pending.data);
   }
   schedule (p);
@@ -124,39 +138,84 @@ schedule (NetPath &p)
   g_source_set_ready_time (p.timer, p.queue.empty () ? -1 : p.queue.begin ()->first);
 }
 
+bool
+same_address (GSocketAddress *a, GSocketAddress *b)
+{
+  auto *ia = G_INET_SOCKET_ADDRESS (a), *ib = G_INET_SOCKET_ADDRESS (b);
+  return g_inet_socket_address_get_port (ia) == g_inet_socket_address_get_port (ib) &&
+      g_inet_address_equal (g_inet_socket_address_get_address (ia),
+          g_inet_socket_address_get_address (ib));
+}
+
+GSocket *bind_udp (const std::string &address);
+gboolean on_flow_readable (GSocket *socket, GIOCondition, gpointer data);
+
+/* The flow of a subscriber address, made on its first packet; nullptr past MAX_FLOWS. */
+NetPath::Flow *
+flow_of (NetPath &p, GSocketAddress *from)
+{
+  for (auto &f : p.flows)
+    if (same_address (f->subscriber, from))
+      return f.get ();
+  if (p.flows.size () >= MAX_FLOWS)
+    return nullptr;
+  auto f = std::make_unique<NetPath::Flow> ();
+  f->path = &p;
+  f->edge_side = bind_udp (p.edge->address);
+  if (!f->edge_side)
+    return nullptr;
+  f->subscriber = G_SOCKET_ADDRESS (g_object_ref (from));
+  f->read = g_socket_create_source (f->edge_side, G_IO_IN, nullptr);
+  g_source_set_callback (f->read, G_SOURCE_FUNC (on_flow_readable), f.get (), nullptr);
+  g_source_attach (f->read, nullptr);
+  p.flows.push_back (std::move (f));
+  return p.flows.back ().get ();
+}
+
+/* A datagram in from one side, on its way through the network to the other. */
+void
+pass (NetPath &p, bool down, NetPath::Flow *flow, const gchar *buf, gsize n)
+{
+  const gint64 now = g_get_monotonic_time ();
+  const gint64 at = departure (p, down, n, now);
+  if (at < 0) {
+    count (p.edge, down, true, n);
+    return;
+  }
+  GBytes *bytes = g_bytes_new (buf, n);
+  if (at <= now && p.queue.empty ()) {
+    send_now (p, down, flow, bytes);
+    g_bytes_unref (bytes);
+    return;
+  }
+  p.queue.emplace (at, NetPath::Pending { down, flow, bytes });
+  schedule (p);
+}
+
+/* from the subscriber, towards the edge */
 gboolean
 on_readable (GSocket *socket, GIOCondition, gpointer data)
 {
   NetPath &p = *static_cast<NetPath *> (data);
-  const bool down = socket == p.edge_side;   /* from the edge: towards the subscriber */
   gchar buf[MAX_DATAGRAM];
   GSocketAddress *from = nullptr;
   gssize n = g_socket_receive_from (socket, &from, buf, sizeof buf, nullptr, nullptr);
-  if (n <= 0) {
-    g_clear_object (&from);
-    return G_SOURCE_CONTINUE;
-  }
-  if (!down) {
-    /* the subscriber is wherever its packets come from (its ICE checks first) */
-    g_clear_object (&p.subscriber_address);
-    p.subscriber_address = from;
-  } else {
-    g_object_unref (from);
-  }
-  const gint64 now = g_get_monotonic_time ();
-  const gint64 at = departure (p, down, gsize (n), now);
-  if (at < 0) {
-    count (p.edge, down, true, gsize (n));
-    return G_SOURCE_CONTINUE;
-  }
-  GBytes *bytes = g_bytes_new (buf, gsize (n));
-  if (at <= now && p.queue.empty ()) {
-    send_now (p, down, bytes);
-    g_bytes_unref (bytes);
-    return G_SOURCE_CONTINUE;
-  }
-  p.queue.emplace (at, NetPath::Pending { down, bytes });
-  schedule (p);
+  NetPath::Flow *flow = n > 0 && from ? flow_of (p, from) : nullptr;
+  g_clear_object (&from);
+  if (flow)
+    pass (p, false, flow, buf, gsize (n));
+  return G_SOURCE_CONTINUE;
+}
+
+/* from the edge, towards the subscriber address of this flow */
+gboolean
+on_flow_readable (GSocket *socket, GIOCondition, gpointer data)
+{
+  auto *flow = static_cast<NetPath::Flow *> (data);
+  gchar buf[MAX_DATAGRAM];
+  gssize n = g_socket_receive (socket, buf, sizeof buf, nullptr, nullptr);
+  if (n > 0)
+    pass (*flow->path, true, flow, buf, gsize (n));
   return G_SOURCE_CONTINUE;
 }
 
@@ -191,17 +250,13 @@ net_path_new (Edge *edge)
   auto p = std::shared_ptr<NetPath> (new NetPath, net_path_free);
   p->edge = edge;
   p->subscriber_side = bind_udp (edge->address);
-  p->edge_side = bind_udp (edge->address);
-  if (!p->subscriber_side || !p->edge_side) {
+  if (!p->subscriber_side) {
     g_printerr ("edge %s: cannot bind a network relay\n", edge->name.c_str ());
     return nullptr;
   }
-  GSocket *sockets[2] = { p->subscriber_side, p->edge_side };
-  for (int i = 0; i < 2; i++) {
-    p->reads[i] = g_socket_create_source (sockets[i], G_IO_IN, nullptr);
-    g_source_set_callback (p->reads[i], G_SOURCE_FUNC (on_readable), p.get (), nullptr);
-    g_source_attach (p->reads[i], nullptr);
-  }
+  p->subscriber_read = g_socket_create_source (p->subscriber_side, G_IO_IN, nullptr);
+  g_source_set_callback (p->subscriber_read, G_SOURCE_FUNC (on_readable), p.get (), nullptr);
+  g_source_attach (p->subscriber_read, nullptr);
   p->timer = g_source_new (&timer_funcs, sizeof (GSource));
   g_source_set_callback (p->timer, on_timer, p.get (), nullptr);
   g_source_set_priority (p->timer, G_PRIORITY_HIGH);
@@ -212,11 +267,19 @@ net_path_new (Edge *edge)
 void
 net_path_free (NetPath *p)
 {
-  for (GSource *&s : p->reads)
+  auto drop = [] (GSource *&s) {
     if (s) {
       g_source_destroy (s);
       g_source_unref (s);
+      s = nullptr;
     }
+  };
+  drop (p->subscriber_read);
+  for (auto &f : p->flows) {
+    drop (f->read);
+    g_clear_object (&f->edge_side);
+    g_clear_object (&f->subscriber);
+  }
   if (p->timer) {
     g_source_destroy (p->timer);
     g_source_unref (p->timer);
@@ -224,9 +287,7 @@ net_path_free (NetPath *p)
   for (auto &q : p->queue)
     g_bytes_unref (q.second.data);
   g_clear_object (&p->subscriber_side);
-  g_clear_object (&p->edge_side);
   g_clear_object (&p->edge_address);
-  g_clear_object (&p->subscriber_address);
   delete p;
 }
 

@@ -235,6 +235,20 @@ stream_publish (const std::string &name, guint width, guint height)
   for (const auto &codecs : { s->video_codecs, s->audio_codecs })
     for (const auto &codec : codecs)
       s->tees[codec] = gst_bin_get_by_name (GST_BIN (bin), codec.c_str ());
+  /* a subscriber's PLI reaches the encoder, as Red5 Pro forwards it to the publisher
+   * (inferred: the notes do not say; without it a lost key frame waits for the next
+   * periodic one): counted where it leaves the codec's tee upstream */
+  for (const auto &codec : s->video_codecs) {
+    GstPad *tee_sink = gst_element_get_static_pad (s->tees[codec], "sink");
+    gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+        [] (GstPad *, GstPadProbeInfo *info, gpointer data) -> GstPadProbeReturn {
+          if (gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
+            (**static_cast<std::shared_ptr<std::atomic<guint>> *> (data))++;
+          return GST_PAD_PROBE_OK;
+        }, new std::shared_ptr<std::atomic<guint>> (s->keyframe_requests),
+        [] (gpointer d) { delete static_cast<std::shared_ptr<std::atomic<guint>> *> (d); });
+    gst_object_unref (tee_sink);
+  }
   gst_element_set_state (s->pipeline, GST_STATE_PLAYING);
   c.streams[name] = std::move (s);
   g_printerr ("{\"event\":\"published\",\"stream\":\"%s\"}\n", name.c_str ());

@@ -200,7 +200,10 @@ selected_local_candidate_type (GstElement *src)
 GST_START_TEST (test_relay_only_receives_through_coturn_on_a_relay_pair)
 {
   TurnServer turn;
-  TestCluster c ({ "--edges", "1" });
+  /* --no-network: through the cluster's network relay a TURN-relayed subscriber's checks
+   * reach the edge and are answered, but the edge never nominates the pair (not understood
+   * yet; README, "The test cluster"). This test is about the relay pair, not loss. */
+  TestCluster c ({ "--edges", "1", "--no-network" });
   TestSubscriber sub (edge (c) + "retry-timeout=0 ice-transport-policy=relay turn-server=" +
       turn.url ());
   check_plays (sub);
