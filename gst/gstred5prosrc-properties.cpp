@@ -38,6 +38,8 @@ enum {
   PROP_RETRY_ON_AUTH_FAILURE,
   PROP_INACTIVITY_TIMEOUT,
   PROP_LATENCY,
+  PROP_RETRANSMISSION,
+  PROP_REQUEST_KEYFRAMES,
   PROP_ICE_TRANSPORT_POLICY,
   PROP_ICE_TRANSPORT,
   PROP_VIDEO_ENCODING,
@@ -296,6 +298,8 @@ gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *valu
     case PROP_RETRY_ON_AUTH_FAILURE: r.retry_on_auth_failure = g_value_get_boolean (value); break;
     case PROP_INACTIVITY_TIMEOUT: r.inactivity_timeout_ms = g_value_get_uint (value); break;
     case PROP_LATENCY: p.latency_ms = g_value_get_uint (value); break;
+    case PROP_RETRANSMISSION: p.retransmission = g_value_get_boolean (value); break;
+    case PROP_REQUEST_KEYFRAMES: p.request_keyframes = g_value_get_boolean (value); break;
     case PROP_ICE_TRANSPORT_POLICY:
       p.relay_only = g_value_get_enum (value) == GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY;
       break;
@@ -386,6 +390,8 @@ gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_RETRY_ON_AUTH_FAILURE: g_value_set_boolean (value, r.retry_on_auth_failure); break;
     case PROP_INACTIVITY_TIMEOUT: g_value_set_uint (value, r.inactivity_timeout_ms); break;
     case PROP_LATENCY: g_value_set_uint (value, p.latency_ms); break;
+    case PROP_RETRANSMISSION: g_value_set_boolean (value, p.retransmission); break;
+    case PROP_REQUEST_KEYFRAMES: g_value_set_boolean (value, p.request_keyframes); break;
     case PROP_ICE_TRANSPORT_POLICY:
       g_value_set_enum (value, p.relay_only ? GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY
                                             : GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL);
@@ -570,6 +576,15 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
       g_param_spec_uint ("latency", "Latency",
           "Milliseconds the jitter buffers wait for late or lost packets; the element's "
           "latency in the pipeline", 0, 60000, DEFAULT_LATENCY, flags));
+  g_object_class_install_property (gobject_class, PROP_RETRANSMISSION,
+      g_param_spec_boolean ("retransmission", "Retransmission",
+          "Ask the server again for lost video packets (RTCP NACK; RTX where the server "
+          "offers it), within the latency, as a browser does", TRUE, flags));
+  g_object_class_install_property (gobject_class, PROP_REQUEST_KEYFRAMES,
+      g_param_spec_boolean ("request-keyframes", "Request key frames",
+          "Ask the server for a key frame (RTCP PLI) when a video frame cannot be completed, "
+          "instead of waiting for the next periodic one; frames until then are dropped, not "
+          "passed on broken", TRUE, flags));
   g_object_class_install_property (gobject_class, PROP_VIDEO_CODECS,
       gst_param_spec_array ("video-codecs", "Video codecs",
           "Video codecs to accept, by RTP name (of VP8, H264, VP9, H265; our offer lists "

@@ -78,6 +78,8 @@ public:
   virtual guint64 bytes () const = 0;
   virtual void refresh_quality () {}
   virtual NetworkQuality quality (bool) const { return NetworkQuality (); }
+  /* What the network cost and what was done about it (issue 19); any thread. */
+  virtual MediaCounters counters () const { return MediaCounters (); }
   /* How much longer than the inactivity timeout media may pause (HLS: a segment). */
   virtual GstClockTime inactivity_allowance () const { return 0; }
   /* How long a switch to another attempt may wait for this one's video to reach the

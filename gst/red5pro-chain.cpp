@@ -1,6 +1,8 @@
 /* red5pro-chain: depayload/parse/decode chains from the registry, by caps. */
 #include "red5pro-chain.h"
 
+#include <gst/video/video.h>
+
 namespace red5pro {
 
 namespace {
@@ -63,7 +65,7 @@ make_parse_chain (GstCaps *caps, bool decode, const std::string &what, std::stri
 }
 
 std::vector<GstElement *>
-make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why)
+make_output_chain (GstCaps *rtp_caps, bool decode, bool request_keyframes, std::string *why)
 {
   const GstStructure *s = gst_caps_get_structure (rtp_caps, 0);
   std::string what = std::string (gst_structure_get_string (s, "media") ?: "?") + " " +
@@ -74,10 +76,12 @@ make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why)
     *why = "no RTP depayloader for " + what + " is installed";
     return {};
   }
-  /* a new attempt starts mid-stream: ask for a key frame and drop until it comes */
-  for (const char *prop : { "request-keyframe", "wait-for-keyframe" })
-    if (g_object_class_find_property (G_OBJECT_GET_CLASS (depay), prop))
-      g_object_set (depay, prop, TRUE, NULL);
+  /* a new attempt starts mid-stream, and a frame can lose a packet for good: drop until
+   * the next key frame, and ask for it (a PLI) instead of waiting for the periodic one */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (depay), "wait-for-keyframe"))
+    g_object_set (depay, "wait-for-keyframe", TRUE, NULL);
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (depay), "request-keyframe"))
+    g_object_set (depay, "request-keyframe", request_keyframes, NULL);
   g_autoptr (GstCaps) out = src_template_caps (depay);
   why->clear ();
   std::vector<GstElement *> rest = make_parse_chain (out, decode, what, why);
@@ -85,6 +89,12 @@ make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why)
     gst_object_unref (gst_object_ref_sink (depay));
     return rest;
   }
+  /* a decoder that finds a frame broken asks for a key frame too (upstream, which the RTP
+   * session turns into a PLI) */
+  if (request_keyframes && decode && !rest.empty () && GST_IS_VIDEO_DECODER (rest.back ()) &&
+      g_object_class_find_property (G_OBJECT_GET_CLASS (rest.back ()),
+          "automatic-request-sync-points"))
+    g_object_set (rest.back (), "automatic-request-sync-points", TRUE, NULL);
   rest.insert (rest.begin (), depay);
   return rest;
 }

@@ -11,9 +11,12 @@
 namespace red5pro {
 
 /* The elements, not linked, that turn RTP of these caps into what our pads carry:
- * depayloader, parser, and decoder with decode, picked from the registry. Empty, with *why
- * naming what is missing, when the codec cannot go out. */
-std::vector<GstElement *> make_output_chain (GstCaps *rtp_caps, bool decode, std::string *why);
+ * depayloader, parser, and decoder with decode, picked from the registry; with
+ * request_keyframes, the depayloader and the decoder ask for a key frame when a frame
+ * cannot be completed. Empty, with *why naming what is missing, when the codec cannot go
+ * out. */
+std::vector<GstElement *> make_output_chain (GstCaps *rtp_caps, bool decode,
+    bool request_keyframes, std::string *why);
 /* The same from encoded caps (HLS's elementary streams): parser (if there is one), and
  * decoder with decode; what names the codec in *why, which is set on failure only. */
 std::vector<GstElement *> make_parse_chain (GstCaps *caps, bool decode, const std::string &what,

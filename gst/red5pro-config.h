@@ -65,6 +65,8 @@ struct SubscriberConfig {
   bool signaling_socket_only = true;      /* WebSocket: move to the data channel once it is up */
   guint request_timeout_ms = 10000; /* each request's I/O; twice that for media to flow */
   guint latency_ms = 200;           /* the jitter buffers' */
+  bool retransmission = true;       /* NACKs for lost video packets */
+  bool request_keyframes = true;    /* PLI when a video frame cannot be completed */
   /* codecs we accept, by RTP encoding name; empty = that medium is not received */
   std::vector<std::string> video_codecs { "VP8", "H264", "VP9", "H265" };
   std::vector<std::string> audio_codecs { "OPUS", "PCMU", "PCMA", "SPEEX" };

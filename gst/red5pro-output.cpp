@@ -10,6 +10,11 @@ GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
 
 namespace red5pro {
 
+namespace {
+/* the shortest gap between two frames that is a freeze, whatever the frame rate */
+constexpr GstClockTime FREEZE_MIN = 150 * GST_MSECOND;
+}  // namespace
+
 const char *
 medium_name (Medium m)
 {
@@ -273,6 +278,28 @@ OutputPads::combine (Pad &p, GstFlowReturn ret)
   return combined;
 }
 
+/* A video frame leaves at pts (after last_pts): the count, and a freeze when it comes too
+ * long after the last one (issue 19; browsers count freezes so). The frame interval is the
+ * stream's own: the shortest gap seen, drifting up slowly with gaps up to twice it (a
+ * frame rate that drops). Streaming thread. */
+void
+OutputPads::count_frame (Pad &p, GstClockTime pts)
+{
+  p.frames++;
+  if (!GST_CLOCK_TIME_IS_VALID (pts) || !GST_CLOCK_TIME_IS_VALID (p.last_pts) ||
+      pts <= p.last_pts)
+    return;
+  GstClockTime gap = pts - p.last_pts;
+  if (!GST_CLOCK_TIME_IS_VALID (p.frame_interval) || gap < p.frame_interval)
+    p.frame_interval = gap;
+  else if (gap < 2 * p.frame_interval)
+    p.frame_interval += (gap - p.frame_interval) / 16;
+  if (gap > MAX (3 * p.frame_interval, FREEZE_MIN)) {
+    p.freezes++;
+    p.frozen += gap;
+  }
+}
+
 /* The buffer as it may leave, or false to drop it. */
 GstFlowReturn
 OutputPads::prepare_buffer (Pad &p, GstBuffer *&buf)
@@ -309,6 +336,8 @@ OutputPads::prepare_buffer (Pad &p, GstBuffer *&buf)
     p.need_keyframe = p.medium == Medium::VIDEO;
     return GST_FLOW_CUSTOM_SUCCESS;
   }
+  if (p.medium == Medium::VIDEO)
+    count_frame (p, pts);
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
     p.last_pts = pts;
     p.sent_pts = pts;

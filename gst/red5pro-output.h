@@ -72,6 +72,12 @@ public:
   gint64 last_output_time () const { return last_output_.load (); }
   /* Delta frames dropped while waiting for a key frame after a rebuild. */
   guint64 dropped () const;
+  /* Video frames out of the video pad, and the freezes between them: two frames further
+   * apart than 3 frame intervals and 150 ms by their presentation times (frames missing:
+   * lost, dropped until a key frame, a failover's hole), how many and their total. */
+  guint64 video_frames () const { return video_.frames.load (); }
+  guint freezes () const { return video_.freezes.load (); }
+  GstClockTime frozen () const { return video_.frozen.load (); }
 
 private:
   struct Pad {
@@ -92,6 +98,10 @@ private:
     std::atomic<bool> allow_eos { false };
     std::atomic<bool> collection_pending { false };
     std::atomic<guint64> dropped { 0 };
+    std::atomic<guint64> frames { 0 };
+    std::atomic<guint> freezes { 0 };
+    std::atomic<GstClockTime> frozen { 0 };
+    GstClockTime frame_interval = GST_CLOCK_TIME_NONE;   /* the stream's, estimated */
     std::atomic<GstClockTime> sent_pts { GST_CLOCK_TIME_NONE };   /* last_pts, for others */
   };
 
@@ -102,6 +112,7 @@ private:
   void send_stream_start (Pad &p);
   GstFlowReturn combine (Pad &p, GstFlowReturn ret);
   GstFlowReturn prepare_buffer (Pad &p, GstBuffer *&buf);
+  static void count_frame (Pad &p, GstClockTime pts);
 
   static GstFlowReturn chain (GstPad *internal, GstObject *parent, GstBuffer *buf);
   static GstFlowReturn chain_list (GstPad *internal, GstObject *parent, GstBufferList *list);

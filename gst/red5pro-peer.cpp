@@ -174,8 +174,8 @@ Peer::start (Events events, std::string *why)
     g_signal_emit_by_name (webrtc_, "add-transceiver", codecs.empty ()
         ? GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE
         : GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
-    /* lost video packets are asked for again (NACK), as a browser does */
-    if (trans && video)
+    /* lost video packets are asked for again (NACK), as a browser does (retransmission) */
+    if (trans && video && cfg_.retransmission)
       g_object_set (trans, "do-nack", TRUE, NULL);
   }
 

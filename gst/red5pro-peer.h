@@ -78,11 +78,14 @@ public:
   /* Worker: asks webrtcbin for fresh statistics; quality() has them shortly after. */
   void refresh_quality ();
   NetworkQuality quality (bool video);
+  /* Any thread; still true after stop. */
+  MediaCounters counters ();
 
 private:
   void watch_channel (GstWebRTCDataChannel *channel, bool remote);
   std::string check_fingerprint (GstPad *pad);
   void on_pad_added (GstPad *pad);
+  void session_bandwidth (double bits_per_second);
   GstPromise *promise (std::function<void (Peer &, GstPromise *)> fn);
   template <typename F> void on_worker (F fn);
   gpointer weak_data ();
@@ -96,6 +99,10 @@ private:
       guint ssrc, gpointer data);
   static GstPadProbeReturn on_rtp_cb (GstPad *, GstPadProbeInfo *info, gpointer data);
   static GstPadProbeReturn on_output_cb (GstPad *, GstPadProbeInfo *info, gpointer data);
+  static GstPadProbeReturn on_frame_in_cb (GstPad *, GstPadProbeInfo *info, gpointer data);
+  static GstPadProbeReturn on_frame_out_cb (GstPad *, GstPadProbeInfo *info, gpointer data);
+  static GstPadProbeReturn on_keyframe_request_cb (GstPad *, GstPadProbeInfo *info,
+      gpointer data);
   static void on_dc_open_cb (GstWebRTCDataChannel *ch, gpointer data);
   static void on_dc_close_cb (GstWebRTCDataChannel *ch, gpointer data);
   static void on_dc_error_cb (GstWebRTCDataChannel *ch, GError *err, gpointer data);
@@ -123,6 +130,17 @@ private:
   std::atomic<gint64> last_media_ { 0 };
   std::atomic<guint64> packets_ { 0 };
   std::atomic<guint64> bytes_ { 0 };
+  /* the RTP session's bandwidth, measured (session_bandwidth) */
+  GObjectPtr<GObject> rtp_session_;    /* pads_lock_ */
+  std::vector<GstObjectPtr<GstElement>> jitterbuffers_;   /* pads_lock_ */
+  /* video frames (RTP timestamps) into the depayloader, and out of the chain */
+  std::atomic<guint64> frames_in_ { 0 };
+  std::atomic<guint64> frames_out_ { 0 };
+  std::atomic<gint64> last_keyframe_request_ { 0 };   /* monotonic us */
+  guint32 last_rtp_time_ = 0;           /* the depayloader's streaming thread */
+  bool have_rtp_time_ = false;
+  std::atomic<gint64> bandwidth_sampled_ { 0 };
+  std::atomic<guint64> bandwidth_bytes_ { 0 };
 
   std::mutex promises_lock_;
   std::vector<GstPromise *> promises_;   /* ours, until answered; promises_lock_ */

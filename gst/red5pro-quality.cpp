@@ -23,6 +23,9 @@ NetworkQuality::to_structure () const
 void
 update_quality (NetworkQuality quality[2], const GstStructure *stats, gint64 now)
 {
+  /* per kind, the stream with the most packets: a retransmission stream (RTX, its own SSRC
+   * at the same clock rate) has an inbound-rtp entry of its own too */
+  NetworkQuality best[2];
   for (gint i = 0; i < gst_structure_n_fields (stats); i++) {
     const GValue *v = gst_structure_get_value (stats, gst_structure_nth_field_name (stats, i));
     if (!GST_VALUE_HOLDS_STRUCTURE (v))
@@ -56,7 +59,15 @@ update_quality (NetworkQuality quality[2], const GstStructure *stats, gint64 now
     gst_structure_get_uint (in, "nack-count", &q.nack_count);
     gst_structure_get_uint (in, "pli-count", &q.pli_count);
     gst_structure_get_uint (in, "fir-count", &q.fir_count);
-    NetworkQuality &last = quality[clock_rate == 90000 ? 0 : 1];
+    NetworkQuality &b = best[clock_rate == 90000 ? 0 : 1];
+    if (!b.valid || q.packets_received > b.packets_received)
+      b = q;
+  }
+  for (int kind = 0; kind < 2; kind++) {
+    NetworkQuality q = best[kind];
+    NetworkQuality &last = quality[kind];
+    if (!q.valid)
+      continue;
     if (last.valid && now > last.sampled) {
       guint64 got = q.packets_received - MIN (q.packets_received, last.packets_received);
       gint64 lost_now = MAX (0, q.packets_lost - last.packets_lost);

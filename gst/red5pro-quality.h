@@ -23,6 +23,22 @@ struct NetworkQuality {
   GstStructure *to_structure () const;
 };
 
+/* An attempt's video repairs (issue 19), summed over its life. */
+struct MediaCounters {
+  guint64 frames_dropped = 0;           /* frames that came in but could not be completed */
+  guint64 retransmissions_requested = 0;   /* packets asked for again (the jitter buffer) */
+  guint64 retransmissions_received = 0;    /* of those, how many came back in time */
+  guint64 keyframes_requested = 0;      /* PLIs and FIRs sent */
+  MediaCounters &operator+= (const MediaCounters &o)
+  {
+    frames_dropped += o.frames_dropped;
+    retransmissions_requested += o.retransmissions_requested;
+    retransmissions_received += o.retransmissions_received;
+    keyframes_requested += o.keyframes_requested;
+    return *this;
+  }
+};
+
 /* quality[0] (video) and quality[1] (audio) from a get-stats reply taken at now (us). */
 void update_quality (NetworkQuality quality[2], const GstStructure *stats, gint64 now);
 

@@ -172,6 +172,7 @@ Subscriber::stop_attempt ()
   std::lock_guard<std::mutex> guard (stats_lock_);
   stats_.packets_done += attempt->packets ();
   stats_.bytes_done += attempt->bytes ();
+  stats_.counters_done += attempt->counters ();
   stats_.subscribed_since = 0;
   stats_.current.reset ();
 }
@@ -184,6 +185,7 @@ Subscriber::stop_retired ()
     std::lock_guard<std::mutex> guard (stats_lock_);
     stats_.packets_done += a->packets ();
     stats_.bytes_done += a->bytes ();
+    stats_.counters_done += a->counters ();
   }
   retired_.clear ();
 }
@@ -444,6 +446,9 @@ Subscriber::stats ()
   gint64 now = g_get_monotonic_time ();
   guint64 packets = s.packets_done + (s.current ? s.current->packets () : 0);
   guint64 bytes = s.bytes_done + (s.current ? s.current->bytes () : 0);
+  MediaCounters c = s.counters_done;
+  if (s.current)
+    c += s.current->counters ();
   GstStructure *out = gst_structure_new ("red5pro-stats",
       "state", G_TYPE_STRING, s.state.c_str (),
       "attempts", G_TYPE_UINT, s.attempts,
@@ -457,7 +462,13 @@ Subscriber::stats ()
       "last-failure", G_TYPE_STRING, s.last_failure.c_str (),
       "packets-received", G_TYPE_UINT64, packets,
       "bytes-received", G_TYPE_UINT64, bytes,
-      "frames-dropped", G_TYPE_UINT64, outputs_.dropped (),
+      "frames-received", G_TYPE_UINT64, outputs_.video_frames (),
+      "frames-dropped", G_TYPE_UINT64, outputs_.dropped () + c.frames_dropped,
+      "freezes", G_TYPE_UINT, outputs_.freezes (),
+      "freeze-duration-ms", G_TYPE_UINT64, guint64 (outputs_.frozen () / GST_MSECOND),
+      "keyframes-requested", G_TYPE_UINT64, c.keyframes_requested,
+      "retransmissions-requested", G_TYPE_UINT64, c.retransmissions_requested,
+      "retransmissions-received", G_TYPE_UINT64, c.retransmissions_received,
       NULL);
   for (bool video : { true, false }) {
     NetworkQuality q = s.current ? s.current->quality (video) : NetworkQuality ();

@@ -100,6 +100,7 @@ private:
     gint64 subscribed_since = 0;      /* monotonic us, 0 when not subscribed */
     guint64 packets_done = 0;         /* from attempts already torn down */
     guint64 bytes_done = 0;
+    MediaCounters counters_done;
     std::shared_ptr<Attempt> current; /* for its counters */
     std::string state = "idle";       /* copied from the retry controller */
     std::string tech;                 /* of the current attempt */

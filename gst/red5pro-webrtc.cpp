@@ -490,6 +490,12 @@ WebRtcAttempt::quality (bool video) const
   return peer_ ? peer_->quality (video) : NetworkQuality ();
 }
 
+MediaCounters
+WebRtcAttempt::counters () const
+{
+  return peer_ ? peer_->counters () : MediaCounters ();
+}
+
 void
 WebRtcAttempt::teardown ()
 {

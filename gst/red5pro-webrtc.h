@@ -32,6 +32,7 @@ public:
   guint64 bytes () const override;
   void refresh_quality () override;
   NetworkQuality quality (bool video) const override;
+  MediaCounters counters () const override;
 
 private:
   void teardown () override;
