@@ -34,19 +34,35 @@ AUDIO_CAPS = {
 }
 
 
-def link_counting_sink(pipeline, pad, on_video, on_audio):
-    """A decoded pad into a fakesink (video as I420) whose sink pad calls on_video or on_audio
-    (pad probes) for every buffer."""
+class Rendered:
+    """What a pad probe's info gives, for a buffer a sink renders (handoff)."""
+
+    def __init__(self, buffer):
+        self._buffer = buffer
+
+    def get_buffer(self):
+        return self._buffer
+
+
+def link_counting_sink(pipeline, pad, on_video, on_audio, sync=False):
+    """A decoded pad into a fakesink (video as I420) that calls on_video or on_audio (pad,
+    info) for every buffer: as it arrives (a pad probe), or with sync when the sink renders
+    it, at its time, as a player shows it (handoff)."""
     caps = pad.get_current_caps() or pad.query_caps(None)
     video = caps.get_structure(0).get_name().startswith("video/")
-    desc = ("videoconvert ! video/x-raw,format=I420 ! fakesink sync=false async=false"
-            if video else "fakesink sync=false async=false")
+    fakesink = (f"fakesink name=counting sync={'true' if sync else 'false'} async=false "
+                f"signal-handoffs={'true' if sync else 'false'}")
+    desc = (f"videoconvert ! video/x-raw,format=I420 ! {fakesink}" if video else fakesink)
     sink = Gst.parse_bin_from_description(desc, True)
     pipeline.add(sink)
     sink.sync_state_with_parent()
     pad.link(sink.get_static_pad("sink"))
-    sink.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER,
-                                          on_video if video else on_audio)
+    callback = on_video if video else on_audio
+    if sync:
+        sink.get_by_name("counting").connect(
+            "handoff", lambda _sink, buf, spad: callback(spad, Rendered(buf)))
+    else:
+        sink.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, callback)
 
 
 def read_frame_counter(data, stride):
@@ -128,6 +144,9 @@ class Subscriber:
     def __init__(self, video=("VP8", "H264"), audio=("OPUS",), data_channel=True,
                  ice_address="127.0.0.1", ice_tcp=True, ice_udp=True):
         self.pipeline = Gst.Pipeline.new()
+        # true: frames are counted when a synchronised sink renders them (as a player shows
+        # them), not when they arrive
+        self.render_sync = False
         self.webrtc = Gst.ElementFactory.make("webrtcbin")
         self.webrtc.set_property("bundle-policy", GstWebRTC.WebRTCBundlePolicy.MAX_BUNDLE)
         self.pipeline.add(self.webrtc)
@@ -252,7 +271,8 @@ class Subscriber:
         pad.link(decode.get_static_pad("sink"))
 
     def _on_decoded(self, _decodebin, pad):
-        link_counting_sink(self.pipeline, pad, self._on_video, self._on_audio)
+        link_counting_sink(self.pipeline, pad, self._on_video, self._on_audio,
+                           sync=self.render_sync)
 
     def _on_audio(self, _pad, _info):
         self.audio_buffers += 1
