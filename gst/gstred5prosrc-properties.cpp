@@ -170,7 +170,10 @@ gst_red5pro_src_check_settings (GstRed5ProSrc *self)
          "Opus, PCMU, PCMA, Speex or NONE"), (nullptr));
     return FALSE;
   }
-  if (cfg.relay_only && cfg.turn_server.empty ()) {
+  /* over WHEP the server may name TURN servers (Link headers, SDK 15 / RFC 9725); a
+   * WebSocket server cannot */
+  if (cfg.relay_only && cfg.turn_server.empty () &&
+      cfg.signaling == SignalingProtocol::WEBSOCKET) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("ice-transport-policy=relay needs a TURN server: set turn-server"), (nullptr));
     return FALSE;
@@ -548,7 +551,8 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
           "lost (0 = never)", 0, G_MAXUINT, DEFAULT_INACTIVITY_TIMEOUT, flags));
   g_object_class_install_property (gobject_class, PROP_ICE_TRANSPORT_POLICY,
       g_param_spec_enum ("ice-transport-policy", "ICE transport policy",
-          "all: any candidate pair; relay: only through the TURN server (turn-server)",
+          "all: any candidate pair; relay: only through a TURN server (turn-server, or one a "
+          "WHEP server names in Link headers; WebSocket signaling needs turn-server)",
           GST_TYPE_WEBRTC_ICE_TRANSPORT_POLICY, GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL, flags));
   g_object_class_install_property (gobject_class, PROP_ICE_TRANSPORT,
       g_param_spec_enum ("ice-transport", "ICE transport",

@@ -27,6 +27,7 @@ constexpr const char *SUBSCRIBE_STREAMING_MODE_CHANGE = "Subscribe.StreamingMode
 
 /* WebRTC events (SDK names) */
 constexpr const char *PEER_CONNECTION_AVAILABLE = "WebRTC.PeerConnection.Available";
+constexpr const char *ENDPOINT_CHANGED = "WebRTC.Endpoint.Changed";
 constexpr const char *OFFER_START = "WebRTC.Offer.Start";
 constexpr const char *OFFER_END = "WebRTC.Offer.End";
 constexpr const char *ANSWER_START = "WebRTC.Answer.Start";

@@ -497,6 +497,35 @@ block_receive_bin_handlers (GstElement *webrtc)
     g_object_unref (t);
 }
 
+void
+Peer::add_ice_servers (const std::vector<std::string> &uris)
+{
+  if (!webrtc_ || stopped_)
+    return;
+  for (const auto &uri : uris) {
+    /* the OPTIONS and the POST's answer may name the same */
+    if (std::find (ice_servers_.begin (), ice_servers_.end (), uri) != ice_servers_.end ())
+      continue;
+    ice_servers_.push_back (uri);
+    g_autoptr (GUri) parsed = g_uri_parse (uri.c_str (), G_URI_FLAGS_NONE, nullptr);
+    std::string where = parsed ? std::string (g_uri_get_scheme (parsed)) + " " +
+        (g_uri_get_host (parsed) ?: "") + ":" + std::to_string (g_uri_get_port (parsed)) : "?";
+    if (g_str_has_prefix (uri.c_str (), "stun://")) {
+      g_autofree char *current = nullptr;
+      g_object_get (webrtc_, "stun-server", &current, NULL);
+      if (!current)
+        g_object_set (webrtc_, "stun-server", uri.c_str (), NULL);
+      GST_INFO_OBJECT (element_, "attempt %u: the server names STUN %s (%s)", attempt_,
+          where.c_str (), current ? "ours stays" : "taken");
+      continue;
+    }
+    gboolean ok = FALSE;
+    g_signal_emit_by_name (webrtc_, "add-turn-server", uri.c_str (), &ok);
+    GST_INFO_OBJECT (element_, "attempt %u: the server names TURN %s (%s)", attempt_,
+        where.c_str (), ok ? "added" : "refused");
+  }
+}
+
 bool
 Peer::owns (GstObject *object) const
 {

@@ -63,6 +63,10 @@ public:
   std::string mid_of (guint mline);
   void credentials (std::string *ufrag, std::string *pwd);
   DescriptionPtr remote_description ();
+  /* ICE servers the server names (webrtcbin URIs from WHEP Link headers), beside the
+   * user's own: TURN servers added, a STUN server taken when none is set. Worker, before
+   * gathering. */
+  void add_ice_servers (const std::vector<std::string> &uris);
   /* Opens the "red5pro" data channel (the client opens it, protocol notes section 4). */
   void open_channel ();
 
@@ -118,6 +122,7 @@ private:
   GstElement *webrtc_ = nullptr;   /* owned by bin_ */
   std::vector<GObjectPtr<GstWebRTCDataChannel>> channels_;   /* worker thread */
   bool opened_channel_ = false;
+  std::vector<std::string> ice_servers_;   /* the server's, added (worker thread) */
   std::atomic<bool> stopped_ { false };
 
   std::mutex pads_lock_;           /* streaming thread vs. stop */

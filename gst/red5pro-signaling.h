@@ -39,6 +39,10 @@ public:
     std::function<void (const IceCandidate &c)> candidate;       /* its; empty = end */
     std::function<void (const ServerMessage &m)> message;        /* anything else it says */
     std::function<void (const Failure &f)> failed;               /* nothing more comes */
+    /* optional: STUN/TURN servers the server names (webrtcbin URIs), before its SDP */
+    std::function<void (const std::vector<std::string> &uris)> ice_servers;
+    /* optional: the node the server keeps the session on (SDK 15 Session-Host) */
+    std::function<void (const std::string &host)> endpoint_changed;
   };
 
   virtual ~Signaling () = default;

@@ -135,6 +135,32 @@ redact_url (const std::string &url)
 }
 
 std::string
+add_query_pair (const std::string &url, const std::string &key, const std::string &value)
+{
+  g_autoptr (GUri) uri = g_uri_parse (url.c_str (), G_URI_FLAGS_ENCODED, nullptr);
+  if (!uri)
+    return "";
+  const char *query = g_uri_get_query (uri);
+  if (query) {
+    GHashTable *params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, nullptr);
+    bool has = params && g_hash_table_contains (params, key.c_str ());
+    if (params)
+      g_hash_table_unref (params);
+    if (has)
+      return url;
+  }
+  g_autofree char *k = g_uri_escape_string (key.c_str (), nullptr, FALSE);
+  g_autofree char *v = g_uri_escape_string (value.c_str (), nullptr, FALSE);
+  std::string q = query && *query ? std::string (query) + "&" : std::string ();
+  q += std::string (k) + "=" + v;
+  g_autoptr (GUri) out = g_uri_build (G_URI_FLAGS_ENCODED, g_uri_get_scheme (uri),
+      g_uri_get_userinfo (uri), g_uri_get_host (uri), g_uri_get_port (uri),
+      g_uri_get_path (uri), q.c_str (), g_uri_get_fragment (uri));
+  g_autofree char *s = g_uri_to_string (out);
+  return s;
+}
+
+std::string
 redact (std::string text, const std::vector<std::string> &secrets)
 {
   for (const auto &secret : secrets) {

@@ -42,6 +42,11 @@ std::string redact (std::string text, const std::vector<std::string> &secrets);
 /* The same in every string of a structure, nested structures and arrays included. */
 void redact_structure (_GstStructure *s, const std::vector<std::string> &secrets);
 
+/* The URL with key=value added to its query (escaped here), unless the query has that key
+ * already: then the URL as it is. "" when the URL does not parse. */
+std::string add_query_pair (const std::string &url, const std::string &key,
+    const std::string &value);
+
 /* Resolves a Location header against the URL of the request that returned it. */
 std::string resolve_url (const std::string &base, const std::string &ref);
 

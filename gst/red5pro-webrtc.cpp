@@ -206,6 +206,16 @@ WebRtcAttempt::maybe_signal ()
     a.handle_server_message (m, false);
   });
   se.failed = guard ([] (WebRtcAttempt &a, const Failure &f) { a.fail_connecting (f); });
+  se.ice_servers = guard ([] (WebRtcAttempt &a, const std::vector<std::string> &uris) {
+    for (const auto &uri : uris)
+      a.server_turn_ |= g_str_has_prefix (uri.c_str (), "turn");
+    if (a.peer_)
+      a.peer_->add_ice_servers (uris);
+  });
+  se.endpoint_changed = guard ([] (WebRtcAttempt &a, const std::string &host) {
+    a.post (event_new (event::ENDPOINT_CHANGED, "endpoint", G_TYPE_STRING, host.c_str (),
+        NULL));
+  });
   signaling_->start (offers ? sdp_text (local_offer_.get ()) : "", std::move (se));
 }
 
@@ -333,8 +343,11 @@ WebRtcAttempt::on_gathered ()
     std::string where = turn && g_uri_get_host (turn)
         ? std::string (g_uri_get_host (turn)) + ":" + std::to_string (g_uri_get_port (turn))
         : std::string ("the TURN server");
-    Failure f (Failure::Kind::UNREACHABLE, "no relay candidate from the TURN server " + where +
-        " (ice-transport-policy=relay): wrong TURN credentials, or it cannot be reached");
+    Failure f (Failure::Kind::UNREACHABLE, cfg_.turn_server.empty () && !server_turn_
+        ? std::string ("no TURN server for ice-transport-policy=relay: set turn-server (the "
+              "server named none)")
+        : "no relay candidate from the TURN server " + where +
+            " (ice-transport-policy=relay): wrong TURN credentials, or it cannot be reached");
     fail_connecting (f);
     return;
   }

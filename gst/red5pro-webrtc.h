@@ -56,6 +56,7 @@ private:
   bool edge_known_ = false;        /* looked up, or no lookup to do */
   guint local_candidates_ = 0;
   guint remote_candidates_ = 0;
+  bool server_turn_ = false;       /* the server named a TURN server (WHEP Link) */
 
   /* last metadata values, for the *.Change events */
   std::string orientation_;

@@ -104,6 +104,82 @@ parse_sdpfrag (const std::string &frag)
   return out;
 }
 
+std::vector<std::string>
+ice_servers_from_links (const std::vector<std::string> &links)
+{
+  std::vector<std::string> out;
+  for (const auto &link : links) {
+    /* <uri>; rel="ice-server"; username="..."; credential="..." */
+    size_t open = link.find ('<'), close = link.find ('>');
+    if (open == std::string::npos || close == std::string::npos || close < open)
+      continue;
+    std::string target = link.substr (open + 1, close - open - 1);
+    std::string rest = link.substr (close + 1);
+    size_t start = rest.find_first_not_of ("; \t");
+    GHashTable *params = soup_header_parse_semi_param_list (
+        start == std::string::npos ? "" : rest.c_str () + start);
+    std::string rel, username, credential;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init (&it, params);
+    while (g_hash_table_iter_next (&it, &k, &v)) {
+      const char *key = static_cast<const char *> (k), *val = static_cast<const char *> (v);
+      if (!val)
+        continue;
+      if (g_ascii_strcasecmp (key, "rel") == 0)
+        rel = val;
+      else if (g_ascii_strcasecmp (key, "username") == 0)
+        username = val;
+      else if (g_ascii_strcasecmp (key, "credential") == 0)
+        credential = val;
+    }
+    soup_header_free_param_list (params);
+    bool ice = false;
+    gchar **rels = g_strsplit (rel.c_str (), " ", -1);
+    for (gchar **r = rels; *r; r++)
+      ice |= g_ascii_strcasecmp (*r, "ice-server") == 0;
+    g_strfreev (rels);
+    if (!ice)
+      continue;
+    /* stun:host[:port], turn:host[:port][?transport=udp|tcp] (RFC 7064, 7065) */
+    g_autofree char *scheme = nullptr, *path = nullptr, *query = nullptr;
+    if (!g_uri_split (target.c_str (), G_URI_FLAGS_NONE, &scheme, nullptr, nullptr, nullptr,
+            &path, &query, nullptr, nullptr) || !scheme || !path)
+      continue;
+    g_autofree char *lower = g_ascii_strdown (scheme, -1);
+    std::string s = lower;
+    bool stun = s == "stun" || s == "stuns", turn = s == "turn" || s == "turns";
+    std::string host;
+    unsigned port = 0;
+    if ((!stun && !turn) || !split_host_port (path, &host, &port))
+      continue;
+    if (!port)
+      port = (s == "turns" || s == "stuns") ? 5349 : 3478;
+    std::string transport;
+    if (query) {
+      GHashTable *q = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_CASE_INSENSITIVE, nullptr);
+      const char *t = q ? static_cast<const char *> (g_hash_table_lookup (q, "transport")) : nullptr;
+      if (t && (g_ascii_strcasecmp (t, "udp") == 0 || g_ascii_strcasecmp (t, "tcp") == 0))
+        transport = g_ascii_strcasecmp (t, "udp") == 0 ? "udp" : "tcp";
+      if (q)
+        g_hash_table_unref (q);
+    }
+    if (turn && (username.empty () || credential.empty ()))
+      continue;
+    /* webrtcbin 1.22 takes stun:// only (its STUN is plain) */
+    if (s == "stuns")
+      continue;
+    g_autofree char *uri = g_uri_join_with_user (G_URI_FLAGS_NONE, s.c_str (),
+        turn ? username.c_str () : nullptr, turn ? credential.c_str () : nullptr, nullptr,
+        host.c_str (), int (port), "", transport.empty () ? nullptr
+                                                          : ("transport=" + transport).c_str (),
+        nullptr);
+    if (uri)
+      out.emplace_back (uri);
+  }
+  return out;
+}
+
 std::string
 whep_endpoint_url (const SubscriberConfig &cfg, const std::string &edge_host,
     const std::string &app, guint edge_port)
@@ -162,10 +238,14 @@ WhepClient::~WhepClient ()
 }
 
 void
-WhepClient::request (const char *method, const std::string &url, const char *content_type,
+WhepClient::request (const char *method, const std::string &target, const char *content_type,
     const std::string &body, bool cancellable, Done done)
 {
-  SoupMessage *msg = soup_message_new (method, url.c_str ());
+  /* SDK 15: the node the OPTIONS answer named goes on every request (protocol notes,
+   * section 15); the endpoint's own host stays */
+  std::string url = session_host_.empty () ? target
+                                           : add_query_pair (target, "host", session_host_);
+  SoupMessage *msg = url.empty () ? nullptr : soup_message_new (method, url.c_str ());
   if (!msg) {
     HttpResult r;
     r.error = std::string ("invalid WHEP URL for ") + method;
@@ -189,6 +269,22 @@ WhepClient::request (const char *method, const std::string &url, const char *con
   GST_DEBUG_OBJECT (worker_.log_object (), "WHEP %s %s (%zu bytes)", method,
       redact_url (url).c_str (), body.size ());
   worker_.send (msg, cancellable ? cancellable_ : nullptr, std::move (done));
+}
+
+void
+WhepClient::options (Done done)
+{
+  auto self = shared_from_this ();
+  request ("OPTIONS", endpoint_, nullptr, {}, true, [self, done] (const HttpResult &r) {
+    /* with disableProxy (the SDK's default) and no host of the user's: Session-Host on */
+    if (r.status >= 200 && r.status < 300 && !r.session_host.empty () &&
+        host_is_valid (r.session_host)) {
+      self->session_host_ = r.session_host;
+      GST_INFO_OBJECT (self->worker_.log_object (), "WHEP Session-Host: %s",
+          r.session_host.c_str ());
+    }
+    done (r);
+  });
 }
 
 void
@@ -295,10 +391,45 @@ WhepSignaling::where () const
   return redact_url (client_->endpoint ());
 }
 
+/* SDK 15 (protocol notes, section 15): OPTIONS first, with the POST's query. Its
+ * Session-Host keeps the session on one node (host= on the POST, the PATCHes and the
+ * DELETE); its Link headers name ICE servers. An OPTIONS that fails in any way (405, 404,
+ * no answer within the request timeout) is no error: the POST goes as before. */
 void
 WhepSignaling::start (const std::string &offer, Events events)
 {
   events_ = std::move (events);
+  auto alive = alive_;
+  client_->options ([this, alive, offer] (const HttpResult &r) {
+    if (!*alive || r.cancelled)
+      return;
+    if (r.status >= 200 && r.status < 300) {
+      if (!client_->session_host ().empty () && events_.endpoint_changed)
+        events_.endpoint_changed (client_->session_host ());
+      if (!*alive)
+        return;
+      offer_ice_servers (r);
+      if (!*alive)
+        return;
+    } else {
+      GST_DEBUG_OBJECT (client_->log_object (), "WHEP OPTIONS: %u %s, going on", r.status,
+          r.error.c_str ());
+    }
+    post (offer);
+  });
+}
+
+void
+WhepSignaling::offer_ice_servers (const HttpResult &r)
+{
+  std::vector<std::string> uris = ice_servers_from_links (r.links);
+  if (!uris.empty () && events_.ice_servers)
+    events_.ice_servers (uris);
+}
+
+void
+WhepSignaling::post (const std::string &offer)
+{
   auto alive = alive_;
   client_->post_offer (offer, [this, alive] (const HttpResult &r) {
     if (!*alive)
@@ -309,6 +440,10 @@ WhepSignaling::start (const std::string &offer, Events events)
       return;
     }
     events_.connected (r.status);
+    if (!*alive)
+      return;
+    /* RFC 9725: the POST's answer may name ICE servers too */
+    offer_ice_servers (r);
     if (!*alive)
       return;
     SdpKind kind = classify_sdp (r.body);

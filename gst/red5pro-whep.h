@@ -23,6 +23,12 @@ std::string build_sdpfrag (const std::string &ufrag, const std::string &pwd,
 /* The candidates in an sdpfrag (or any SDP text); mline is -1 when only a mid is known. */
 std::vector<IceCandidate> parse_sdpfrag (const std::string &frag);
 
+/* The STUN/TURN servers that Link headers name (rel="ice-server", RFC 9725 section 4.4;
+ * SDK 15's OPTIONS answer), as webrtcbin takes them: stun://host:port,
+ * turn(s)://user:credential@host:port[?transport=]. A TURN server without credentials, a
+ * scheme or an address we cannot use is left out. */
+std::vector<std::string> ice_servers_from_links (const std::vector<std::string> &links);
+
 /* The standalone endpoint URL on an edge. */
 std::string whep_endpoint_url (const SubscriberConfig &cfg, const std::string &edge_host,
     const std::string &app, guint edge_port = 0);
@@ -38,6 +44,9 @@ public:
       GCancellable *cancellable);
   ~WhepClient ();
 
+  /* OPTIONS on the endpoint (SDK 15): its Session-Host, when it names one, goes on every
+   * later request as host= (unless the endpoint's query has a host already). */
+  void options (Done done);
   void post_offer (const std::string &sdp, Done done);
   void patch (const char *content_type, const std::string &body, Done done);
   /* DELETE the resource, if any; not cancelled with the attempt. */
@@ -45,6 +54,7 @@ public:
 
   const std::string &endpoint () const { return endpoint_; }
   const std::string &resource () const { return resource_; }
+  const std::string &session_host () const { return session_host_; }
   GstObject *log_object () const { return worker_.log_object (); }
 
 private:
@@ -55,6 +65,7 @@ private:
   Worker &worker_;
   std::string endpoint_;           /* after redirects, the one that answered */
   std::string resource_;
+  std::string session_host_;       /* the OPTIONS answer's Session-Host */
   std::string auth_token_;
   std::string token_origin_;       /* the configured endpoint's: the only place the token goes */
   GCancellable *cancellable_;
@@ -79,6 +90,8 @@ public:
   std::string where () const override;
 
 private:
+  void post (const std::string &offer);
+  void offer_ice_servers (const HttpResult &r);
   void send_candidates ();
 
   std::shared_ptr<WhepClient> client_;

@@ -252,6 +252,15 @@ Worker::on_sent (GObject *source, GAsyncResult *res, gpointer data)
     req->result.content_type = ct;
   if (const char *loc = soup_message_headers_get_one (hdrs, "Location"))
     req->result.location = loc;
+  if (const char *host = soup_message_headers_get_one (hdrs, "Session-Host"))
+    req->result.session_host = host;
+  /* every Link header, split into its elements (commas inside quotes stay) */
+  if (const char *links = soup_message_headers_get_list (hdrs, "Link")) {
+    GSList *items = soup_header_parse_list (links);
+    for (GSList *l = items; l; l = l->next)
+      req->result.links.emplace_back (static_cast<const char *> (l->data));
+    soup_header_free_list (items);
+  }
   g_input_stream_read_bytes_async (req->stream, 64 * 1024, G_PRIORITY_DEFAULT,
       req->cancellable, on_read, req);
 }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace red5pro {
 
@@ -20,6 +21,8 @@ struct HttpResult {
   std::string body;
   std::string content_type;
   std::string location;          /* Location header, as sent */
+  std::string session_host;      /* Session-Host header (SDK 15 WHEP), as sent */
+  std::vector<std::string> links;   /* each Link header element (RFC 8288), as sent */
   std::string error;             /* transport error, empty when a response arrived */
   bool cancelled = false;
   bool tls_failed = false;       /* the server's certificate was not accepted */

@@ -197,6 +197,8 @@ struct Options {
   std::string tls_cert, tls_key;
   /* lookups answer serverAddress "<address>:<port>" instead of "<address>" */
   bool address_with_port = false;
+  /* the SM 2.0 WHEP proxy's OPTIONS answer names the node (Session-Host, SDK 15) */
+  bool session_host = true;
   bool hls = false;   /* streams are published as HLS too */
   /* --network: each UDP path goes through the edge's network (network.cpp) */
   bool network = false;

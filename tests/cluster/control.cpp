@@ -232,6 +232,10 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
       c.routes[arg ("stream")] = arg ("edge");
     reply_text (msg, edge_named (arg ("edge")) || arg ("edge").empty () ? SOUP_STATUS_OK
                                                                        : SOUP_STATUS_NOT_FOUND, "");
+  } else if (p == "/sm/session-host") {
+    /* ?enabled=false: the SM 2.0 proxy's OPTIONS answer names no node (an older server) */
+    c.opt.session_host = arg ("enabled") != "false";
+    reply_text (msg, SOUP_STATUS_OK, "");
   } else if (p == "/sm/server-address") {
     /* ?with-port=true: lookups answer serverAddress "127.0.0.2:<port>" */
     c.opt.address_with_port = arg ("with-port") == "true";

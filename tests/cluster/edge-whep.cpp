@@ -250,6 +250,11 @@ whep_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable
     respond (msg, SOUP_STATUS_NOT_FOUND, "text/plain", "Unknown scope");
     return;
   }
+  if (g_str_equal (method, "OPTIONS") && e->flavour == "strict") {
+    /* a strict standard server that implements no OPTIONS (RFC 9725 makes it optional) */
+    respond (msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
+    return;
+  }
   if (g_str_equal (method, "OPTIONS")) {
     /* ICE servers to use, when the edge has any (section 5) */
     respond (msg, SOUP_STATUS_NO_CONTENT);

@@ -53,7 +53,8 @@ on_request_read (SoupServer *, SoupServerMessage *msg, gpointer data)
   soup_message_headers_replace (h, "Access-Control-Allow-Origin", origin ? origin : "*");
   if (origin)
     soup_message_headers_append (h, "Vary", "Origin");
-  soup_message_headers_replace (h, "Access-Control-Expose-Headers", "Location, Link");
+  soup_message_headers_replace (h, "Access-Control-Expose-Headers",
+      "Location, Link, Session-Host");
 
   /* a pre-flight: OPTIONS with Origin and Access-Control-Request-Method. A WHEP OPTIONS
    * without them asks for ICE servers and goes to the handler. A dead server answers

@@ -130,6 +130,7 @@ static const char CONTROL_HELP[] =
     "                                             WHEP POSTs redirected to edge 'to' (no to= clears)\n"
     "  /sm/down, /sm/up\n"
     "  /sm/server-address?with-port=true|false   lookups answer serverAddress <address>:<port>\n"
+    "  /sm/session-host?enabled=true|false       the SM 2.0 WHEP proxy's OPTIONS names the node\n"
     "  /send/metadata?stream=, /send/invoke?stream=&method=   (JSON body)\n"
     "  /send/status?stream=&code=[&when=switch], /send/raw?stream=[&size=N]\n"
     "  /subscriber/close-socket?stream=, /quit\n";
@@ -150,7 +151,7 @@ main (int argc, char **argv)
     { "edges", 0, 0, G_OPTION_ARG_INT, &edges, "Number of edges (default 2)", "N" },
     { "edge-flavours", 0, 0, G_OPTION_ARG_STRING, &flavours,
         "WHEP flavour per edge, comma-separated: red5 (server offers), standard (RFC 9725), "
-        "or strict (standard, answering port-0 m-lines inactive)", "LIST" },
+        "or strict (standard, answering port-0 m-lines inactive, OPTIONS refused with 405)", "LIST" },
     { "edge-ice", 0, 0, G_OPTION_ARG_STRING, &ice_modes,
         "ICE per edge, comma-separated: any (UDP and TCP host candidates, the default), "
         "tcp (ICE-TCP only) or relay (only relay candidates from --turn-server)", "LIST" },

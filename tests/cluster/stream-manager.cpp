@@ -484,8 +484,12 @@ sm1_file (SoupServerMessage *msg, const std::string &app, const std::string &nam
       escape_segment (name));
 }
 
-/* SM 2.0 WHEP proxy: POST /as/v1/proxy/whep/{app}/{stream}?nodeGroup=..;
- * PATCH/DELETE /as/v1/proxy/whep/resource/{edge}/{id} */
+/* SM 2.0 WHEP proxy: OPTIONS and POST /as/v1/proxy/whep/{app}/{stream}?nodeGroup=..;
+ * PATCH/DELETE /as/v1/proxy/whep/resource/{edge}/{id}. SDK 15 (protocol notes, section
+ * 15): the OPTIONS answer names the node in Session-Host (and its ICE servers in Link);
+ * host=<node> on a POST, PATCH or DELETE sends it to that node. inferred: the notes say the
+ * proxy's WHIP API documents host as required there and its WHEP part could not be read;
+ * here host is followed when given, and without it the proxy picks as before. */
 static void
 sm2_whep_proxy (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
     gpointer)
@@ -493,34 +497,48 @@ sm2_whep_proxy (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
   Cluster &c = the_cluster ();
   const char *method = soup_server_message_get_method (msg);
   log_sm (msg, method, query);
-  if (g_str_equal (method, "OPTIONS")) {
-    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
-    return;
-  }
   auto seg = path_segments (path, g_str_has_prefix (path, "/as/v1/proxy/whep/resource/") ? 7 : 6);
   auto params = query_map (query);
+  Edge *named = params.count ("host") ? edge_by_address (params["host"]) : nullptr;
+  if (params.count ("host") && !named) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, nullptr);
+    soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, "No such node", 12);
+    return;
+  }
+  if (g_str_equal (method, "OPTIONS")) {
+    Edge *e = named ? named : seg.size () == 6 ? stream_manager_pick (seg[5]) : nullptr;
+    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, nullptr);
+    SoupMessageHeaders *out = soup_server_message_get_response_headers (msg);
+    if (e && c.opt.session_host) {
+      soup_message_headers_replace (out, "Session-Host", e->address.c_str ());
+      std::string link = ice_server_link (*e);
+      if (!link.empty ())
+        soup_message_headers_append (out, "Link", link.c_str ());
+    }
+    return;
+  }
   if (seg.size () == 7 && seg[4] == "resource") {
     Edge *e = nullptr;
     for (auto &x : c.edges)
       if (x->name == seg[5])
         e = x.get ();
-    if (!e) {
+    if (!e || (named && named != e)) {
       soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, nullptr);
       return;
     }
-    std::string q = forward_query (params, { "nodeGroup" });
+    std::string q = forward_query (params, { "nodeGroup", "host" });
     http_relay (msg, e, edge_base (e, false) + "/" + escape_segment (c.opt.app) +
         "/whep/resource/" + escape_segment (seg[6]) + (q.empty () ? "" : "?" + q));
     return;
   }
-  Edge *e = seg.size () == 6 ? stream_manager_pick (seg[5]) : nullptr;
+  Edge *e = named ? named : seg.size () == 6 ? stream_manager_pick (seg[5]) : nullptr;
   if (!e || !g_str_equal (method, "POST")) {
     soup_server_message_set_status (msg, e ? SOUP_STATUS_METHOD_NOT_ALLOWED
                                             : SOUP_STATUS_NOT_FOUND, nullptr);
     soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, "No edge", 7);
     return;
   }
-  std::string q = forward_query (params, { "nodeGroup" });
+  std::string q = forward_query (params, { "nodeGroup", "host" });
   http_relay (msg, e, edge_base (e, false) + "/" + escape_segment (seg[4]) +
       "/whep/endpoint/" + escape_segment (seg[5]) + (q.empty () ? "" : "?" + q));
 }

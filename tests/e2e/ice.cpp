@@ -60,6 +60,18 @@ GST_START_TEST (test_a_relay_only_edge_delivers_frames_through_the_turn_server)
 }
 GST_END_TEST;
 
+/* The TURN server the edge names in its WHEP Link headers (OPTIONS and the POST's answer,
+ * SDK 15 / RFC 9725) is added to the attempt: relay-only without any turn-server of the
+ * user's plays through it (it could not without: no relay candidate at all). */
+GST_START_TEST (test_the_edges_link_header_turn_server_is_used)
+{
+  TurnServer turn;
+  TestCluster c ({ "--edges", "1", "--edge-ice", "relay", "--turn-server", turn.url () });
+  TestSubscriber sub (base (c) + " ice-transport-policy=relay");
+  check_plays (sub);
+}
+GST_END_TEST;
+
 static Suite *
 ice_suite (void)
 {
@@ -70,6 +82,7 @@ ice_suite (void)
   tcase_add_test (tc, test_the_turn_server_allocates_and_relays_for_its_own_client);
   tcase_add_test (tc, test_a_tcp_only_edge_delivers_frames);
   tcase_add_test (tc, test_a_relay_only_edge_delivers_frames_through_the_turn_server);
+  tcase_add_test (tc, test_the_edges_link_header_turn_server_is_used);
   return s;
 }
 

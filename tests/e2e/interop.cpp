@@ -166,18 +166,7 @@ static std::string
 selected_local_candidate_type (GstElement *src)
 {
   std::string type;
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (src));
-  GValue item = G_VALUE_INIT;
-  GstElement *webrtc = nullptr;
-  while (!webrtc && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *el = GST_ELEMENT (g_value_get_object (&item));
-    GstElementFactory *f = gst_element_get_factory (el);
-    if (f && g_str_equal (GST_OBJECT_NAME (f), "webrtcbin"))
-      webrtc = GST_ELEMENT (gst_object_ref (el));
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
+  GstElement *webrtc = attempt_webrtcbin (src);
   if (!webrtc)
     return type;
   GstPromise *promise = gst_promise_new ();

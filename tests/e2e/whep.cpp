@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 
+#include <algorithm>
 #include <map>
 
 /* Two edges: edge1 speaks Red5 Pro's WHEP (server offers), edge2 the standard one. */
@@ -207,6 +208,86 @@ GST_START_TEST (test_play_stop_twenty_times_leaks_no_threads_or_sockets)
 }
 GST_END_TEST;
 
+/* SDK 15 (protocol notes, section 15): OPTIONS first, with the POST's query; through the
+ * Stream Manager 2.0 proxy its Session-Host names the node, which goes as host= on the
+ * POST, both PATCHes and the DELETE, and WebRTC.Endpoint.Changed says so. The proxy sends
+ * a request with host= to that node (the cluster routes the stream elsewhere meanwhile:
+ * the session stays where it began). */
+GST_START_TEST (test_session_host_keeps_every_request_on_one_node)
+{
+  TestCluster c ({ "--edges", "2" });
+  c.control ("POST", "/route?stream=stream1&edge=edge2");
+  TestSubscriber sub (props (c, "stream-manager=sm2 use-proxy=true stream-name=stream1"));
+  fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= 30; }, 30), "%s",
+      sub.error_text ().c_str ());
+  GstStructure *changed = sub.last_event ("WebRTC.Endpoint.Changed");
+  fail_unless (changed != nullptr, "no WebRTC.Endpoint.Changed");
+  const std::string node = c.edges ()[1].address;
+  fail_unless_equals_string (gst_structure_get_string (changed, "endpoint"), node.c_str ());
+  gst_structure_free (changed);
+  c.control ("POST", "/route?stream=stream1&edge=edge1");
+  fail_unless_equals_int (sub.stop (), GST_STATE_CHANGE_SUCCESS);
+  std::vector<std::string> methods;
+  const std::string host = "\"host\":\"" + node + "\"";
+  for (const auto &r : c.requests ("sm")) {
+    if (!g_str_has_prefix (r.path.c_str (), "/as/v1/proxy/whep"))
+      continue;
+    methods.push_back (r.method);
+    if (r.method == "OPTIONS")
+      fail_unless (r.query_json.find ("requestId") != std::string::npos, "%s",
+          r.query_json.c_str ());
+    else
+      fail_unless (r.query_json.find (host) != std::string::npos, "%s without %s: %s",
+          r.method.c_str (), host.c_str (), r.query_json.c_str ());
+  }
+  fail_unless (methods.size () >= 4 && methods[0] == "OPTIONS" && methods[1] == "POST",
+      "requests: %zu, first %s", methods.size (), methods.empty () ? "-" : methods[0].c_str ());
+  fail_unless (std::count (methods.begin (), methods.end (), "PATCH") >= 1);
+  fail_unless (std::count (methods.begin (), methods.end (), "DELETE") == 1);
+  /* every one of them reached the node the session began on */
+  bool on_edge2 = false;
+  for (const auto &r : c.requests ("edge2"))
+    on_edge2 = on_edge2 || r.method == "DELETE";
+  fail_unless (on_edge2, "the DELETE did not reach the session's node");
+}
+GST_END_TEST;
+
+/* Without Session-Host (an older server), and with a host of the user's in the connection
+ * parameters, no host= is added: the user's stays the only one. */
+GST_START_TEST (test_without_session_host_no_host_is_added)
+{
+  TestCluster c ({ "--edges", "1" });
+  c.control ("POST", "/sm/session-host?enabled=false");
+  TestSubscriber sub (props (c, "stream-manager=sm2 use-proxy=true stream-name=stream1"));
+  fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= 10; }, 30), "%s",
+      sub.error_text ().c_str ());
+  fail_unless (sub.count ("WebRTC.Endpoint.Changed") == 0);
+  sub.stop ();
+  for (const auto &r : c.requests ("sm"))
+    fail_unless (r.query_json.find ("\"host\"") == std::string::npos, "%s %s",
+        r.method.c_str (), r.query_json.c_str ());
+}
+GST_END_TEST;
+
+/* An OPTIONS the server refuses (the strict edge answers 405, as a standard server that
+ * implements none): no error, the POST goes on and the stream plays. */
+GST_START_TEST (test_an_options_that_fails_is_no_error)
+{
+  TestCluster c ({ "--edges", "1", "--edge-flavours", "strict" });
+  TestSubscriber sub (props (c, "host=127.0.0.2 stream-name=stream1"));
+  fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= 10; }, 30), "%s",
+      sub.error_text ().c_str ());
+  std::vector<std::string> methods;
+  for (const auto &r : c.requests ("edge1"))
+    methods.push_back (r.method);
+  fail_unless (methods.size () >= 2 && methods[0] == "OPTIONS" && methods[1] == "POST");
+  sub.stop ();
+}
+GST_END_TEST;
+
 static Suite *
 whep_suite (void)
 {
@@ -223,6 +304,9 @@ whep_suite (void)
   tcase_add_test (tc, test_unknown_stream_on_edge_gives_invalid_name_and_error);
   tcase_add_test (tc, test_unknown_stream_via_stream_manager_gives_invalid_name_and_error);
   tcase_add_test (tc, test_play_stop_twenty_times_leaks_no_threads_or_sockets);
+  tcase_add_test (tc, test_session_host_keeps_every_request_on_one_node);
+  tcase_add_test (tc, test_without_session_host_no_host_is_added);
+  tcase_add_test (tc, test_an_options_that_fails_is_no_error);
   return s;
 }
 

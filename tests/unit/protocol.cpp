@@ -387,6 +387,51 @@ GST_START_TEST (test_deeply_nested_json_is_refused_not_a_crash)
 }
 GST_END_TEST;
 
+/* SDK 15 / RFC 9725: Link headers' ICE servers as webrtcbin takes them; anything else is
+ * left out, never a crash. */
+GST_START_TEST (test_link_headers_give_ice_servers_webrtcbin_takes)
+{
+  auto uris = ice_servers_from_links ({
+      R"(<turn:turn.example.com:3478?transport=udp>; rel="ice-server"; username="u s"; credential="p@ss:w")",
+      R"(<stun:stun.example.com>; rel="ice-server")",
+      R"(<turns:127.0.0.1:5349?transport=tcp>; rel="ice-server"; username="a"; credential="b")",
+      R"(<https://example.com/stats>; rel="statistics")",
+      R"(<turn:nocredentials.example.com>; rel="ice-server")",
+      R"(<turn:[::1]:3478>; rel="ice-server"; username="a"; credential="b")",
+      "<>; rel=ice-server", "garbage", "<turn:bad host:1>; rel=\"ice-server\"; username=a; credential=b",
+  });
+  fail_unless_equals_int (uris.size (), 4);
+  /* no format strings: the URIs hold per cent signs */
+  const std::vector<std::string> want = {
+    "turn://u%20s:p%40ss:w@turn.example.com:3478?transport=udp",
+    "stun://stun.example.com:3478",
+    "turns://a:b@127.0.0.1:5349?transport=tcp",
+    "turn://a:b@[::1]:3478",
+  };
+  for (size_t i = 0; i < want.size (); i++)
+    fail_unless (uris[i] == want[i], "%zu: %s", i, uris[i].c_str ());
+}
+GST_END_TEST;
+
+/* host= goes on a URL once, escaped, never over the user's own */
+GST_START_TEST (test_a_query_pair_is_added_once)
+{
+  struct Case {
+    const char *url, *value, *want;
+  } cases[] = {
+    { "http://sm:5080/as/v1/proxy/whep/live/s?requestId=a", "10.0.0.1",
+      "http://sm:5080/as/v1/proxy/whep/live/s?requestId=a&host=10.0.0.1" },
+    { "http://sm/x", "a b", "http://sm/x?host=a%20b" },
+    { "http://sm/x?host=mine", "10.0.0.1", "http://sm/x?host=mine" },
+    { "not a url", "x", "" },
+  };
+  for (const auto &c : cases) {
+    std::string got = add_query_pair (c.url, "host", c.value);
+    fail_unless (got == c.want, "%s: %s", c.url, got.c_str ());
+  }
+}
+GST_END_TEST;
+
 static Suite *
 protocol_suite (void)
 {
@@ -417,6 +462,8 @@ protocol_suite (void)
   tcase_add_test (tc, test_garbage_and_oversized_messages_are_invalid_not_fatal);
   tcase_add_test (tc, test_http_statuses_are_classified);
   tcase_add_test (tc, test_deeply_nested_json_is_refused_not_a_crash);
+  tcase_add_test (tc, test_link_headers_give_ice_servers_webrtcbin_takes);
+  tcase_add_test (tc, test_a_query_pair_is_added_once);
   return s;
 }
 
