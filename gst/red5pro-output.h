@@ -107,6 +107,7 @@ private:
 
   Pad &pad (Medium m) { return m == Medium::VIDEO ? video_ : audio_; }
   void add_locked (Pad &p);
+  void make_collection_locked ();
   /* no-more-pads and the collection when the set is complete; call without lock_ */
   void maybe_complete ();
   void send_stream_start (Pad &p);
