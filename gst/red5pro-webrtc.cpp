@@ -44,7 +44,7 @@ make_signaling (Worker &worker, const SubscriberConfig &cfg, const std::string &
     return std::make_unique<WebSocketSignaling> (worker,
         websocket_url (cfg, edge, app, edge_port), cfg, cancellable);
   return std::make_unique<WhepSignaling> (worker, whep_endpoint_url (cfg, edge, app, edge_port),
-      cfg.auth_token, cancellable);
+      cfg.auth_token, cancellable, cfg.request_timeout_ms / 2);
 }
 
 WebRtcAttempt::WebRtcAttempt (GstElement *element, Worker &worker, SubscriberConfig cfg,

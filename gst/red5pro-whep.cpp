@@ -239,7 +239,7 @@ WhepClient::~WhepClient ()
 
 void
 WhepClient::request (const char *method, const std::string &target, const char *content_type,
-    const std::string &body, bool cancellable, Done done)
+    const std::string &body, bool cancellable, Done done, GCancellable *own)
 {
   /* SDK 15: the node the OPTIONS answer named goes on every request (protocol notes,
    * section 15); the endpoint's own host stays */
@@ -268,14 +268,37 @@ WhepClient::request (const char *method, const std::string &target, const char *
   }
   GST_DEBUG_OBJECT (worker_.log_object (), "WHEP %s %s (%zu bytes)", method,
       redact_url (url).c_str (), body.size ());
-  worker_.send (msg, cancellable ? cancellable_ : nullptr, std::move (done));
+  worker_.send (msg, own ? own : cancellable ? cancellable_ : nullptr, std::move (done));
 }
 
 void
-WhepClient::options (Done done)
+WhepClient::options (guint timeout_ms, Done done)
 {
   auto self = shared_from_this ();
-  request ("OPTIONS", endpoint_, nullptr, {}, true, [self, done] (const HttpResult &r) {
+  /* A deadline of its own (half the request timeout): a server that never answers it would
+   * otherwise spend what the POST and the media have (the connect deadline is twice the
+   * request timeout). Our cancellable, cancelled by the attempt's or the deadline. */
+  GCancellable *own = g_cancellable_new ();
+  gulong chained = cancellable_ ? g_cancellable_connect (cancellable_,
+      G_CALLBACK (+[] (GCancellable *, gpointer c) { g_cancellable_cancel (G_CANCELLABLE (c)); }),
+      g_object_ref (own), g_object_unref) : 0;
+  auto timed_out = std::make_shared<bool> (false);
+  guint timer = timeout_ms ? worker_.add_timeout (timeout_ms, [own, timed_out] () {
+    *timed_out = true;
+    g_cancellable_cancel (own);
+  }) : 0;
+  request ("OPTIONS", endpoint_, nullptr, {}, true, [self, done, own, chained, timer,
+      timed_out] (const HttpResult &answer) {
+    if (!*timed_out && timer)
+      self->worker_.remove_timeout (timer);
+    if (chained)
+      g_cancellable_disconnect (self->cancellable_, chained);
+    g_object_unref (own);
+    HttpResult r = answer;
+    if (r.cancelled && *timed_out) {
+      r.cancelled = false;
+      r.error = "no answer in time";
+    }
     /* with disableProxy (the SDK's default) and no host of the user's: Session-Host on */
     if (r.status >= 200 && r.status < 300 && !r.session_host.empty () &&
         host_is_valid (r.session_host)) {
@@ -284,7 +307,7 @@ WhepClient::options (Done done)
           r.session_host.c_str ());
     }
     done (r);
-  });
+  }, own);
 }
 
 void
@@ -374,9 +397,10 @@ WhepClient::remove ()
 /* ---- Signaling ---------------------------------------------------------------------- */
 
 WhepSignaling::WhepSignaling (Worker &worker, std::string endpoint, std::string auth_token,
-    GCancellable *cancellable)
+    GCancellable *cancellable, guint options_timeout_ms)
   : client_ (std::make_shared<WhepClient> (worker, std::move (endpoint), std::move (auth_token),
-        cancellable))
+        cancellable)),
+    options_timeout_ms_ (options_timeout_ms)
 {
 }
 
@@ -400,7 +424,7 @@ WhepSignaling::start (const std::string &offer, Events events)
 {
   events_ = std::move (events);
   auto alive = alive_;
-  client_->options ([this, alive, offer] (const HttpResult &r) {
+  client_->options (options_timeout_ms_, [this, alive, offer] (const HttpResult &r) {
     if (!*alive || r.cancelled)
       return;
     if (r.status >= 200 && r.status < 300) {

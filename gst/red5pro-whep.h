@@ -46,7 +46,7 @@ public:
 
   /* OPTIONS on the endpoint (SDK 15): its Session-Host, when it names one, goes on every
    * later request as host= (unless the endpoint's query has a host already). */
-  void options (Done done);
+  void options (guint timeout_ms, Done done);
   void post_offer (const std::string &sdp, Done done);
   void patch (const char *content_type, const std::string &body, Done done);
   /* DELETE the resource, if any; not cancelled with the attempt. */
@@ -60,7 +60,7 @@ public:
 private:
   void post_to (const std::string &url, const std::string &sdp, guint hops, Done done);
   void request (const char *method, const std::string &url, const char *content_type,
-      const std::string &body, bool cancellable, Done done);
+      const std::string &body, bool cancellable, Done done, GCancellable *own = nullptr);
 
   Worker &worker_;
   std::string endpoint_;           /* after redirects, the one that answered */
@@ -76,8 +76,9 @@ private:
  * candidates in one trickle PATCH once gathered, the server's from its response. */
 class WhepSignaling : public Signaling {
 public:
+  /* options_timeout_ms: how long the OPTIONS may take (0 = the request timeout) */
   WhepSignaling (Worker &worker, std::string endpoint, std::string auth_token,
-      GCancellable *cancellable);
+      GCancellable *cancellable, guint options_timeout_ms = 0);
   ~WhepSignaling () override;
 
   bool client_offers () const override { return true; }
@@ -95,6 +96,7 @@ private:
   void send_candidates ();
 
   std::shared_ptr<WhepClient> client_;
+  guint options_timeout_ms_;
   Events events_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool> (true);   /* false once stopped */
   bool negotiated_ = false;          /* the server has our answer, or answered us */
