@@ -73,6 +73,8 @@ RetryController::start (const RetryPolicy &policy)
   consecutive_ = 0;
   tech_index_ = 0;
   tech_failures_ = 0;
+  covering_ = false;
+  upgrade_failures_ = 0;
   begin_attempt ();
 }
 
@@ -141,9 +143,34 @@ RetryController::attempt_failed (const Failure &failure)
     host_.give_up (failure, true);
     return;
   }
+  if (media_seen_ && cover (failure))
+    return;
   if (!media_seen_)
     count_failure_without_media (failure);
   schedule_retry (failure);
+}
+
+/* Media stopped (the edge or the path to it went quiet; nothing said the stream ended):
+ * with HLS further down the order, retrying this tech first would leave the hole open for
+ * failures-before-fallback attempts that may never connect (issue 20: 21 s, 553 frames).
+ * HLS starts at once instead, and this tech is retried beside it as an upgrade attempt,
+ * at the retry pace, taking over without a gap when it has media again. */
+bool
+RetryController::cover (const Failure &failure)
+{
+  if (failure.kind != Failure::Kind::INACTIVE)
+    return false;
+  for (guint i = tech_index_ + 1; i < policy_.playback_order.size (); i++) {
+    if (policy_.playback_order[i] != Tech::HLS)
+      continue;
+    change_tech (i, "fallback");
+    covering_ = true;
+    upgrade_failures_ = 0;
+    consecutive_ = 0;
+    schedule_retry (failure, true);
+    return true;
+  }
+  return false;
 }
 
 void
@@ -166,6 +193,7 @@ RetryController::change_tech (guint index, const char *reason)
   Tech from = tech ();
   tech_index_ = index;
   tech_failures_ = 0;
+  covering_ = false;
   GST_INFO_OBJECT (log_object_, "playback: %s -> %s (%s)", tech_name (from),
       tech_name (tech ()), reason);
   host_.post_event (event_new (event::PLAYBACK_CHANGED, "from", G_TYPE_STRING,
@@ -181,9 +209,19 @@ RetryController::arm_upgrade ()
   if (tech_index_ == 0 || upgrading_ || policy_.upgrade_interval_ms == 0 ||
       state_ != State::SUBSCRIBED)
     return;
-  scheduler_.schedule (Scheduler::UPGRADE,
-      scheduler_.now () + policy_.upgrade_interval_ms * GST_MSECOND,
+  scheduler_.schedule (Scheduler::UPGRADE, scheduler_.now () + upgrade_delay () * GST_MSECOND,
       [this] () { start_upgrade (); });
+}
+
+/* Covering for stopped media, the tech above is retried as a retry would be (the retry
+ * timeout, then the backoff), never less often than every upgrade interval. */
+guint
+RetryController::upgrade_delay ()
+{
+  if (!covering_)
+    return policy_.upgrade_interval_ms;
+  return MIN (retry_delay (policy_, upgrade_failures_, g_random_int ()),
+      policy_.upgrade_interval_ms);
 }
 
 void
@@ -226,6 +264,7 @@ RetryController::upgrade_ready ()
     return;
   }
   upgrading_ = false;
+  upgrade_failures_ = 0;
   scheduler_.cancel (Scheduler::UPGRADE);
   host_.promote_upgrade ();
   change_tech (0, "upgrade");
@@ -242,9 +281,10 @@ RetryController::upgrade_failed (const Failure &failure)
 {
   if (!upgrading_)
     return;
-  GST_INFO_OBJECT (log_object_, "%s is still out of reach (%s: %s); next try in %u ms",
+  upgrade_failures_++;
+  GST_INFO_OBJECT (log_object_, "%s is still out of reach (%s: %s)",
       tech_name (policy_.playback_order[0]), failure_kind_name (failure.kind),
-      failure.reason.c_str (), policy_.upgrade_interval_ms);
+      failure.reason.c_str ());
   host_.post_event (event_new (event::PLAYBACK_UPGRADE_FAILED, "to", G_TYPE_STRING,
       tech_name (policy_.playback_order[0]), "reason", G_TYPE_STRING,
       failure_kind_name (failure.kind), "message", G_TYPE_STRING, failure.reason.c_str (),
@@ -255,9 +295,9 @@ RetryController::upgrade_failed (const Failure &failure)
 }
 
 void
-RetryController::schedule_retry (const Failure &failure)
+RetryController::schedule_retry (const Failure &failure, bool at_once)
 {
-  guint delay = retry_delay (policy_, consecutive_, g_random_int ());
+  guint delay = at_once ? 0 : retry_delay (policy_, consecutive_, g_random_int ());
   consecutive_++;
   retries_++;
   enter (State::RETRYING, failure_kind_name (failure.kind));

@@ -4,7 +4,10 @@
  * (the next one after failures-before-fallback attempts without media); watches the
  * attempt with one deadline at a time (no media in time, no media for the inactivity
  * timeout); and, on a lower tech, tries the first one again every upgrade interval, beside
- * the current attempt (make before break). Worker thread. */
+ * the current attempt (make before break). Media that stops on a tech above HLS in the
+ * order goes to HLS at once (no retries without media first), and the tech above is then
+ * retried beside it at the retry pace: the same make before break, downwards. Worker
+ * thread. */
 #pragma once
 
 #include "red5pro-config.h"
@@ -127,15 +130,18 @@ public:
 private:
   void enter (State state, const char *why);
   void begin_attempt ();
-  void schedule_retry (const Failure &failure);
+  void schedule_retry (const Failure &failure, bool at_once = false);
   /* the deadline of the state we are in */
   void arm ();
   void on_deadline ();
   /* an attempt of this tech failed without media: the next tech, after enough of them */
   void count_failure_without_media (const Failure &failure);
+  /* media stopped on a tech above HLS: HLS at once, the tech above tried beside it */
+  bool cover (const Failure &failure);
   void change_tech (guint index, const char *reason);
   /* on a lower tech with media flowing: the climb back is due after the interval */
   void arm_upgrade ();
+  guint upgrade_delay ();
   void start_upgrade ();
   void end_upgrade ();
 
@@ -152,6 +158,8 @@ private:
   guint tech_index_ = 0;        /* in policy_.playback_order */
   guint tech_failures_ = 0;     /* attempts of that tech in a row that brought no media */
   bool upgrading_ = false;      /* an upgrade attempt runs */
+  bool covering_ = false;       /* HLS took over from stopped media: climb back at retry pace */
+  guint upgrade_failures_ = 0;  /* upgrade attempts in a row that failed */
   bool media_seen_ = false;     /* the current attempt delivered media */
 };
 

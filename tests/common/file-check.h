@@ -21,6 +21,7 @@ struct FileCheck {
   guint counted = 0;
   bool pts_increasing = true;
   bool counters_increasing = true;
+  std::vector<std::pair<guint32, guint32>> repeats;  /* (last before, first after <= it) */
   std::vector<std::pair<guint32, guint32>> gaps;   /* (last before, first after) */
   guint frames_after_last_gap = 0;
 };
@@ -66,8 +67,10 @@ check_file (const std::string &path, const char *demux_and_decoder)
               GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), &counter)) {
         fc.counted++;
         if (have_counter) {
-          if (counter <= last_counter)
+          if (counter <= last_counter) {
             fc.counters_increasing = false;
+            fc.repeats.emplace_back (last_counter, counter);
+          }
           else if (counter > last_counter + 5) {   /* frames missing: a failover's gap */
             fc.gaps.emplace_back (last_counter, counter);
             fc.frames_after_last_gap = 0;

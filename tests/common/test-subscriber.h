@@ -93,6 +93,7 @@ public:
   struct Frame {
     GstClockTime running_time;
     guint32 counter;
+    gint64 arrived_us;   /* monotonic, when the sink got it */
   };
   std::vector<Frame> frames ()
   {
@@ -282,7 +283,7 @@ private:
     }
     if (!self->decode_) {
       std::lock_guard<std::mutex> g (self->lock_);
-      self->frames_.push_back ({ rt, 0 });
+      self->frames_.push_back ({ rt, 0, g_get_monotonic_time () });
       return GST_PAD_PROBE_OK;
     }
     uint32_t counter = 0;
@@ -303,7 +304,7 @@ private:
     if (caps)
       gst_caps_unref (caps);
     std::lock_guard<std::mutex> g (self->lock_);
-    self->frames_.push_back ({ rt, counter });
+    self->frames_.push_back ({ rt, counter, g_get_monotonic_time () });
     return GST_PAD_PROBE_OK;
   }
 

@@ -479,6 +479,64 @@ GST_START_TEST (test_a_failed_upgrade_is_tried_again_after_the_interval)
 }
 GST_END_TEST;
 
+/* Issue 20, downwards: media that stops on WHEP goes to HLS at once (no WHEP retry without
+ * media first), and WHEP is tried beside HLS at the retry pace with the backoff, not every
+ * upgrade interval; a loud failure after media (unpublish) is a plain retry of WHEP. */
+GST_START_TEST (test_stopped_media_falls_to_hls_at_once)
+{
+  Fixture f;
+  order_whep_hls (f);
+  f.policy.backoff_max_ms = 4000;
+  f.retry.start (f.policy);
+  f.media ();
+  f.retry.media_started ();
+  f.retry.attempt_failed (failure (K::UNPUBLISHED));
+  fail_unless_equals_int (f.host.last_delay, 1000);
+  f.sched.advance (1000);
+  fail_unless (f.host.techs.back () == Tech::WHEP);
+  f.media ();
+  f.retry.media_started ();
+  f.sched.advance (2000);   /* inactivity */
+  fail_unless_equals_int (f.host.events["Red5Pro.Retry.Scheduled"], 2);
+  fail_unless_equals_int (f.host.last_delay, 0);
+  fail_unless_equals_string (f.host.changes_of_tech.back ().c_str (), "whep>hls:fallback");
+  f.sched.advance (0);
+  fail_unless (f.host.techs.back () == Tech::HLS);
+  fail_unless_equals_int (f.host.starts, 3);
+  /* HLS plays; WHEP beside it after the retry timeout, then the backoff (jitter: half) */
+  f.host.allowance = 200 * GST_SECOND;
+  f.media ();
+  f.retry.media_started ();
+  f.sched.advance (999);
+  fail_unless_equals_int (f.host.upgrades, 0);
+  f.sched.advance (1);
+  fail_unless_equals_int (f.host.upgrades, 1);
+  fail_unless (f.host.upgrade_tech == Tech::WHEP);
+  f.retry.upgrade_failed (failure (K::CONNECTION_CLOSED));
+  GstClockTime next = f.sched.deadline (Scheduler::UPGRADE) - f.sched.now ();
+  fail_unless (next >= 1000 * GST_MSECOND && next <= 2000 * GST_MSECOND);
+  f.sched.advance (2000);
+  fail_unless_equals_int (f.host.upgrades, 2);
+  f.retry.upgrade_failed (failure (K::CONNECTION_CLOSED));
+  next = f.sched.deadline (Scheduler::UPGRADE) - f.sched.now ();
+  fail_unless (next >= 2000 * GST_MSECOND && next <= 4000 * GST_MSECOND);
+  /* WHEP takes over: back to the interval, should it fall again by failures */
+  f.sched.advance (4000);
+  f.retry.upgrade_ready ();
+  fail_unless_equals_int (f.host.promotions, 1);
+  fail_unless (f.retry.tech () == Tech::WHEP);
+  /* on HLS itself media that stops is a plain retry */
+  Fixture g;
+  g.policy.playback_order = { Tech::HLS, Tech::WHEP };
+  g.retry.start (g.policy);
+  g.media ();
+  g.retry.media_started ();
+  g.sched.advance (2000);
+  fail_unless_equals_int (g.host.last_delay, 1000);
+  fail_unless_equals_int (g.host.changes_of_tech.size (), 0);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_a_failure_of_the_current_attempt_ends_the_upgrade)
 {
   Fixture f;
@@ -540,6 +598,7 @@ retry_suite (void)
   tcase_add_test (tc, test_on_a_lower_tech_the_first_is_tried_beside_it_and_takes_over);
   tcase_add_test (tc, test_a_failed_upgrade_is_tried_again_after_the_interval);
   tcase_add_test (tc, test_a_failure_of_the_current_attempt_ends_the_upgrade);
+  tcase_add_test (tc, test_stopped_media_falls_to_hls_at_once);
   tcase_add_test (tc, test_the_inactivity_allowance_extends_the_deadline);
   return s;
 }
