@@ -51,6 +51,8 @@ enum {
   PROP_PLAYBACK_ORDER,
   PROP_FAILURES_BEFORE_FALLBACK,
   PROP_UPGRADE_INTERVAL,
+  PROP_STANDBY,
+  PROP_STANDBY_SWITCH_AFTER,
   PROP_STATS,
 };
 
@@ -73,6 +75,8 @@ enum {
 #define DEFAULT_LATENCY 200
 #define DEFAULT_FAILURES_BEFORE_FALLBACK 2
 #define DEFAULT_UPGRADE_INTERVAL 60000
+#define DEFAULT_STANDBY Standby::NONE
+#define DEFAULT_STANDBY_SWITCH_AFTER 200
 
 GParamSpec *gst_red5pro_src_stats_pspec;
 
@@ -106,6 +110,23 @@ gst_red5pro_ice_transport_get_type (void)
   };
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstRed5ProIceTransport", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_red5pro_standby_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { int (Standby::NONE), "No standby: a failover tears down and connects again", "none" },
+    { int (Standby::HOT), "A second subscription on another edge receives media all the "
+      "time and takes over at the frame after the last one shown", "hot" },
+    { 0, nullptr, nullptr },
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRed5ProStandby", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -313,6 +334,8 @@ gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *valu
     case PROP_SIGNALING_SOCKET_ONLY: p.signaling_socket_only = g_value_get_boolean (value); break;
     case PROP_FAILURES_BEFORE_FALLBACK: r.fallback_after = g_value_get_uint (value); break;
     case PROP_UPGRADE_INTERVAL: r.upgrade_interval_ms = g_value_get_uint (value); break;
+    case PROP_STANDBY: r.standby = Standby (g_value_get_enum (value)); break;
+    case PROP_STANDBY_SWITCH_AFTER: r.standby_switch_after_ms = g_value_get_uint (value); break;
     case PROP_PLAYBACK_ORDER:
     case PROP_VIDEO_CODECS:
     case PROP_AUDIO_CODECS: {
@@ -406,6 +429,8 @@ gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_SIGNALING_SOCKET_ONLY: g_value_set_boolean (value, p.signaling_socket_only); break;
     case PROP_FAILURES_BEFORE_FALLBACK: g_value_set_uint (value, r.fallback_after); break;
     case PROP_UPGRADE_INTERVAL: g_value_set_uint (value, r.upgrade_interval_ms); break;
+    case PROP_STANDBY: g_value_set_enum (value, int (r.standby)); break;
+    case PROP_STANDBY_SWITCH_AFTER: g_value_set_uint (value, r.standby_switch_after_ms); break;
     case PROP_PLAYBACK_ORDER:
     case PROP_VIDEO_CODECS:
     case PROP_AUDIO_CODECS:
@@ -621,11 +646,25 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
           "Milliseconds between tries of the first playback-order tech while playing with "
           "a lower one (0 = stay on the lower one)", 0, G_MAXUINT,
           DEFAULT_UPGRADE_INTERVAL, flags));
+  g_object_class_install_property (gobject_class, PROP_STANDBY,
+      g_param_spec_enum ("standby", "Standby",
+          "A second WebRTC subscription on another edge than the current one (Stream "
+          "Manager lookups only), made once media flows, that takes over the pads when the "
+          "current one fails, without a gap (Red5Pro.Standby.* events)",
+          GST_TYPE_RED5PRO_STANDBY, int (DEFAULT_STANDBY), flags));
+  g_object_class_install_property (gobject_class, PROP_STANDBY_SWITCH_AFTER,
+      g_param_spec_uint ("standby-switch-after", "Standby switch after",
+          "Milliseconds of silence of the current subscription after which a hot standby "
+          "that has media takes over (instead of waiting for inactivity-timeout)", 10, 60000,
+          DEFAULT_STANDBY_SWITCH_AFTER, flags));
   gst_red5pro_src_stats_pspec = g_param_spec_boxed ("stats", "Statistics",
       "Subscriber statistics: state, attempts, connections, retries, edge, tech (whep, "
       "websocket or hls), connected-ms, "
       "last-frame-time (real time, us), last-failure, packets-received, bytes-received, "
-      "frames-dropped (delta frames dropped until a key frame after a rebuild), and per "
+      "frames-received (video frames out), frames-dropped (could not be completed, or "
+      "dropped until a key frame), freezes, freeze-duration-ms, keyframes-requested, "
+      "retransmissions-requested, retransmissions-received, standby (none, connecting, "
+      "ready), standby-edge, and per "
       "medium, refreshed every second once stats has been read, video-network and "
       "audio-network: packets-received, "
       "packets-lost, fraction-lost (last second), jitter-ms, bitrate (bits/s), nack-count, "

@@ -15,6 +15,8 @@ GType gst_red5pro_signaling_get_type (void);
 
 #define GST_TYPE_RED5PRO_ICE_TRANSPORT (gst_red5pro_ice_transport_get_type ())
 GType gst_red5pro_ice_transport_get_type (void);
+#define GST_TYPE_RED5PRO_STANDBY (gst_red5pro_standby_get_type ())
+GType gst_red5pro_standby_get_type (void);
 
 GST_ELEMENT_REGISTER_DECLARE (red5prosrc);
 

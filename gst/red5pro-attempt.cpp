@@ -40,7 +40,7 @@ Attempt::post (GstStructure *event)
   redact_structure (event, cfg_.secrets ());
   gst_structure_set (event, "attempt", G_TYPE_UINT, number_, NULL);
   if (upgrade_)
-    gst_structure_set (event, "upgrade", G_TYPE_BOOLEAN, TRUE, NULL);
+    gst_structure_set (event, cfg_.standby ? "standby" : "upgrade", G_TYPE_BOOLEAN, TRUE, NULL);
   event_post (element_, event);
 }
 
@@ -64,7 +64,12 @@ bool
 Attempt::take_lookup (const LookupOutcome &o)
 {
   if (!o.ok ()) {
-    fail_connecting (o.failure);
+    /* a standby the Stream Manager has no other edge for: no Connect.Failure or
+     * InvalidName, the stream is fine (Red5Pro.Standby.Lost says it) */
+    if (cfg_.standby)
+      fail (o.failure);
+    else
+      fail_connecting (o.failure);
     return false;
   }
   edge_ = o.edge.address;

@@ -17,6 +17,9 @@ enum class SignalingProtocol { WHEP = 0, WEBSOCKET = 1 };
 enum class IceTransport { UDP = 0, TCP = 1 };
 /* A way to receive the stream (playback-order): WebRTC with either signaling, or HLS. */
 enum class Tech { WHEP = 0, WEBSOCKET = 1, HLS = 2 };
+/* A second WebRTC subscription on another edge, to take over without a gap (issue 20):
+ * none, warm (connected, its media paused by the server) or hot (receiving all the time). */
+enum class Standby { NONE = 0, WARM = 1, HOT = 2 };
 
 inline const char *
 tech_name (Tech t)
@@ -71,6 +74,13 @@ struct SubscriberConfig {
   std::vector<std::string> video_codecs { "VP8", "H264", "VP9", "H265" };
   std::vector<std::string> audio_codecs { "OPUS", "PCMU", "PCMA", "SPEEX" };
   std::string auth_token;           /* JWT for Authorization: Bearer (SM 2.0 API, WHEP) */
+  /* a standby's (issue 20): the Stream Manager must name another edge than avoid_edge (the
+   * current attempt's) */
+  bool standby = false;
+  std::string avoid_edge;
+  /* jitter buffers tag buffers with their capture time (RTCP sender reports): a standby
+   * matches frames across edges by it */
+  bool capture_times = false;
 
   /* Values that must never be printed: the token and secret connection parameters. */
   std::vector<std::string> secrets () const

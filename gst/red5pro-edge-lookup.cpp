@@ -117,7 +117,8 @@ parse_sm1_lookup (guint status, const std::string &body)
 }
 
 LookupOutcome
-parse_sm2_lookup (guint status, const std::string &body, const std::string &stream_name)
+parse_sm2_lookup (guint status, const std::string &body, const std::string &stream_name,
+    const std::string &avoid)
 {
   JsonParser *parser = json_parser_new ();
   JsonNode *root = parse_json (parser, body);
@@ -130,6 +131,7 @@ parse_sm2_lookup (guint status, const std::string &body, const std::string &stre
     /* best first: the first entry with an address, preferring nodes in service */
     JsonArray *arr = json_node_get_array (root);
     JsonObject *chosen = nullptr;
+    bool avoided = false;
     for (guint pass = 0; pass < 2 && !chosen; pass++) {
       for (guint i = 0; i < json_array_get_length (arr); i++) {
         JsonNode *n = json_array_get_element (arr, i);
@@ -141,11 +143,21 @@ parse_sm2_lookup (guint status, const std::string &body, const std::string &stre
         std::string state = string_member (o, "nodeState");
         if (pass == 0 && !state.empty () && state != "INSERVICE")
           continue;
+        std::string host;
+        guint port = 0;
+        if (!avoid.empty () && split_host_port (string_member (o, "serverAddress"), &host,
+                &port) && host == avoid) {
+          avoided = true;
+          continue;
+        }
         chosen = o;
         break;
       }
     }
-    if (!chosen) {
+    if (!chosen && avoided) {
+      out = failed (K::NOT_FOUND, "the Stream Manager offers no edge other than " + avoid,
+          status);
+    } else if (!chosen) {
       out = failed (K::NOT_FOUND, "Stream Manager has no edge serving the stream yet", status);
     } else {
       Edge edge;
@@ -178,8 +190,11 @@ struct Lookup {
   Worker &worker;
   std::string token;          /* Bearer, for the Stream Manager's own origin only */
   std::string token_origin;
+  std::string first_url;
   bool sm2;
   std::string stream;
+  std::string avoid;
+  guint lookups = 0;
   GObjectPtr<GCancellable> cancellable;
   std::function<void (const LookupOutcome &)> done;
 };
@@ -224,8 +239,23 @@ lookup_get (std::shared_ptr<Lookup> l, const std::string &url, guint hops)
       l->done (out);
       return;
     }
-    l->done (l->sm2 ? parse_sm2_lookup (r.status, r.body, l->stream)
-                    : parse_sm1_lookup (r.status, r.body));
+    if (l->sm2) {
+      l->done (parse_sm2_lookup (r.status, r.body, l->stream, l->avoid));
+      return;
+    }
+    LookupOutcome out = parse_sm1_lookup (r.status, r.body);
+    if (out.ok () && !l->avoid.empty () && out.edge.address == l->avoid) {
+      /* SM 1.x names one edge, by its own choice: asked again, it may name another */
+      if (++l->lookups < MAX_AVOID_LOOKUPS) {
+        GST_INFO_OBJECT (l->worker.log_object (), "Stream Manager named %s again; asking "
+            "once more for another edge", l->avoid.c_str ());
+        lookup_get (l, l->first_url, 0);
+        return;
+      }
+      out = failed (K::NOT_FOUND, "the Stream Manager named no edge other than " + l->avoid +
+          " in " + std::to_string (MAX_AVOID_LOOKUPS) + " lookups", r.status);
+    }
+    l->done (out);
   });
 }
 
@@ -240,7 +270,7 @@ lookup_edge (Worker &worker, const SubscriberConfig &cfg, GCancellable *cancella
       redact_url (url).c_str ());
   bool sm2 = cfg.stream_manager == StreamManagerMode::SM2;
   auto l = std::make_shared<Lookup> (Lookup { worker, sm2 ? cfg.auth_token : "",
-      url_origin (url), sm2, cfg.stream_name,
+      url_origin (url), url, sm2, cfg.stream_name, cfg.avoid_edge, 0,
       GObjectPtr<GCancellable> (cancellable ? G_CANCELLABLE (g_object_ref (cancellable))
                                             : nullptr), std::move (done) });
   lookup_get (l, url, 0);

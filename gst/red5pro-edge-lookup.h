@@ -32,10 +32,14 @@ std::string edge_lookup_url (const SubscriberConfig &cfg);
 
 /* Interprets a Stream Manager response (pure functions, unit-tested). */
 LookupOutcome parse_sm1_lookup (guint status, const std::string &body);
+/* avoid: an edge address not to take (a standby's: the primary's) */
 LookupOutcome parse_sm2_lookup (guint status, const std::string &body,
-    const std::string &stream_name = "");
+    const std::string &stream_name = "", const std::string &avoid = "");
 
-/* Runs the lookup on the worker thread; done runs there too. */
+/* Runs the lookup on the worker thread; done runs there too. With cfg.avoid_edge set (a
+ * standby's), an answer naming that edge is no edge: SM 2.0's list gives the best other
+ * one; SM 1.x, which names one, is asked again, at most MAX_AVOID_LOOKUPS times in all. */
+constexpr guint MAX_AVOID_LOOKUPS = 3;
 void lookup_edge (Worker &worker, const SubscriberConfig &cfg, GCancellable *cancellable,
     std::function<void (const LookupOutcome &)> done);
 

@@ -56,6 +56,12 @@ constexpr const char *PLAYBACK_UPGRADE_FAILED = "Red5Pro.Playback.Upgrade.Failed
 /* a pad's caps changed codec (kind, from, to: media types), e.g. VP8 over WebRTC to
  * H.264 over HLS with decode=false */
 constexpr const char *MEDIA_CODEC_CHANGED = "Red5Pro.Media.CodecChanged";
+/* the standby (issue 20) has media on another edge (edge, mode); it went or could not be
+ * made (reason, message); it took over the pads (from, to, reason, gap-ms, frames-skipped,
+ * frames-repeated) */
+constexpr const char *STANDBY_READY = "Red5Pro.Standby.Ready";
+constexpr const char *STANDBY_LOST = "Red5Pro.Standby.Lost";
+constexpr const char *STANDBY_PROMOTED = "Red5Pro.Standby.Promoted";
 
 }  // namespace event
 

@@ -10,6 +10,14 @@ GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
 
 namespace red5pro {
 
+GstClockTime
+capture_time (GstBuffer *buf)
+{
+  static GstCaps *ntp = gst_caps_new_empty_simple ("timestamp/x-ntp");
+  GstReferenceTimestampMeta *meta = gst_buffer_get_reference_timestamp_meta (buf, ntp);
+  return meta ? meta->timestamp : GST_CLOCK_TIME_NONE;
+}
+
 namespace {
 /* the shortest gap between two frames that is a freeze, whatever the frame rate */
 constexpr GstClockTime FREEZE_MIN = 150 * GST_MSECOND;
@@ -101,6 +109,8 @@ OutputPads::reset ()
       gst_clear_caps (&p->caps);
       p->last_pts = GST_CLOCK_TIME_NONE;
       p->sent_pts = GST_CLOCK_TIME_NONE;
+      p->sent_capture = GST_CLOCK_TIME_NONE;
+      p->offset = 0;
       p->last_end = GST_CLOCK_TIME_NONE;
       p->need_keyframe = false;
       p->allow_eos = false;
@@ -135,9 +145,10 @@ OutputPads::target (Medium m)
 }
 
 bool
-OutputPads::attach (Medium m, GstPad *attempt_pad, bool at_key_frame)
+OutputPads::attach (Medium m, GstPad *attempt_pad, bool at_key_frame, GstClockTimeDiff offset)
 {
   Pad &p = pad (m);
+  p.offset = offset;
   std::lock_guard<std::mutex> exposing (expose_lock_);
   bool add;
   {
@@ -336,6 +347,12 @@ OutputPads::prepare_buffer (Pad &p, GstBuffer *&buf)
     }
     p.need_keyframe = false;
   }
+  if (GstClockTimeDiff offset = p.offset.load ()) {
+    buf = gst_buffer_make_writable (buf);
+    for (GstClockTime *t : { &GST_BUFFER_PTS (buf), &GST_BUFFER_DTS (buf) })
+      if (GST_CLOCK_TIME_IS_VALID (*t))
+        *t = offset < 0 && GstClockTime (-offset) > *t ? 0 : GstClockTime (*t + offset);
+  }
   GstClockTime pts = GST_BUFFER_PTS (buf);
   /* Within an attempt the jitter buffer's timestamps follow the RTP clock and only go
    * forward, frame after frame, audio buffer after audio buffer. A new attempt's start is
@@ -356,6 +373,7 @@ OutputPads::prepare_buffer (Pad &p, GstBuffer *&buf)
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
     p.last_pts = pts;
     p.sent_pts = pts;
+    p.sent_capture = capture_time (buf);
     p.last_end = GST_BUFFER_DURATION_IS_VALID (buf) ? pts + GST_BUFFER_DURATION (buf) : pts;
   }
   /* RTP carries presentation times only, and WebRTC's codecs do not reorder frames, so

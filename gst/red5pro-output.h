@@ -18,6 +18,9 @@ namespace red5pro {
 
 enum class Medium { VIDEO = 0, AUDIO = 1 };
 const char *medium_name (Medium m);
+/* When buf was captured, as the sender's RTCP reports tell (the jitter buffer's reference
+ * timestamp meta, timestamp/x-ntp, with capture times on); NONE without. */
+GstClockTime capture_time (GstBuffer *buf);
 
 class OutputPads {
 public:
@@ -38,13 +41,16 @@ public:
    * element (pad-added) the first time. After a rebuild, video waits for a key frame and
    * one is asked for upstream (unless at_key_frame: the attempt's next buffer is one).
    * Returns true when our pad was added now. */
-  bool attach (Medium m, GstPad *attempt_pad, bool at_key_frame = false);
+  bool attach (Medium m, GstPad *attempt_pad, bool at_key_frame = false,
+      GstClockTimeDiff offset = 0);
   /* Worker: every attempt's pad taken away (teardown). */
   void detach_all ();
   /* The attempt's pad behind ours (a reference), or nullptr. Any thread. */
   GstPad *target (Medium m);
   /* The time of the last buffer out of our pad for m, NONE before the first. Any thread. */
   GstClockTime last_pts (Medium m) { return pad (m).sent_pts.load (); }
+  /* The capture time of that buffer (capture_time()), NONE when it had none. */
+  GstClockTime last_capture (Medium m) { return pad (m).sent_capture.load (); }
 
   /* Which media the negotiation says will come. Once every expected pad exists (or is
    * declared unavailable) no-more-pads is emitted and the stream collection of the exposed
@@ -103,6 +109,10 @@ private:
     std::atomic<GstClockTime> frozen { 0 };
     GstClockTime frame_interval = GST_CLOCK_TIME_NONE;   /* the stream's, estimated */
     std::atomic<GstClockTime> sent_pts { GST_CLOCK_TIME_NONE };   /* last_pts, for others */
+    std::atomic<GstClockTime> sent_capture { GST_CLOCK_TIME_NONE };
+    /* added to the times of the attempt's buffers behind this pad (a standby's, to go on
+     * in our timeline from where the one before it stopped) */
+    std::atomic<GstClockTimeDiff> offset { 0 };
   };
 
   Pad &pad (Medium m) { return m == Medium::VIDEO ? video_ : audio_; }

@@ -75,6 +75,8 @@ RetryController::start (const RetryPolicy &policy)
   tech_failures_ = 0;
   covering_ = false;
   upgrade_failures_ = 0;
+  standby_losses_ = 0;
+  standby_made_ = false;
   begin_attempt ();
 }
 
@@ -113,6 +115,7 @@ RetryController::media_started ()
   media_seen_ = true;
   arm ();
   arm_upgrade ();
+  arm_standby ();
   host_.changed ();
 }
 
@@ -121,6 +124,14 @@ RetryController::attempt_failed (const Failure &failure)
 {
   if (state_ != State::CONNECTING && state_ != State::SUBSCRIBED)
     return;   /* already retrying, stopped or given up: one deadline at a time */
+  /* a ready standby takes over from a primary that failed in any way a retry could fix
+   * (an unpublish that both edges see fails the standby next: the normal path then) */
+  if (state_ == State::SUBSCRIBED && standby_ && standby_ready_ &&
+      !failure_is_final (failure.kind, policy_.retry_on_auth_failure)) {
+    last_failure_ = std::string (failure_kind_name (failure.kind)) + ": " + failure.reason;
+    promote_standby (failure_kind_name (failure.kind));
+    return;
+  }
   scheduler_.cancel_all ();
   last_failure_ = std::string (failure_kind_name (failure.kind)) + ": " + failure.reason;
   /* the way down is the retry path: no climb back from an attempt that is gone */
@@ -250,10 +261,96 @@ void
 RetryController::end_upgrade ()
 {
   scheduler_.cancel (Scheduler::UPGRADE);
-  if (!upgrading_)
+  if (!upgrading_ && !standby_)
     return;
   upgrading_ = false;
+  standby_ = false;
+  standby_ready_ = false;
   host_.stop_upgrade ();
+}
+
+/* ---- the standby (issue 20) ------------------------------------------------------- */
+
+void
+RetryController::arm_standby ()
+{
+  if (policy_.standby == Standby::NONE || tech_index_ != 0 || tech () == Tech::HLS ||
+      standby_ || upgrading_ || state_ != State::SUBSCRIBED)
+    return;
+  guint delay = standby_made_ ? retry_delay (policy_, standby_losses_, g_random_int ()) : 0;
+  scheduler_.schedule (Scheduler::UPGRADE, scheduler_.now () + delay * GST_MSECOND,
+      [this] () { start_standby (); });
+}
+
+void
+RetryController::start_standby ()
+{
+  if (state_ != State::SUBSCRIBED || tech_index_ != 0 || standby_)
+    return;
+  standby_ = true;
+  standby_ready_ = false;
+  standby_made_ = true;
+  GST_INFO_OBJECT (log_object_, "a %s standby on another edge", policy_.standby ==
+      Standby::HOT ? "hot" : "warm");
+  host_.start_standby (tech ());
+  if (standby_ && !standby_ready_ && policy_.connect_timeout_ms > 0)
+    scheduler_.schedule (Scheduler::UPGRADE,
+        scheduler_.now () + policy_.connect_timeout_ms * GST_MSECOND, [this] () {
+          standby_lost (Failure (Failure::Kind::CONNECTION_CLOSED,
+              "no media within " + std::to_string (policy_.connect_timeout_ms) + " ms"));
+        });
+  host_.changed ();
+}
+
+void
+RetryController::standby_ready ()
+{
+  if (!standby_ || state_ != State::SUBSCRIBED) {
+    end_upgrade ();
+    return;
+  }
+  if (standby_ready_)
+    return;
+  standby_ready_ = true;
+  standby_losses_ = 0;
+  scheduler_.cancel (Scheduler::UPGRADE);
+  GST_INFO_OBJECT (log_object_, "the standby is ready");
+  arm ();   /* hot: the primary's silence now has a shorter deadline */
+  host_.changed ();
+}
+
+void
+RetryController::standby_lost (const Failure &failure)
+{
+  if (!standby_)
+    return;
+  standby_losses_++;
+  GST_INFO_OBJECT (log_object_, "standby lost (%s: %s)", failure_kind_name (failure.kind),
+      failure.reason.c_str ());
+  host_.post_event (event_new (event::STANDBY_LOST, "reason", G_TYPE_STRING,
+      failure_kind_name (failure.kind), "message", G_TYPE_STRING, failure.reason.c_str (),
+      NULL));
+  end_upgrade ();
+  arm ();
+  arm_standby ();
+  host_.changed ();
+}
+
+void
+RetryController::promote_standby (const char *reason)
+{
+  GST_INFO_OBJECT (log_object_, "the standby takes over (%s)", reason);
+  scheduler_.cancel_all ();
+  standby_ = false;
+  standby_ready_ = false;
+  host_.promote_standby (reason);
+  /* subscribed on the standby from now; a new standby after the retry delay */
+  subscribed_at_ = scheduler_.now ();
+  media_seen_ = true;
+  consecutive_ = 0;
+  arm ();
+  arm_standby ();
+  host_.changed ();
 }
 
 void
@@ -279,6 +376,10 @@ RetryController::upgrade_ready ()
 void
 RetryController::upgrade_failed (const Failure &failure)
 {
+  if (standby_) {
+    standby_lost (failure);
+    return;
+  }
   if (!upgrading_)
     return;
   upgrade_failures_++;
@@ -325,6 +426,15 @@ RetryController::arm ()
       last = subscribed_at_;
     deadline = last + policy_.inactivity_timeout_ms * GST_MSECOND +
         host_.inactivity_allowance ();
+    if (hot_standby_ready ()) {
+      /* a silent primary hands over after standby-switch-after, if the standby still
+       * has media then (checked again every half of it while the primary stays silent) */
+      GstClockTime quick = last + policy_.standby_switch_after_ms * GST_MSECOND;
+      GstClockTime now = scheduler_.now ();
+      if (quick <= now)
+        quick = now + MAX (policy_.standby_switch_after_ms / 2, 10u) * GST_MSECOND;
+      deadline = MIN (deadline, quick);
+    }
   }
   if (GST_CLOCK_TIME_IS_VALID (deadline))
     scheduler_.schedule (deadline, [this] () { on_deadline (); });
@@ -343,12 +453,21 @@ RetryController::on_deadline ()
     GstClockTime last = host_.last_media_time ();
     if (!GST_CLOCK_TIME_IS_VALID (last) || last < subscribed_at_)
       last = subscribed_at_;
-    if (now >= last + policy_.inactivity_timeout_ms * GST_MSECOND +
-            host_.inactivity_allowance ())
+    GstClockTime switch_after = policy_.standby_switch_after_ms * GST_MSECOND;
+    GstClockTime standby_last = host_.standby_media_time ();
+    if (hot_standby_ready () && now >= last + switch_after &&
+        GST_CLOCK_TIME_IS_VALID (standby_last) && standby_last + switch_after > now) {
+      /* the primary is silent while the standby has media: the stream lives on there */
+      last_failure_ = "inactive: no media for " + std::to_string ((now - last) / GST_MSECOND) +
+          " ms while the standby had media";
+      promote_standby ("silent");
+    } else if (now >= last + policy_.inactivity_timeout_ms * GST_MSECOND +
+            host_.inactivity_allowance ()) {
       attempt_failed (Failure (Failure::Kind::INACTIVE,
           "no media for " + std::to_string ((now - last) / GST_MSECOND) + " ms"));
-    else
+    } else {
       arm ();   /* media came since: the deadline moves with it */
+    }
   }
 }
 

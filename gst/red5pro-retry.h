@@ -6,8 +6,9 @@
  * timeout); and, on a lower tech, tries the first one again every upgrade interval, beside
  * the current attempt (make before break). Media that stops on a tech above HLS in the
  * order goes to HLS at once (no retries without media first), and the tech above is then
- * retried beside it at the retry pace: the same make before break, downwards. Worker
- * thread. */
+ * retried beside it at the retry pace: the same make before break, downwards. With a
+ * standby, a second attempt on another edge runs in the upgrade slot and takes over when
+ * the current one fails or goes silent. Worker thread. */
 #pragma once
 
 #include "red5pro-config.h"
@@ -32,6 +33,8 @@ struct RetryPolicy {
   std::vector<Tech> playback_order { Tech::WHEP };   /* never empty */
   guint fallback_after = 2;          /* attempts without media on a tech before the next */
   guint upgrade_interval_ms = 60000; /* on a lower tech, the first is tried this often; 0 = never */
+  Standby standby = Standby::NONE;   /* a second WebRTC attempt on another edge */
+  guint standby_switch_after_ms = 200;  /* hot: a primary this long silent hands over */
 };
 
 /* Time and the deadlines the controller waits for: one for the attempt (MAIN), one for
@@ -88,6 +91,14 @@ public:
     virtual void stop_upgrade () = 0;            /* that attempt torn down, if any */
     /* the upgrade attempt is the current one now; the host swaps it in */
     virtual void promote_upgrade () = 0;
+    /* A standby: a second attempt with tech on another edge than the current one's, held
+     * back; the host says standby_ready() once it has media, or upgrade_failed(). It is
+     * stopped with stop_upgrade(), promoted with promote_standby(). */
+    virtual void start_standby (Tech) {}
+    /* the current attempt failed (or went silent): the standby takes over the pads now */
+    virtual void promote_standby (const char * /* reason */) {}
+    /* when the standby's media last arrived, on the scheduler's clock; NONE before */
+    virtual GstClockTime standby_media_time () { return GST_CLOCK_TIME_NONE; }
     /* when the last media arrived, on the scheduler's clock; NONE before the first */
     virtual GstClockTime last_media_time () = 0;
     /* how much longer than the inactivity timeout the current attempt's media may pause
@@ -112,8 +123,13 @@ public:
   /* The upgrade attempt has media in place: it takes over (or, when the controller no
    * longer wants it, is stopped). */
   void upgrade_ready ();
-  /* The upgrade attempt failed (the host has not torn it down). */
+  /* The upgrade attempt (or the standby) failed (the host has not torn it down). */
   void upgrade_failed (const Failure &failure);
+  /* The standby has media in place, ready to take over. */
+  void standby_ready ();
+  /* a standby runs (ready: it has media) */
+  bool standby () const { return standby_; }
+  bool standby_is_ready () const { return standby_ready_; }
 
   State state () const { return state_; }
   /* the tech of the current attempt (or of the next, while retrying) */
@@ -144,6 +160,18 @@ private:
   guint upgrade_delay ();
   void start_upgrade ();
   void end_upgrade ();
+  /* on the first tech (WebRTC) with media flowing and standby on: a standby on another edge,
+   * at once the first time, after the retry delay (with the backoff) once one was lost or
+   * promoted */
+  void arm_standby ();
+  void start_standby ();
+  void standby_lost (const Failure &failure);
+  /* the current attempt failed (reason) and the standby is ready: it takes over */
+  void promote_standby (const char *reason);
+  bool hot_standby_ready () const
+  {
+    return standby_ && standby_ready_ && policy_.standby == Standby::HOT;
+  }
 
   Scheduler &scheduler_;
   Host &host_;
@@ -160,6 +188,10 @@ private:
   bool upgrading_ = false;      /* an upgrade attempt runs */
   bool covering_ = false;       /* HLS took over from stopped media: climb back at retry pace */
   guint upgrade_failures_ = 0;  /* upgrade attempts in a row that failed */
+  bool standby_ = false;        /* a standby attempt runs (in the upgrade slot) */
+  bool standby_ready_ = false;  /* and has media */
+  guint standby_losses_ = 0;    /* standbys in a row lost before they took over */
+  bool standby_made_ = false;   /* one was made since media flowed (the next waits) */
   bool media_seen_ = false;     /* the current attempt delivered media */
 };
 

@@ -75,6 +75,8 @@ Subscriber::play (const SubscriberConfig &cfg, const RetryPolicy &policy)
       return;
     self.running_ = true;
     self.cfg_ = cfg;
+    self.cfg_.capture_times = policy.standby != Standby::NONE;
+    self.standby_mode_ = policy.standby;
     self.retry_.start (policy);
     self.refresh_quality ();
   });
@@ -123,9 +125,11 @@ Subscriber::child_error (GstObject *origin, const std::string &text, bool downst
 /* ---- attempts (worker thread) -------------------------------------------------------- */
 
 std::shared_ptr<Attempt>
-Subscriber::make_attempt (Tech tech, bool upgrade)
+Subscriber::make_attempt (Tech tech, bool upgrade, bool standby)
 {
   SubscriberConfig cfg = cfg_;
+  cfg.standby = standby;
+  cfg.avoid_edge = standby && attempt_ ? attempt_->edge () : "";
   if (cfg.subscription_id.empty ())
     cfg.subscription_id = make_subscription_id ();
   guint n;
@@ -248,6 +252,116 @@ Subscriber::stop_upgrade ()
   std::lock_guard<std::mutex> guard (stats_lock_);
   stats_.packets_done += a->packets ();
   stats_.bytes_done += a->bytes ();
+  stats_.standby_state = "none";
+  stats_.standby_edge.clear ();
+}
+
+std::shared_ptr<Switch>
+Subscriber::switch_of (const Attempt *attempt)
+{
+  std::lock_guard<std::mutex> guard (switch_lock_);
+  auto it = switches_.find (attempt);
+  return it != switches_.end () ? it->second : nullptr;
+}
+
+/* ---- the standby (worker thread) --------------------------------------------------------- */
+
+/* A second attempt of the current one's tech, on another edge (the lookup avoids the
+ * current one's), held back by a switch in hold mode. */
+void
+Subscriber::start_standby (Tech tech)
+{
+  g_assert (worker_.on_worker_thread ());
+  stop_upgrade ();
+  upgrade_ = make_attempt (tech, true, true);
+  std::weak_ptr<Attempt> weak = upgrade_;
+  std::shared_ptr<bool> alive = alive_;
+  Standby mode = standby_mode_;
+  auto sw = std::make_shared<Switch> (element_, outputs_, GST_SECOND,
+      [this, alive, weak, mode] () {
+        /* its first key frame: it could take over */
+        worker_.post ([this, alive, weak, mode] () {
+          auto a = weak.lock ();
+          if (!*alive || !a || a != upgrade_ || retry_.standby_is_ready ())
+            return;
+          {
+            std::lock_guard<std::mutex> guard (stats_lock_);
+            stats_.standby_state = "ready";
+            stats_.standby_edge = a->edge ();
+          }
+          event_post (element_, event_new (event::STANDBY_READY, "edge", G_TYPE_STRING,
+              a->edge ().c_str (), "mode", G_TYPE_STRING,
+              mode == Standby::HOT ? "hot" : "warm", "attempt", G_TYPE_UINT, a->number (),
+              NULL));
+          retry_.standby_ready ();
+        });
+      },
+      [this, alive, weak] () {
+        /* the standby's first frame went out: the old attempt goes, the latency changed */
+        auto a = weak.lock ();
+        std::shared_ptr<Switch> sw = a ? switch_of (a.get ()) : nullptr;
+        GstClockTime gap = sw ? sw->gap () : GST_CLOCK_TIME_NONE;
+        GstClockTime interval = sw ? sw->frame_interval () : GST_CLOCK_TIME_NONE;
+        worker_.post ([this, alive, weak, gap, interval] () {
+          if (!*alive)
+            return;
+          stop_retired ();
+          auto a = weak.lock ();
+          /* frames skipped: whole intervals in the step beyond the one a frame takes */
+          guint skipped = 0;
+          if (GST_CLOCK_TIME_IS_VALID (gap) && GST_CLOCK_TIME_IS_VALID (interval) &&
+              interval > 0 && gap > interval + interval / 2)
+            skipped = guint ((gap + interval / 2) / interval) - 1;
+          event_post (element_, event_new (event::STANDBY_PROMOTED, "from", G_TYPE_STRING,
+              promoted_from_.c_str (), "to", G_TYPE_STRING, a ? a->edge ().c_str () : "",
+              "reason", G_TYPE_STRING, last_promotion_reason_.c_str (),
+              "gap-ms", G_TYPE_UINT, guint (GST_CLOCK_TIME_IS_VALID (gap) ? gap / GST_MSECOND : 0),
+              "frames-skipped", G_TYPE_UINT, skipped, "frames-repeated", G_TYPE_UINT, 0u,
+              NULL));
+        });
+        gst_element_post_message (element_, gst_message_new_latency (GST_OBJECT (element_)));
+      }, true);
+  {
+    std::lock_guard<std::mutex> guard (switch_lock_);
+    switches_[upgrade_.get ()] = sw;
+  }
+  {
+    std::lock_guard<std::mutex> guard (stats_lock_);
+    stats_.standby_state = "connecting";
+    stats_.standby_edge.clear ();
+  }
+  upgrade_->start ();
+}
+
+/* The current attempt failed or went silent: the standby is the current attempt now, and
+ * its switch swaps the pads at its next buffer. */
+void
+Subscriber::promote_standby (const char *reason)
+{
+  g_assert (worker_.on_worker_thread ());
+  if (!upgrade_)
+    return;
+  std::shared_ptr<Switch> sw = switch_of (upgrade_.get ());
+  promoted_from_ = attempt_ ? attempt_->edge () : "";
+  last_promotion_reason_ = reason;
+  GST_INFO_OBJECT (element_, "standby on %s takes over from %s (%s)",
+      upgrade_->edge ().c_str (), promoted_from_.c_str (), reason);
+  promote_upgrade ();
+  {
+    std::lock_guard<std::mutex> guard (stats_lock_);
+    stats_.standby_state = "none";
+    stats_.standby_edge.clear ();
+  }
+  if (sw)
+    sw->take_over ();
+}
+
+GstClockTime
+Subscriber::standby_media_time ()
+{
+  std::shared_ptr<Switch> sw = upgrade_ ? switch_of (upgrade_.get ()) : nullptr;
+  gint64 us = sw ? sw->last_media_us () : 0;
+  return us ? GstClockTime (us) * GST_USECOND : GST_CLOCK_TIME_NONE;
 }
 
 /* The controller takes the upgrade: it is the current attempt, the old one is retired
@@ -469,6 +583,8 @@ Subscriber::stats ()
       "keyframes-requested", G_TYPE_UINT64, c.keyframes_requested,
       "retransmissions-requested", G_TYPE_UINT64, c.retransmissions_requested,
       "retransmissions-received", G_TYPE_UINT64, c.retransmissions_received,
+      "standby", G_TYPE_STRING, s.standby_state.c_str (),
+      "standby-edge", G_TYPE_STRING, s.standby_edge.c_str (),
       NULL);
   for (bool video : { true, false }) {
     NetworkQuality q = s.current ? s.current->quality (video) : NetworkQuality ();

@@ -1,6 +1,6 @@
 /* red5pro-subscriber: what red5prosrc is beneath its GObject face. Owns the worker thread,
- * the retry controller, the attempt in progress (and the upgrade attempt beside it, with
- * its switch), the stable output pads and the statistics, and carries out the element's
+ * the retry controller, the attempt in progress (and the upgrade attempt or the standby
+ * beside it, with its switch), the stable output pads and the statistics, and carries out the element's
  * state changes on them. */
 #pragma once
 
@@ -55,6 +55,9 @@ private:
   void start_upgrade (Tech tech) override;
   void stop_upgrade () override;
   void promote_upgrade () override;
+  void start_standby (Tech tech) override;
+  void promote_standby (const char *reason) override;
+  GstClockTime standby_media_time () override;
   GstClockTime last_media_time () override;
   GstClockTime inactivity_allowance () override;
   void give_up (const Failure &failure, bool retried) override;
@@ -67,7 +70,10 @@ private:
   void attempt_failed (Attempt &attempt, const Failure &failure) override;
   void attempt_latency_changed (Attempt &attempt) override;
 
-  std::shared_ptr<Attempt> make_attempt (Tech tech, bool upgrade);
+  /* standby: on another edge than the current attempt's */
+  std::shared_ptr<Attempt> make_attempt (Tech tech, bool upgrade, bool standby = false);
+  /* the switch an attempt beside the current one goes through (worker) */
+  std::shared_ptr<Switch> switch_of (const Attempt *attempt);
   /* the swap of an upgrade is done: the attempts it replaced go */
   void stop_retired ();
   void give_up_missing_media ();
@@ -106,7 +112,12 @@ private:
     std::string tech;                 /* of the current attempt */
     guint retries = 0;
     std::string last_failure;
+    std::string standby_state = "none";   /* none, connecting, ready */
+    std::string standby_edge;
   };
+  Standby standby_mode_ = Standby::NONE;     /* worker */
+  std::string promoted_from_;                 /* worker: the edge a standby took over from */
+  std::string last_promotion_reason_;         /* worker */
   /* the switch of each upgrade attempt, for its pads (streaming threads); it stays with
    * the attempt once that is the current one, for a pad that comes late */
   std::mutex switch_lock_;

@@ -1,4 +1,5 @@
-/* red5pro-switch: an upgrade attempt takes over the pads at a key frame, without a gap. */
+/* red5pro-switch: an upgrade attempt takes over the pads at a key frame, without a gap; a
+ * standby, at the frame after the last one shown. */
 #include "red5pro-switch.h"
 
 #include <gst/video/video.h>
@@ -29,13 +30,35 @@ constexpr GstPadProbeType DATA = GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
     GST_PAD_PROBE_TYPE_BUFFER_LIST);
 /* how often the upgrade attempt may ask for a key frame while it waits for a usable one */
 constexpr gint64 KEY_REQUEST_INTERVAL_US = G_USEC_PER_SEC;
+/* a standby keeps at most this many buffers per medium, whatever their times say */
+constexpr size_t RING_MAX_BUFFERS = 900;
+
+bool
+is_key (Medium m, GstBuffer *buf)
+{
+  return m != Medium::VIDEO || !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+}
+
+/* the shortest step between two buffers' times: the frame interval (NONE if unknown) */
+GstClockTime
+shortest_step (const std::deque<GstBuffer *> &ring)
+{
+  GstClockTime best = GST_CLOCK_TIME_NONE;
+  for (size_t i = 1; i < ring.size (); i++) {
+    GstClockTime a = GST_BUFFER_PTS (ring[i - 1]), b = GST_BUFFER_PTS (ring[i]);
+    if (GST_CLOCK_TIME_IS_VALID (a) && GST_CLOCK_TIME_IS_VALID (b) && b > a &&
+        (!GST_CLOCK_TIME_IS_VALID (best) || b - a < best))
+      best = b - a;
+  }
+  return best;
+}
 
 }  // namespace
 
 Switch::Switch (GstElement *element, OutputPads &outputs, GstClockTime max_wait,
-    std::function<void ()> ready, std::function<void ()> swapped)
+    std::function<void ()> ready, std::function<void ()> swapped, bool hold)
   : element_ (element), outputs_ (outputs), max_wait_ (max_wait), ready_ (std::move (ready)),
-    swapped_cb_ (std::move (swapped))
+    swapped_cb_ (std::move (swapped)), hold_ (hold)
 {
 }
 
@@ -44,6 +67,11 @@ Switch::~Switch ()
   cut_current (GST_CLOCK_TIME_NONE);
   for (GstPad *&p : pads_)
     gst_clear_object (&p);
+  for (auto &r : ring_) {
+    for (GstBuffer *b : r)
+      gst_buffer_unref (b);
+    r.clear ();
+  }
 }
 
 bool
@@ -60,6 +88,17 @@ Switch::add_pad (Medium m, GstPad *pad)
     std::lock_guard<std::mutex> guard (lock_);
     if (aborted_)
       return;
+    if (!swapped_ && hold_) {
+      gst_object_replace ((GstObject **) &pads_[int (m)], GST_OBJECT (pad));
+      gst_pad_add_probe (pad, DATA, +[] (GstPad *p, GstPadProbeInfo *info, gpointer data) {
+        auto *d = static_cast<ProbeData *> (data);
+        auto self = d->owner.lock ();
+        return self ? self->on_standby_data (d->medium, p, info) : GST_PAD_PROBE_DROP;
+      }, new ProbeData { shared_from_this (), m }, [] (gpointer d) {
+        delete static_cast<ProbeData *> (d);
+      });
+      return;
+    }
     if (!swapped_) {
       gst_object_replace ((GstObject **) &pads_[int (m)], GST_OBJECT (pad));
       gst_pad_add_probe (pad, DATA, +[] (GstPad *p, GstPadProbeInfo *info, gpointer data) {
@@ -94,7 +133,242 @@ Switch::abort ()
   aborted_ = true;
   if (answer_ == Answer::NONE)
     answer_ = Answer::ABORT;
+  for (auto &r : ring_) {
+    for (GstBuffer *b : r)
+      gst_buffer_unref (b);
+    r.clear ();
+  }
   cond_.notify_all ();
+}
+
+void
+Switch::take_over ()
+{
+  std::lock_guard<std::mutex> guard (lock_);
+  take_over_ = true;
+}
+
+/* ---- hold mode: the standby ------------------------------------------------------------ */
+
+/* Keeps buf; drops what is older than RING_MIN before the newest, but video only a whole
+ * GOP at a time (the ring starts at a key frame, or is empty). */
+void
+Switch::keep_locked (Medium m, GstBuffer *buf)
+{
+  auto &r = ring_[int (m)];
+  GstClockTime newest = GST_BUFFER_PTS (buf);
+  if (!GST_CLOCK_TIME_IS_VALID (newest))
+    return;
+  r.push_back (gst_buffer_ref (buf));
+  GstClockTime cap = capture_time (buf);
+  if (GST_CLOCK_TIME_IS_VALID (cap)) {
+    standby_map_[int (m)] = GstClockTimeDiff (newest) - GstClockTimeDiff (cap);
+    have_map_[int (m)] = true;
+  }
+  /* the last key frame at least RING_MIN old: what comes before it can go */
+  size_t cut = 0;
+  for (size_t i = 1; i < r.size (); i++) {
+    GstClockTime t = GST_BUFFER_PTS (r[i]);
+    if (t + RING_MIN > newest)
+      break;
+    if (is_key (m, r[i]))
+      cut = i;
+  }
+  if (r.size () > RING_MAX_BUFFERS)
+    cut = MAX (cut, r.size () - RING_MAX_BUFFERS);
+  for (size_t i = 0; i < cut; i++) {
+    gst_buffer_unref (r.front ());
+    r.pop_front ();
+  }
+  while (!r.empty () && !is_key (m, r.front ())) {
+    gst_buffer_unref (r.front ());
+    r.pop_front ();
+  }
+}
+
+GstPadProbeReturn
+Switch::on_standby_data (Medium m, GstPad *pad, GstPadProbeInfo *info)
+{
+  /* what replay() pushes on this pad passes its own probe */
+  static thread_local bool replaying = false;
+  if (replaying)
+    return GST_PAD_PROBE_OK;
+  GstBuffer *buf = first_buffer (info);
+  if (!buf)
+    return GST_PAD_PROBE_DROP;
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  bool key = is_key (m, buf);
+  last_media_us_ = g_get_monotonic_time ();
+  bool swap;
+  {
+    std::unique_lock<std::mutex> guard (lock_);
+    if (aborted_)
+      return GST_PAD_PROBE_DROP;
+    if (!swapped_ && !take_over_) {
+      if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+        GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+        for (guint i = 0; i < gst_buffer_list_length (list); i++)
+          keep_locked (m, gst_buffer_list_get (list, i));
+      } else {
+        keep_locked (m, buf);
+      }
+      Medium lead = outputs_.has_pad (Medium::VIDEO) ? Medium::VIDEO : Medium::AUDIO;
+      bool say = !ready_said_ && m == lead && key && GST_CLOCK_TIME_IS_VALID (pts);
+      ready_said_ = ready_said_ || say;
+      guard.unlock ();
+      if (say) {
+        GST_INFO_OBJECT (element_, "standby: first key frame at %" GST_TIME_FORMAT,
+            GST_TIME_ARGS (pts));
+        ready_ ();
+      }
+      return GST_PAD_PROBE_DROP;
+    }
+    swap = !swapped_;
+  }
+  if (swap)
+    swap_standby (m, pad);
+  replaying = true;
+  bool pass = replay (m, pad, buf);
+  replaying = false;
+  return pass ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+/* Both pads behind ours before anything of the standby goes out (as in switch_at), with
+ * the offset that puts the standby's times onto ours: both attempts' buffers carry their
+ * capture time, and the same capture time must come out at the same time of ours (each
+ * jitter buffer has its own idea of when a frame is due: two edges' differ by hundreds of
+ * milliseconds, measured). Without capture times, none. */
+void
+Switch::swap_standby (Medium, GstPad *)
+{
+  GstPad *pads[2];
+  GstClockTimeDiff offset = 0;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    if (swapped_)
+      return;
+    for (int i = 0; i < 2; i++)
+      pads[i] = pads_[i] ? GST_PAD (gst_object_ref (pads_[i])) : nullptr;
+    for (Medium m : { Medium::VIDEO, Medium::AUDIO }) {
+      GstClockTime pts = outputs_.last_pts (m), cap = outputs_.last_capture (m);
+      if (!have_map_[int (m)] || !GST_CLOCK_TIME_IS_VALID (pts) || !GST_CLOCK_TIME_IS_VALID (cap))
+        continue;
+      offset = (GstClockTimeDiff (pts) - GstClockTimeDiff (cap)) - standby_map_[int (m)];
+      use_capture_ = true;
+      break;
+    }
+    offset_ = offset;
+    GST_INFO_OBJECT (element_, "standby: %s, offset %" GST_STIME_FORMAT, use_capture_
+        ? "frames matched by capture time" : "no capture times: frames matched by our time",
+        GST_STIME_ARGS (offset));
+  }
+  if (pads[0])
+    outputs_.attach (Medium::VIDEO, pads[0], true, offset);
+  if (pads[1])
+    outputs_.attach (Medium::AUDIO, pads[1], false, offset);
+  std::lock_guard<std::mutex> guard (lock_);
+  swapped_ = true;
+  cond_.notify_all ();
+  GST_INFO_OBJECT (element_, "standby: the pads are the standby's");
+  for (GstPad *&p : pads)
+    gst_clear_object (&p);
+}
+
+/* The first time after the swap: what the ring holds past what our pad sent goes out (video
+ * from a key frame), then buf if it is past that too. Every later buffer: passes when past
+ * the first point, and (video) once a key frame went out. "Past": by capture time when both
+ * attempts have them, else by our time (the standby's plus the offset), half a frame later
+ * than the last buffer sent. */
+bool
+Switch::replay (Medium m, GstPad *pad, GstBuffer *buf)
+{
+  std::vector<GstBuffer *> out;
+  bool pass, first_video_out = false;
+  GstClockTime buf_pts = GST_BUFFER_PTS (buf);
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    int i = int (m);
+    auto &r = ring_[i];
+    auto when = [this] (GstBuffer *b) {
+      GstClockTime cap = use_capture_ ? capture_time (b) : GST_CLOCK_TIME_NONE;
+      if (GST_CLOCK_TIME_IS_VALID (cap))
+        return cap;
+      GstClockTime pts = GST_BUFFER_PTS (b);
+      return GST_CLOCK_TIME_IS_VALID (pts) ? GstClockTime (pts + offset_) : GST_CLOCK_TIME_NONE;
+    };
+    if (!replayed_[i]) {
+      replayed_[i] = true;
+      GstClockTime last = use_capture_ ? outputs_.last_capture (m) : outputs_.last_pts (m);
+      GstClockTime step = shortest_step (r);
+      if (!GST_CLOCK_TIME_IS_VALID (step))
+        step = m == Medium::VIDEO ? GST_SECOND / 30 : 20 * GST_MSECOND;
+      if (m == Medium::VIDEO)
+        frame_interval_ = step;
+      from_[i] = GST_CLOCK_TIME_IS_VALID (last) ? last + step / 2 : GST_CLOCK_TIME_NONE;
+      size_t k = 0;
+      for (; k < r.size (); k++) {
+        GstClockTime t = when (r[k]);
+        if (GST_CLOCK_TIME_IS_VALID (t) && (!GST_CLOCK_TIME_IS_VALID (from_[i]) ||
+                t > from_[i]) && is_key (m, r[k]))
+          break;
+      }
+      for (size_t j = 0; j < r.size (); j++) {
+        if (j >= k)
+          out.push_back (r[j]);
+        else
+          gst_buffer_unref (r[j]);
+      }
+      r.clear ();
+      GST_INFO_OBJECT (element_, "standby: %s goes on after %" GST_TIME_FORMAT " (%s) with "
+          "%zu kept buffers", medium_name (m), GST_TIME_ARGS (last), use_capture_ ?
+          "capture time" : "our time", out.size ());
+      if (m == Medium::VIDEO) {
+        need_key_ = out.empty ();
+        GstClockTime sent = outputs_.last_pts (m);
+        if (!out.empty () && GST_CLOCK_TIME_IS_VALID (sent)) {
+          gap_ = GST_BUFFER_PTS (out.front ()) + offset_ - sent;
+          first_video_out = true;
+        }
+      }
+    }
+    GstClockTime t = when (buf);
+    pass = GST_CLOCK_TIME_IS_VALID (t) && (!GST_CLOCK_TIME_IS_VALID (from_[i]) || t > from_[i]);
+    if (pass && !out.empty ())
+      pass = GST_CLOCK_TIME_IS_VALID (buf_pts) && buf_pts > GST_BUFFER_PTS (out.back ());
+    if (m == Medium::VIDEO && need_key_) {
+      if (pass && is_key (m, buf)) {
+        need_key_ = false;
+        GstClockTime sent = outputs_.last_pts (m);
+        if (GST_CLOCK_TIME_IS_VALID (sent) && buf_pts + offset_ > sent) {
+          gap_ = buf_pts + offset_ - sent;
+          first_video_out = true;
+        }
+      } else {
+        pass = false;
+        gint64 now = g_get_monotonic_time ();
+        if (now - last_key_request_ > KEY_REQUEST_INTERVAL_US) {
+          last_key_request_ = now;
+          gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (
+              GST_CLOCK_TIME_NONE, TRUE, 0));
+        }
+      }
+    }
+  }
+  for (GstBuffer *b : out) {
+    GstFlowReturn ret = gst_pad_push (pad, b);
+    if (ret != GST_FLOW_OK)
+      GST_DEBUG_OBJECT (element_, "standby: a kept buffer: %s", gst_flow_get_name (ret));
+  }
+  bool say = m == (outputs_.has_pad (Medium::VIDEO) ? Medium::VIDEO : Medium::AUDIO) &&
+      (first_video_out || m == Medium::AUDIO) && (pass || !out.empty ());
+  if (say) {
+    std::lock_guard<std::mutex> guard (lock_);
+    say = !said_swapped_;
+    said_swapped_ = true;
+  }
+  if (say)
+    swapped_cb_ ();
+  return pass;
 }
 
 /* lock_ held */

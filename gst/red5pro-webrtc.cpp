@@ -64,8 +64,15 @@ WebRtcAttempt::start ()
   GST_INFO_OBJECT (element_, "attempt %u: subscribing to %s", number_,
       cfg_.stream_name.c_str ());
   /* no lookup: a standalone server, or the SM 2.0 proxy, which picks the edge itself */
-  if (cfg_.stream_manager == StreamManagerMode::NONE ||
-      (cfg_.use_proxy && cfg_.stream_manager == StreamManagerMode::SM2)) {
+  bool lookup = !(cfg_.stream_manager == StreamManagerMode::NONE ||
+      (cfg_.use_proxy && cfg_.stream_manager == StreamManagerMode::SM2));
+  if (cfg_.standby && (!lookup || cfg_.avoid_edge.empty ())) {
+    fail (Failure (Failure::Kind::NOT_FOUND, lookup ? "the current edge is not known"
+        : "no Stream Manager lookup to name another edge (a standalone server or the "
+          "Stream Manager 2.0 proxy)"));
+    return;
+  }
+  if (!lookup) {
     edge_ = cfg_.host;
     app_ = cfg_.app;
     edge_known_ = true;

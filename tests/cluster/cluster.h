@@ -199,6 +199,9 @@ struct Options {
   bool address_with_port = false;
   /* the SM 2.0 WHEP proxy's OPTIONS answer names the node (Session-Host, SDK 15) */
   bool session_host = true;
+  /* lookups put the edge with the fewest subscribers first, as a Stream Manager balancing
+   * load does (/sm/balance); off: the first edge that is up (deterministic for tests) */
+  bool sm_balance = false;
   bool hls = false;   /* streams are published as HLS too */
   /* --network: each UDP path goes through the edge's network (network.cpp) */
   bool network = false;
@@ -348,6 +351,8 @@ void stream_manager_down ();
 bool stream_manager_up ();
 /* the edge a lookup returns for the stream, or nullptr */
 Edge *stream_manager_pick (const std::string &stream);
+/* every edge that can serve the stream, best first (the SM 2.0 lookup's list) */
+std::vector<Edge *> stream_manager_candidates (const std::string &stream);
 /* the edge's serverAddress in lookup answers: its address, with ":port" if so configured */
 std::string server_address (const Edge &edge);
 Edge *edge_named (const std::string &name);

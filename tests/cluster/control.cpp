@@ -236,6 +236,10 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     /* ?enabled=false: the SM 2.0 proxy's OPTIONS answer names no node (an older server) */
     c.opt.session_host = arg ("enabled") != "false";
     reply_text (msg, SOUP_STATUS_OK, "");
+  } else if (p == "/sm/balance") {
+    /* ?enabled=true: lookups answer the edge with the fewest subscribers first */
+    c.opt.sm_balance = arg ("enabled") == "true";
+    reply_text (msg, SOUP_STATUS_OK, "");
   } else if (p == "/sm/server-address") {
     /* ?with-port=true: lookups answer serverAddress "127.0.0.2:<port>" */
     c.opt.address_with_port = arg ("with-port") == "true";

@@ -205,6 +205,17 @@ peer_create (Edge *edge, const std::string &stream, Peer::Signaling sig,
   p->webrtc = gst_element_factory_make ("webrtcbin", nullptr);
   g_object_set (p->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
   gst_bin_add (GST_BIN (p->bin), p->webrtc);
+  /* Sender reports map RTP time to the frame's capture time, not to when this peer sent
+   * it: every edge then reports the same capture time for the same frame, however long a
+   * subscriber's own queue holds it (a subscriber matches frames across two edges by it:
+   * the standby). inferred: Red5 Pro edges relay the publisher's stream and keep its
+   * timing; the notes say nothing about their sender reports. */
+  if (GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (p->webrtc), "rtpbin")) {
+    g_object_set (rtpbin, "rtcp-sync-send-time", FALSE, NULL);
+    gst_object_unref (rtpbin);
+  } else {
+    g_printerr ("peer %u: webrtcbin has no rtpbin named rtpbin\n", p->id);
+  }
 
   ice_setup (*p);
 

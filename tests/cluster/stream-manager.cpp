@@ -4,26 +4,47 @@
  * while media flows between edge and client directly. */
 #include "cluster.h"
 
+#include <algorithm>
+
 namespace cluster {
+
+std::vector<Edge *>
+stream_manager_candidates (const std::string &stream)
+{
+  Cluster &c = the_cluster ();
+  std::vector<Edge *> out;
+  if (!c.streams.count (stream))
+    return out;
+  /* A killed or silent edge drops out of the answers at once, as if the Stream Manager's
+   * health check had already noticed (the real one takes a few seconds). */
+  for (auto &e : c.edges)
+    if (e->state == Edge::State::UP)
+      out.push_back (e.get ());
+  if (c.opt.sm_balance) {
+    std::map<Edge *, size_t> load;
+    for (auto &kv : c.peers)
+      if (!kv.second->closed)
+        load[kv.second->edge]++;
+    std::stable_sort (out.begin (), out.end (), [&] (Edge *a, Edge *b) {
+      return load[a] < load[b];
+    });
+  }
+  /* a route puts its edge first */
+  auto r = c.routes.find (stream);
+  if (r != c.routes.end ()) {
+    auto it = std::find_if (out.begin (), out.end (),
+        [&] (Edge *e) { return e->name == r->second; });
+    if (it != out.end ())
+      std::rotate (out.begin (), it, it + 1);
+  }
+  return out;
+}
 
 Edge *
 stream_manager_pick (const std::string &stream)
 {
-  Cluster &c = the_cluster ();
-  if (!c.streams.count (stream))
-    return nullptr;
-  /* A killed or silent edge drops out of the answers at once, as if the Stream Manager's
-   * health check had already noticed (the real one takes a few seconds). */
-  auto r = c.routes.find (stream);
-  if (r != c.routes.end ()) {
-    for (auto &e : c.edges)
-      if (e->name == r->second && e->state == Edge::State::UP)
-        return e.get ();
-  }
-  for (auto &e : c.edges)
-    if (e->state == Edge::State::UP)
-      return e.get ();
-  return nullptr;
+  auto edges = stream_manager_candidates (stream);
+  return edges.empty () ? nullptr : edges.front ();
 }
 
 std::string
@@ -127,10 +148,13 @@ sm2_lookup (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *
     reply_json (msg, SOUP_STATUS_NOT_FOUND, sm1_error ("Unknown request"));
     return;
   }
-  Edge *e = seg[6] == c.opt.app ? stream_manager_pick (seg[7]) : nullptr;
+  /* every edge serving the stream, best first (protocol notes, section 2) */
+  std::vector<Edge *> edges;
+  if (seg[6] == c.opt.app)
+    edges = stream_manager_candidates (seg[7]);
   JsonBuilder *b = json_builder_new ();
   json_builder_begin_array (b);
-  if (e) {
+  for (Edge *e : edges) {
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "streamGuid");
     json_builder_add_string_value (b, (seg[6] + "/" + seg[7]).c_str ());

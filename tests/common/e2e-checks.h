@@ -35,3 +35,63 @@ attempt_webrtcbin (GstElement *src)
   gst_iterator_free (it);
   return webrtc;
 }
+
+/* The frame counter only goes up from frame index `from` on (frames without one skipped). */
+static inline bool
+counters_go_forward (const std::vector<TestSubscriber::Frame> &frames, size_t from)
+{
+  guint32 last = 0;
+  for (size_t i = from; i < frames.size (); i++) {
+    if (!frames[i].counter)
+      continue;
+    if (last && frames[i].counter <= last) {
+      GST_WARNING ("counter %u after %u (frame %zu)", frames[i].counter, last, i);
+      return false;
+    }
+    last = frames[i].counter;
+  }
+  return true;
+}
+
+/* The first break in the counter from frame index `from` on: at = the index of the frame
+ * after it; lost = frames skipped there, repeated = frames shown again (HLS starts a little
+ * behind live, so it may repeat what WebRTC showed last). False if there is none. */
+static inline bool
+first_break (const std::vector<TestSubscriber::Frame> &frames, size_t from, size_t *at,
+    guint32 *lost, guint32 *repeated)
+{
+  guint32 last = 0;
+  for (size_t i = from; i < frames.size (); i++) {
+    guint32 n = frames[i].counter;
+    if (!n)
+      continue;
+    if (last && n != last + 1) {
+      *at = i;
+      *lost = n > last ? n - last - 1 : 0;
+      *repeated = n <= last ? last - n + 1 : 0;
+      return true;
+    }
+    last = n;
+  }
+  return false;
+}
+
+/* Every break in the counter from frame index `from` on, summed: frames never shown
+ * (missing) and frames shown again or out of order (repeated). */
+static inline void
+counter_breaks (const std::vector<TestSubscriber::Frame> &frames, size_t from, guint32 *missing,
+    guint32 *repeated)
+{
+  guint32 last = 0;
+  *missing = *repeated = 0;
+  for (size_t i = from; i < frames.size (); i++) {
+    guint32 n = frames[i].counter;
+    if (!n)
+      continue;
+    if (last && n > last + 1)
+      *missing += n - last - 1;
+    else if (last && n <= last)
+      *repeated += last - n + 1;
+    last = MAX (last, n);
+  }
+}

@@ -131,6 +131,27 @@ GST_START_TEST (test_sm2_array_picks_first_in_service_node)
 }
 GST_END_TEST;
 
+/* A standby's lookup (issue 20): the best edge that is not the current one, ports aside;
+ * none other is a not-found that names the edge. */
+GST_START_TEST (test_sm2_standby_lookup_takes_the_best_other_edge)
+{
+  const char *two = R"([
+      {"streamGuid":"live/stream1","serverAddress":"10.0.0.5:5080","nodeState":"INSERVICE"},
+      {"streamGuid":"live/stream1","serverAddress":"10.0.0.6","nodeState":"DRAINING"},
+      {"streamGuid":"live/stream1","serverAddress":"10.0.0.7","nodeState":"INSERVICE"}])";
+  auto o = parse_sm2_lookup (200, two, "stream1", "10.0.0.5");
+  fail_unless (o.ok ());
+  fail_unless_equals_string (o.edge.address.c_str (), "10.0.0.7");
+  fail_unless_equals_string (parse_sm2_lookup (200, two, "stream1", "10.0.0.9").edge.address.c_str (),
+      "10.0.0.5");
+  auto none = parse_sm2_lookup (200,
+      R"([{"streamGuid":"live/stream1","serverAddress":"10.0.0.5"}])", "stream1", "10.0.0.5");
+  fail_unless (none.failure.kind == K::NOT_FOUND);
+  fail_unless (none.failure.reason.find ("other than 10.0.0.5") != std::string::npos,
+      "%s", none.failure.reason.c_str ());
+}
+GST_END_TEST;
+
 GST_START_TEST (test_sm2_empty_array_means_not_there_yet)
 {
   /* a stream name with a slash: the app is what precedes the name */
@@ -440,6 +461,7 @@ protocol_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_sm1_answer_gives_edge_and_app_without_slash);
+  tcase_add_test (tc, test_sm2_standby_lookup_takes_the_best_other_edge);
   tcase_add_test (tc, test_sm1_404_is_not_found_with_the_sm_message);
   tcase_add_test (tc, test_sm1_garbage_is_a_bad_response_not_a_crash);
   tcase_add_test (tc, test_sm1_server_address_with_path_or_userinfo_is_rejected);

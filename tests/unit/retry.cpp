@@ -81,6 +81,18 @@ public:
     promotions++;
     upgrading = false;
   }
+  void start_standby (Tech) override
+  {
+    standbys++;
+    upgrading = true;
+  }
+  void promote_standby (const char *reason) override
+  {
+    standby_promotions++;
+    promotion_reason = reason;
+    upgrading = false;
+  }
+  GstClockTime standby_media_time () override { return standby_media; }
   GstClockTime last_media_time () override { return last_media; }
   GstClockTime inactivity_allowance () override { return allowance; }
   void give_up (const Failure &f, bool was_retried) override
@@ -104,6 +116,9 @@ public:
 
   guint starts = 0, stops = 0, changes = 0, last_delay = 0;
   guint upgrades = 0, upgrade_stops = 0, promotions = 0;
+  guint standbys = 0, standby_promotions = 0;
+  std::string promotion_reason;
+  GstClockTime standby_media = GST_CLOCK_TIME_NONE;
   bool upgrading = false;
   Tech upgrade_tech = Tech::WHEP;
   std::vector<Tech> techs;
@@ -537,6 +552,97 @@ GST_START_TEST (test_stopped_media_falls_to_hls_at_once)
 }
 GST_END_TEST;
 
+/* Issue 20: a standby once media flows; it takes over from a loud failure (no retry), or
+ * (hot) from a primary silent for standby-switch-after while it has media; a new one after
+ * the retry delay; one lost is replaced after the delay, with the backoff; a final failure
+ * is no failover. */
+GST_START_TEST (test_a_hot_standby_takes_over_loud_and_silent_failures)
+{
+  Fixture f;
+  f.policy.standby = Standby::HOT;
+  f.policy.standby_switch_after_ms = 200;
+  f.retry.start (f.policy);
+  fail_unless_equals_int (f.host.standbys, 0);
+  f.media ();
+  f.retry.media_started ();
+  f.sched.advance (0);
+  fail_unless_equals_int (f.host.standbys, 1);
+  fail_unless (f.retry.standby ());
+  /* not ready yet: a failure is the normal retry, the standby goes with it */
+  f.retry.standby_ready ();
+  fail_unless (f.retry.standby_is_ready ());
+  /* loud */
+  f.retry.attempt_failed (failure (K::CONNECTION_CLOSED));
+  fail_unless_equals_int (f.host.standby_promotions, 1);
+  fail_unless_equals_string (f.host.promotion_reason.c_str (), "connection-closed");
+  fail_unless (f.retry.state () == State::SUBSCRIBED);
+  fail_unless_equals_int (f.host.events["Red5Pro.Retry.Scheduled"], 0);
+  fail_unless_equals_int (f.host.stops, 0);
+  /* the next standby after the retry timeout */
+  f.media ();
+  f.sched.advance (999);
+  fail_unless_equals_int (f.host.standbys, 1);
+  f.media ();
+  f.sched.advance (1);
+  fail_unless_equals_int (f.host.standbys, 2);
+  f.retry.standby_ready ();
+  /* silent: the primary's last media 200 ms ago, the standby's just now */
+  f.media ();
+  f.sched.advance (150);
+  f.host.standby_media = f.sched.now ();
+  f.sched.advance (50);
+  fail_unless_equals_int (f.host.standby_promotions, 2);
+  fail_unless_equals_string (f.host.promotion_reason.c_str (), "silent");
+  /* the third standby cannot be made: lost, then again after the delay */
+  f.media ();
+  f.sched.advance (1000);
+  fail_unless_equals_int (f.host.standbys, 3);
+  f.retry.upgrade_failed (failure (K::NOT_FOUND));
+  fail_unless_equals_int (f.host.events["Red5Pro.Standby.Lost"], 1);
+  fail_unless (!f.retry.standby ());
+  fail_unless (f.retry.state () == State::SUBSCRIBED);
+  GstClockTime next = f.sched.deadline (Scheduler::UPGRADE) - f.sched.now ();
+  fail_unless (next >= 1000 * GST_MSECOND, "next standby in %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (next));
+  /* both silent: no early promotion to a standby without media; at the inactivity
+   * timeout the failure goes to the standby like any other */
+  f.media ();
+  f.sched.advance (guint (next / GST_MSECOND));
+  fail_unless_equals_int (f.host.standbys, 4);
+  f.retry.standby_ready ();
+  f.media ();
+  f.host.standby_media = f.sched.now () - 500 * GST_MSECOND;
+  f.sched.advance (1999);
+  fail_unless_equals_int (f.host.standby_promotions, 2);
+  f.sched.advance (1);
+  fail_unless_equals_int (f.host.standby_promotions, 3);
+  fail_unless_equals_string (f.host.promotion_reason.c_str (), "inactivity");
+  fail_unless_equals_int (f.host.events["Red5Pro.Retry.Scheduled"], 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_a_final_failure_is_no_failover_and_none_is_no_standby)
+{
+  Fixture f;
+  f.policy.standby = Standby::HOT;
+  f.retry.start (f.policy);
+  f.media ();
+  f.retry.media_started ();
+  f.sched.advance (0);
+  f.retry.standby_ready ();
+  f.retry.attempt_failed (failure (K::UNAUTHORIZED));
+  fail_unless_equals_int (f.host.standby_promotions, 0);
+  fail_unless (f.retry.state () == State::GAVE_UP);
+  fail_unless (!f.retry.standby ());
+  Fixture g;
+  g.retry.start (g.policy);
+  g.media ();
+  g.retry.media_started ();
+  g.sched.advance (10000);
+  fail_unless_equals_int (g.host.standbys, 0);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_a_failure_of_the_current_attempt_ends_the_upgrade)
 {
   Fixture f;
@@ -599,6 +705,8 @@ retry_suite (void)
   tcase_add_test (tc, test_a_failed_upgrade_is_tried_again_after_the_interval);
   tcase_add_test (tc, test_a_failure_of_the_current_attempt_ends_the_upgrade);
   tcase_add_test (tc, test_stopped_media_falls_to_hls_at_once);
+  tcase_add_test (tc, test_a_hot_standby_takes_over_loud_and_silent_failures);
+  tcase_add_test (tc, test_a_final_failure_is_no_failover_and_none_is_no_standby);
   tcase_add_test (tc, test_the_inactivity_allowance_extends_the_deadline);
   return s;
 }

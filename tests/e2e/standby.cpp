@@ -1,0 +1,207 @@
+/* End-to-end: the standby (issue 20). A second WebRTC subscription on another edge than the
+ * current one takes over the pads when the current one's edge dies, loudly or silently;
+ * frames are counted off the cluster's counter (decode=true): how many were never shown,
+ * whether any was shown twice, whether time went back. Without another edge there is no
+ * standby, and the stream plays on regardless. */
+#include <gst/check/gstcheck.h>
+
+#include "e2e-checks.h"
+#include "test-cluster.h"
+#include "test-subscriber.h"
+
+static std::string
+sm2_props (TestCluster &c, const char *signaling, const std::string &extra = "")
+{
+  return "host=127.0.0.1 port=" + std::to_string (c.port ()) +
+      " stream-manager=sm2 stream-name=stream1 signaling=" + signaling + " " + extra;
+}
+
+static std::string
+stat_string (TestSubscriber &sub, const char *field)
+{
+  GstStructure *s = sub.stats ();
+  std::string v = gst_structure_get_string (s, field) ? gst_structure_get_string (s, field) : "";
+  gst_structure_free (s);
+  return v;
+}
+
+static std::string
+edge_name (TestCluster &c, const std::string &address)
+{
+  for (const auto &e : c.edges ())
+    if (e.address == address)
+      return e.name;
+  return "";
+}
+
+static std::string
+event_string (TestSubscriber &sub, const char *type, const char *field)
+{
+  GstStructure *e = sub.last_event (type);
+  std::string v = e && gst_structure_get_string (e, field) ? gst_structure_get_string (e, field)
+                                                           : "";
+  if (e)
+    gst_structure_free (e);
+  return v;
+}
+
+static guint
+event_uint (TestSubscriber &sub, const char *type, const char *field)
+{
+  GstStructure *e = sub.last_event (type);
+  guint v = G_MAXUINT;
+  if (e)
+    gst_structure_get_uint (e, field, &v);
+  if (e)
+    gst_structure_free (e);
+  return v;
+}
+
+/* Plays with a hot standby, kills the current edge (mode), and counts what the viewer
+ * missed. Returns the frames missing; repeated frames and a step back in time fail. */
+static guint32
+kill_with_hot_standby (const char *signaling, const char *mode)
+{
+  TestCluster c ({ "--edges", "2" });
+  TestSubscriber sub (sm2_props (c, signaling, "standby=hot retry-timeout=500"));
+  fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
+  fail_unless (sub.wait_event ("Red5Pro.Standby.Ready", 30), "no standby");
+  std::string primary = stat_string (sub, "edge");
+  std::string standby = event_string (sub, "Red5Pro.Standby.Ready", "edge");
+  fail_unless (!primary.empty () && !standby.empty () && primary != standby,
+      "standby on '%s', primary on '%s'", standby.c_str (), primary.c_str ());
+  fail_unless_equals_string (stat_string (sub, "standby").c_str (), "ready");
+  fail_unless_equals_string (stat_string (sub, "standby-edge").c_str (), standby.c_str ());
+  fail_unless_equals_string (event_string (sub, "Red5Pro.Standby.Ready", "mode").c_str (), "hot");
+  guint64 counted = sub.counted_frames ();
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 20));
+
+  size_t before = sub.frames ().size ();
+  c.control ("POST", "/edge/kill?edge=" + edge_name (c, primary) + "&mode=" + mode);
+  fail_unless (sub.wait_event ("Red5Pro.Standby.Promoted", 20), "no promotion after a %s kill",
+      mode);
+  counted = sub.counted_frames ();
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 20),
+      "frames did not go on after the promotion");
+
+  std::vector<TestSubscriber::Frame> frames = sub.frames ();
+  guint32 missing = 0, repeated = 0;
+  counter_breaks (frames, before > 0 ? before - 1 : 0, &missing, &repeated);
+  for (size_t i = before > 0 ? before - 1 : 0, shown = 0; i + 1 < frames.size () && shown < 3; i++)
+    if (frames[i].counter && frames[i + 1].counter != frames[i].counter + 1) {
+      GST_INFO ("break: counter %u at %" GST_TIME_FORMAT " (arrived %" G_GINT64_FORMAT " us) -> %u "
+          "at %" GST_TIME_FORMAT " (arrived %" G_GINT64_FORMAT " us later)", frames[i].counter,
+          GST_TIME_ARGS (frames[i].running_time), frames[i].arrived_us, frames[i + 1].counter,
+          GST_TIME_ARGS (frames[i + 1].running_time), frames[i + 1].arrived_us - frames[i].arrived_us);
+      shown++;
+    }
+  GST_INFO ("%s kill, %s: %u frames missing, %u repeated; Promoted reason %s gap %u ms "
+      "skipped %u", mode, signaling, missing, repeated,
+      event_string (sub, "Red5Pro.Standby.Promoted", "reason").c_str (),
+      event_uint (sub, "Red5Pro.Standby.Promoted", "gap-ms"),
+      event_uint (sub, "Red5Pro.Standby.Promoted", "frames-skipped"));
+  fail_unless_equals_int (repeated, 0);
+  fail_unless (!sub.running_time_went_back ());
+  fail_unless_equals_int (sub.stream_starts (), 1);
+  fail_unless_equals_string (event_string (sub, "Red5Pro.Standby.Promoted", "from").c_str (),
+      primary.c_str ());
+  fail_unless_equals_string (event_string (sub, "Red5Pro.Standby.Promoted", "to").c_str (),
+      standby.c_str ());
+  fail_unless_equals_string (stat_string (sub, "edge").c_str (), standby.c_str ());
+  /* no teardown-and-retry: the standby was the failover */
+  fail_unless_equals_int (sub.count ("Red5Pro.Retry.Scheduled"), 0);
+  fail_unless (!sub.has_error ());
+  /* the dead edge was the only other one: the next standby cannot be made, quietly */
+  fail_unless (sub.wait_event ("Red5Pro.Standby.Lost", 20));
+  guint64 now = sub.counted_frames ();
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= now + 30; }, 20));
+  return missing;
+}
+
+GST_START_TEST (test_hot_standby_takes_over_a_loud_kill_without_losing_a_frame)
+{
+  guint32 missing = kill_with_hot_standby ("whep", "loud");
+  fail_unless (missing == 0, "%u frames missing", missing);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_hot_standby_takes_over_a_silent_kill_within_the_switch_time)
+{
+  /* standby-switch-after (200 ms) plus a frame: 8 frames at 30 fps */
+  guint32 missing = kill_with_hot_standby ("whep", "silent");
+  fail_unless (missing <= 8, "%u frames missing", missing);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_hot_standby_over_websocket_signaling)
+{
+  guint32 missing = kill_with_hot_standby ("websocket", "loud");
+  fail_unless (missing == 0, "%u frames missing", missing);
+}
+GST_END_TEST;
+
+/* One edge: no standby can be made; it says so and playback goes on untouched. */
+GST_START_TEST (test_one_edge_means_no_standby_and_says_so)
+{
+  TestCluster c ({ "--edges", "1" });
+  TestSubscriber sub (sm2_props (c, "whep", "standby=hot retry-timeout=500"));
+  check_plays (sub);
+  fail_unless (sub.wait_event ("Red5Pro.Standby.Lost", 20));
+  fail_unless_equals_string (event_string (sub, "Red5Pro.Standby.Lost", "reason").c_str (),
+      "not-found");
+  guint64 counted = sub.counted_frames ();
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 20));
+  fail_unless_equals_int (sub.count ("Red5Pro.Standby.Ready"), 0);
+  fail_unless_equals_int (sub.count ("Red5Pro.Retry.Scheduled"), 0);
+  fail_unless_equals_int (sub.count ("Subscribe.InvalidName"), 0);
+  fail_unless (!sub.has_error ());
+  /* a standby is never made on the current edge: no second subscriber there */
+  std::vector<TestCluster::Request> reqs = c.requests ("edge1");
+  guint posts = 0;
+  for (const auto &r : reqs)
+    posts += r.method == "POST";
+  fail_unless_equals_int (posts, 1);
+}
+GST_END_TEST;
+
+/* Stream Manager 1.x names one edge: looked up again until another comes (the cluster's
+ * Stream Manager balancing by load, as a real one does). Without a Stream Manager there is
+ * no standby. */
+GST_START_TEST (test_sm1_lookups_find_another_edge_and_a_standalone_server_has_none)
+{
+  TestCluster c ({ "--edges", "2" });
+  c.control ("POST", "/sm/balance?enabled=true");
+  {
+    TestSubscriber sub ("host=127.0.0.1 port=" + std::to_string (c.port ()) +
+        " stream-manager=sm1 stream-name=stream1 standby=hot retry-timeout=500");
+    check_plays (sub);
+    fail_unless (sub.wait_event ("Red5Pro.Standby.Ready", 30), "no standby over SM 1.x");
+    fail_unless (event_string (sub, "Red5Pro.Standby.Ready", "edge") != stat_string (sub, "edge"));
+  }
+  {
+    TestSubscriber sub ("host=" + c.edges ()[0].address + " port=" + std::to_string (c.port ()) +
+        " stream-name=stream1 standby=hot retry-timeout=500");
+    check_plays (sub);
+    fail_unless (sub.wait_event ("Red5Pro.Standby.Lost", 20));
+    fail_unless_equals_int (sub.count ("Red5Pro.Standby.Ready"), 0);
+    fail_unless (!sub.has_error ());
+  }
+}
+GST_END_TEST;
+
+static Suite *
+standby_suite (void)
+{
+  Suite *s = suite_create ("red5prosrc-standby");
+  TCase *tc = tcase_create ("e2e");
+  tcase_set_timeout (tc, 180);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_hot_standby_takes_over_a_loud_kill_without_losing_a_frame);
+  tcase_add_test (tc, test_hot_standby_takes_over_a_silent_kill_within_the_switch_time);
+  tcase_add_test (tc, test_hot_standby_over_websocket_signaling);
+  tcase_add_test (tc, test_one_edge_means_no_standby_and_says_so);
+  tcase_add_test (tc, test_sm1_lookups_find_another_edge_and_a_standalone_server_has_none);
+  return s;
+}
+
+GST_CHECK_MAIN (standby);
