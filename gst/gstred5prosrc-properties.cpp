@@ -121,6 +121,9 @@ gst_red5pro_standby_get_type (void)
   static GType type = 0;
   static const GEnumValue values[] = {
     { int (Standby::NONE), "No standby: a failover tears down and connects again", "none" },
+    { int (Standby::WARM), "A second subscription on another edge stays connected with its "
+      "media paused by the server (Red5 Pro's mute message); taking over, it asks for the "
+      "media again and goes on at its first key frame", "warm" },
     { int (Standby::HOT), "A second subscription on another edge receives media all the "
       "time and takes over at the frame after the last one shown", "hot" },
     { 0, nullptr, nullptr },

@@ -41,6 +41,9 @@ public:
   virtual void attempt_failed (Attempt &attempt, const Failure &failure) = 0;
   /* The latency the attempt adds changed (HLS measures its own). Any thread. */
   virtual void attempt_latency_changed (Attempt &) {}
+  /* The attempt's data channel is open (a warm standby has asked the server to pause its
+   * media by then). Worker thread. */
+  virtual void attempt_connected (Attempt &) {}
 };
 
 class Attempt : public std::enable_shared_from_this<Attempt> {
@@ -88,6 +91,9 @@ public:
   /* The latency this attempt adds, when it knows it better than its elements do (HLS);
    * NONE to ask the elements. */
   virtual GstClockTime latency () const { return GST_CLOCK_TIME_NONE; }
+  /* Asks the server to pause (or resume) its media; the connection stays (WebRTC only:
+   * Red5 Pro's mute message on the data channel). Worker. */
+  virtual void set_muted (bool) {}
 
 protected:
   /* the tech's teardown, on the worker; stop() posts Subscribe.Stop after it */

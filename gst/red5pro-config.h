@@ -77,6 +77,7 @@ struct SubscriberConfig {
   /* a standby's (issue 20): the Stream Manager must name another edge than avoid_edge (the
    * current attempt's) */
   bool standby = false;
+  bool standby_warm = false;   /* the server is asked to pause its media once connected */
   std::string avoid_edge;
   /* jitter buffers tag buffers with their capture time (RTCP sender reports): a standby
    * matches frames across edges by it */

@@ -279,4 +279,26 @@ parse_server_message (const std::string &text)
   return m;
 }
 
+std::string
+mute_message (bool audio, bool video)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "mute");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "muteAudio");
+  json_builder_add_boolean_value (b, audio);
+  json_builder_set_member_name (b, "muteVideo");
+  json_builder_add_boolean_value (b, video);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  JsonNode *root = json_builder_get_root (b);
+  char *text = json_to_string (root, FALSE);
+  std::string out = text;
+  g_free (text);
+  json_node_unref (root);
+  g_object_unref (b);
+  return out;
+}
+
 }  // namespace red5pro

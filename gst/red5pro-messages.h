@@ -54,6 +54,10 @@ constexpr guint MAX_NEW_KEYS = 4096;
 
 ServerMessage parse_server_message (const std::string &text);
 
+/* Client messages on the red5pro data channel (protocol notes, section 15). The server's
+ * media pause (standby): {"mute":{"muteAudio":..,"muteVideo":..}}. */
+std::string mute_message (bool audio, bool video);
+
 /* What every JSON text from a server goes through before json-glib, which recurses once
  * per level: no deeper than MAX_JSON_DEPTH arrays/objects (100,000 nested brackets in a
  * 200 kB answer overflowed the stack). Returns the root node owned by *parser, or nullptr. */

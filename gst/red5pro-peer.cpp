@@ -337,9 +337,58 @@ Peer::on_data_channel_cb (GstElement *, GstWebRTCDataChannel *ch, gpointer data)
 void
 Peer::on_dc_open_cb (GstWebRTCDataChannel *ch, gpointer data)
 {
-  if (auto self = from_data (data))
-    self->events_.post (event_new (event::DATA_CHANNEL_OPEN, "label", G_TYPE_STRING,
-        channel_label (ch).c_str (), NULL));
+  auto self = from_data (data);
+  if (!self)
+    return;
+  std::string label = channel_label (ch);
+  self->events_.post (event_new (event::DATA_CHANNEL_OPEN, "label", G_TYPE_STRING,
+      label.c_str (), NULL));
+  self->on_worker ([label] (Peer &p) {
+    if (label == "red5pro")
+      p.flush_messages ();
+    if (p.events_.channel_open)
+      p.events_.channel_open (label);
+  });
+}
+
+/* the red5pro channel, if it is open (worker) */
+static GstWebRTCDataChannel *
+open_red5pro_channel (const std::vector<GObjectPtr<GstWebRTCDataChannel>> &channels)
+{
+  for (const auto &ch : channels) {
+    GstWebRTCDataChannelState state;
+    g_object_get (ch.get (), "ready-state", &state, NULL);
+    if (state == GST_WEBRTC_DATA_CHANNEL_STATE_OPEN && channel_label (ch.get ()) == "red5pro")
+      return ch.get ();
+  }
+  return nullptr;
+}
+
+void
+Peer::send_message (const std::string &text)
+{
+  if (stopped_)
+    return;
+  if (GstWebRTCDataChannel *ch = open_red5pro_channel (channels_)) {
+    GST_DEBUG_OBJECT (element_, "attempt %u: to the server: %s", attempt_, text.c_str ());
+    g_signal_emit_by_name (ch, "send-string", text.c_str ());
+    return;
+  }
+  if (pending_messages_.size () >= MAX_PENDING_MESSAGES) {
+    GST_WARNING_OBJECT (element_, "attempt %u: %zu messages wait for the data channel: the "
+        "oldest is dropped", attempt_, pending_messages_.size ());
+    pending_messages_.erase (pending_messages_.begin ());
+  }
+  pending_messages_.push_back (text);
+}
+
+void
+Peer::flush_messages ()
+{
+  auto pending = std::move (pending_messages_);
+  pending_messages_.clear ();
+  for (const auto &text : pending)
+    send_message (text);
 }
 
 void

@@ -33,6 +33,7 @@ public:
     std::function<void (guint mline, const std::string &candidate)> candidate;
     std::function<void ()> gathered;
     std::function<void (GstWebRTCPeerConnectionState state)> state;
+    std::function<void (const std::string &label)> channel_open;
     std::function<void (const std::string &label)> channel_closed;
     std::function<void (const std::string &label, const std::string &text)> channel_message;
     std::function<void (const Failure &f)> failed;
@@ -69,6 +70,11 @@ public:
   void add_ice_servers (const std::vector<std::string> &uris);
   /* Opens the "red5pro" data channel (the client opens it, protocol notes section 4). */
   void open_channel ();
+  /* A text message to the server on the red5pro channel; before it is open, kept (at most
+   * MAX_PENDING_MESSAGES, the oldest dropped) and sent when it opens: the SDK loses them.
+   * Worker. */
+  void send_message (const std::string &text);
+  static constexpr size_t MAX_PENDING_MESSAGES = 16;
 
   /* True when object is inside this peer's bin. Any thread. */
   bool owns (GstObject *object) const;
@@ -122,6 +128,8 @@ private:
   GstElement *webrtc_ = nullptr;   /* owned by bin_ */
   std::vector<GObjectPtr<GstWebRTCDataChannel>> channels_;   /* worker thread */
   bool opened_channel_ = false;
+  std::vector<std::string> pending_messages_;   /* worker thread */
+  void flush_messages ();
   std::vector<std::string> ice_servers_;   /* the server's, added (worker thread) */
   std::atomic<bool> stopped_ { false };
 

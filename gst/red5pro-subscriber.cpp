@@ -129,6 +129,7 @@ Subscriber::make_attempt (Tech tech, bool upgrade, bool standby)
 {
   SubscriberConfig cfg = cfg_;
   cfg.standby = standby;
+  cfg.standby_warm = standby && standby_mode_ == Standby::WARM;
   cfg.avoid_edge = standby && attempt_ ? attempt_->edge () : "";
   if (cfg.subscription_id.empty ())
     cfg.subscription_id = make_subscription_id ();
@@ -279,21 +280,14 @@ Subscriber::start_standby (Tech tech)
   Standby mode = standby_mode_;
   auto sw = std::make_shared<Switch> (element_, outputs_, GST_SECOND,
       [this, alive, weak, mode] () {
-        /* its first key frame: it could take over */
-        worker_.post ([this, alive, weak, mode] () {
+        /* its first key frame: a hot one could take over (a warm one is ready once its
+         * media is paused: attempt_connected) */
+        if (mode != Standby::HOT)
+          return;
+        worker_.post ([this, alive, weak] () {
           auto a = weak.lock ();
-          if (!*alive || !a || a != upgrade_ || retry_.standby_is_ready ())
-            return;
-          {
-            std::lock_guard<std::mutex> guard (stats_lock_);
-            stats_.standby_state = "ready";
-            stats_.standby_edge = a->edge ();
-          }
-          event_post (element_, event_new (event::STANDBY_READY, "edge", G_TYPE_STRING,
-              a->edge ().c_str (), "mode", G_TYPE_STRING,
-              mode == Standby::HOT ? "hot" : "warm", "attempt", G_TYPE_UINT, a->number (),
-              NULL));
-          retry_.standby_ready ();
+          if (*alive && a && a == upgrade_)
+            standby_ready (*a);
         });
       },
       [this, alive, weak] () {
@@ -333,8 +327,34 @@ Subscriber::start_standby (Tech tech)
   upgrade_->start ();
 }
 
+void
+Subscriber::standby_ready (Attempt &a)
+{
+  if (retry_.standby_is_ready () || !retry_.standby ())
+    return;
+  {
+    std::lock_guard<std::mutex> guard (stats_lock_);
+    stats_.standby_state = "ready";
+    stats_.standby_edge = a.edge ();
+  }
+  event_post (element_, event_new (event::STANDBY_READY, "edge", G_TYPE_STRING,
+      a.edge ().c_str (), "mode", G_TYPE_STRING,
+      standby_mode_ == Standby::HOT ? "hot" : "warm", "attempt", G_TYPE_UINT, a.number (),
+      NULL));
+  retry_.standby_ready ();
+}
+
+/* A warm standby is ready once connected: it asked the server to pause its media. */
+void
+Subscriber::attempt_connected (Attempt &attempt)
+{
+  if (&attempt == upgrade_.get () && standby_mode_ == Standby::WARM && attempt.upgrade ())
+    standby_ready (attempt);
+}
+
 /* The current attempt failed or went silent: the standby is the current attempt now, and
- * its switch swaps the pads at its next buffer. */
+ * its switch swaps the pads at its next buffer (warm: once the server resumes its media,
+ * from a key frame asked for now). */
 void
 Subscriber::promote_standby (const char *reason)
 {
@@ -346,6 +366,9 @@ Subscriber::promote_standby (const char *reason)
   last_promotion_reason_ = reason;
   GST_INFO_OBJECT (element_, "standby on %s takes over from %s (%s)",
       upgrade_->edge ().c_str (), promoted_from_.c_str (), reason);
+  bool warm = standby_mode_ == Standby::WARM;
+  if (warm)
+    upgrade_->set_muted (false);
   promote_upgrade ();
   {
     std::lock_guard<std::mutex> guard (stats_lock_);
@@ -353,7 +376,7 @@ Subscriber::promote_standby (const char *reason)
     stats_.standby_edge.clear ();
   }
   if (sw)
-    sw->take_over ();
+    sw->take_over (warm);
 }
 
 GstClockTime

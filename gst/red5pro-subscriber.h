@@ -69,6 +69,9 @@ private:
   void attempt_media_started (Attempt &attempt) override;
   void attempt_failed (Attempt &attempt, const Failure &failure) override;
   void attempt_latency_changed (Attempt &attempt) override;
+  void attempt_connected (Attempt &attempt) override;
+  /* the standby can take over: said once (event, stats, the controller) */
+  void standby_ready (Attempt &attempt);
 
   /* standby: on another edge than the current attempt's */
   std::shared_ptr<Attempt> make_attempt (Tech tech, bool upgrade, bool standby = false);

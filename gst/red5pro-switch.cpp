@@ -142,10 +142,33 @@ Switch::abort ()
 }
 
 void
-Switch::take_over ()
+Switch::take_over (bool ask_key)
 {
-  std::lock_guard<std::mutex> guard (lock_);
-  take_over_ = true;
+  GstPad *video;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    take_over_ = true;
+    video = pads_[int (Medium::VIDEO)] ? GST_PAD (gst_object_ref (pads_[int (Medium::VIDEO)]))
+                                       : nullptr;
+  }
+  if (!video)
+    return;
+  /* Encoded video goes on at a key frame: the kept ones are usually older than the last
+   * frame shown, so one is asked for now (a PLI on the standby's RTP session), not when
+   * the next buffer comes. Decoded video goes on at any frame. */
+  GstCaps *caps = gst_pad_get_current_caps (video);
+  if (ask_key ||
+      (caps && !gst_structure_has_name (gst_caps_get_structure (caps, 0), "video/x-raw"))) {
+    {
+      std::lock_guard<std::mutex> guard (lock_);
+      last_key_request_ = g_get_monotonic_time ();
+    }
+    gst_pad_send_event (video, gst_video_event_new_upstream_force_key_unit (
+        GST_CLOCK_TIME_NONE, TRUE, 0));
+  }
+  if (caps)
+    gst_caps_unref (caps);
+  gst_object_unref (video);
 }
 
 /* ---- hold mode: the standby ------------------------------------------------------------ */
@@ -160,11 +183,6 @@ Switch::keep_locked (Medium m, GstBuffer *buf)
   if (!GST_CLOCK_TIME_IS_VALID (newest))
     return;
   r.push_back (gst_buffer_ref (buf));
-  GstClockTime cap = capture_time (buf);
-  if (GST_CLOCK_TIME_IS_VALID (cap)) {
-    standby_map_[int (m)] = GstClockTimeDiff (newest) - GstClockTimeDiff (cap);
-    have_map_[int (m)] = true;
-  }
   /* the last key frame at least RING_MIN old: what comes before it can go */
   size_t cut = 0;
   for (size_t i = 1; i < r.size (); i++) {
@@ -204,6 +222,13 @@ Switch::on_standby_data (Medium m, GstPad *pad, GstPadProbeInfo *info)
     std::unique_lock<std::mutex> guard (lock_);
     if (aborted_)
       return GST_PAD_PROBE_DROP;
+    /* the standby's time-to-capture mapping, from its latest buffer that has one (a warm
+     * standby's first comes with the take-over) */
+    GstClockTime cap = capture_time (buf);
+    if (!swapped_ && GST_CLOCK_TIME_IS_VALID (cap) && GST_CLOCK_TIME_IS_VALID (pts)) {
+      standby_map_[int (m)] = GstClockTimeDiff (pts) - GstClockTimeDiff (cap);
+      have_map_[int (m)] = true;
+    }
     if (!swapped_ && !take_over_) {
       if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
         GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
@@ -289,16 +314,23 @@ Switch::replay (Medium m, GstPad *pad, GstBuffer *buf)
     std::lock_guard<std::mutex> guard (lock_);
     int i = int (m);
     auto &r = ring_[i];
-    auto when = [this] (GstBuffer *b) {
-      GstClockTime cap = use_capture_ ? capture_time (b) : GST_CLOCK_TIME_NONE;
-      if (GST_CLOCK_TIME_IS_VALID (cap))
-        return cap;
+    /* a buffer's capture time; one without (h264parse's key frames with the parameter
+     * sets put in front carry no meta) by the standby's own time-to-capture mapping */
+    if (!replayed_[i])
+      by_capture_[i] = use_capture_ && have_map_[i] &&
+          GST_CLOCK_TIME_IS_VALID (outputs_.last_capture (m));
+    auto when = [this, i] (GstBuffer *b) {
       GstClockTime pts = GST_BUFFER_PTS (b);
-      return GST_CLOCK_TIME_IS_VALID (pts) ? GstClockTime (pts + offset_) : GST_CLOCK_TIME_NONE;
+      if (!by_capture_[i])
+        return GST_CLOCK_TIME_IS_VALID (pts) ? GstClockTime (pts + offset_) : GST_CLOCK_TIME_NONE;
+      GstClockTime cap = capture_time (b);
+      if (GST_CLOCK_TIME_IS_VALID (cap) || !GST_CLOCK_TIME_IS_VALID (pts))
+        return cap;
+      return GstClockTime (GstClockTimeDiff (pts) - standby_map_[i]);
     };
     if (!replayed_[i]) {
       replayed_[i] = true;
-      GstClockTime last = use_capture_ ? outputs_.last_capture (m) : outputs_.last_pts (m);
+      GstClockTime last = by_capture_[i] ? outputs_.last_capture (m) : outputs_.last_pts (m);
       GstClockTime step = shortest_step (r);
       if (!GST_CLOCK_TIME_IS_VALID (step))
         step = m == Medium::VIDEO ? GST_SECOND / 30 : 20 * GST_MSECOND;
@@ -320,7 +352,7 @@ Switch::replay (Medium m, GstPad *pad, GstBuffer *buf)
       }
       r.clear ();
       GST_INFO_OBJECT (element_, "standby: %s goes on after %" GST_TIME_FORMAT " (%s) with "
-          "%zu kept buffers", medium_name (m), GST_TIME_ARGS (last), use_capture_ ?
+          "%zu kept buffers", medium_name (m), GST_TIME_ARGS (last), by_capture_[i] ?
           "capture time" : "our time", out.size ());
       if (m == Medium::VIDEO) {
         need_key_ = out.empty ();
@@ -333,6 +365,10 @@ Switch::replay (Medium m, GstPad *pad, GstBuffer *buf)
     }
     GstClockTime t = when (buf);
     pass = GST_CLOCK_TIME_IS_VALID (t) && (!GST_CLOCK_TIME_IS_VALID (from_[i]) || t > from_[i]);
+    GST_LOG_OBJECT (element_, "standby: %s buffer at %" GST_TIME_FORMAT " (capture %"
+        GST_TIME_FORMAT ")%s: %s", medium_name (m), GST_TIME_ARGS (buf_pts),
+        GST_TIME_ARGS (capture_time (buf)), is_key (m, buf) ? " key" : "",
+        pass ? "past the last one sent" : "not past the last one sent");
     if (pass && !out.empty ())
       pass = GST_CLOCK_TIME_IS_VALID (buf_pts) && buf_pts > GST_BUFFER_PTS (out.back ());
     if (m == Medium::VIDEO && need_key_) {

@@ -47,8 +47,9 @@ public:
   void abort ();
   /* The pads are the upgrade attempt's. */
   bool swapped ();
-  /* Hold mode: the standby takes over at its next buffer (worker). */
-  void take_over ();
+  /* Hold mode: the standby takes over at its next buffer (worker); ask_key: a key frame
+   * is asked for whatever the video (a warm standby's server resumes sending). */
+  void take_over (bool ask_key = false);
   /* Hold mode: monotonic us of the standby's last buffer, 0 before the first. */
   gint64 last_media_us () const { return last_media_us_.load (); }
   /* Hold mode, once swapped: the step in time from the last video frame the current
@@ -102,6 +103,7 @@ private:
    * attempts' buffers have one (use_capture_), else by our time */
   GstClockTime from_[2] = { GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE };
   bool use_capture_ = false;
+  bool by_capture_[2] = { false, false };   /* lock_: this medium is matched by capture time */
   /* lock_: the standby's latest buffer per medium: its time minus its capture time */
   GstClockTimeDiff standby_map_[2] = { 0, 0 };
   bool have_map_[2] = { false, false };

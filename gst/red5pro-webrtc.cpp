@@ -126,6 +126,14 @@ WebRtcAttempt::create_peer ()
           state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ? "peer connection failed"
                                                            : "peer connection closed"));
   });
+  pe.channel_open = guard ([] (WebRtcAttempt &a, const std::string &label) {
+    if (label != "red5pro")
+      return;
+    /* a warm standby: connected (ICE, DTLS, the channel), the server's media paused */
+    if (a.cfg_.standby_warm)
+      a.set_muted (true);
+    a.listener_->attempt_connected (a);
+  });
   pe.channel_closed = guard ([] (WebRtcAttempt &a, const std::string &label) {
     /* The red5pro channel is the edge's voice: when it closes while we still play, the
      * edge has gone (an edge that shuts down closes its SCTP association). */
@@ -525,6 +533,18 @@ WebRtcAttempt::teardown ()
     peer_->stop ();
   /* released here on the worker (libsoup objects belong to it) */
   signaling_.reset ();
+}
+
+/* Red5 Pro's standby message (protocol notes, section 15): the server stops (or resumes)
+ * sending media, the connection stays; no acknowledgement. Kept until the channel opens. */
+void
+WebRtcAttempt::set_muted (bool muted)
+{
+  if (!peer_)
+    return;
+  GST_INFO_OBJECT (element_, "attempt %u: asking the server to %s its media", number_,
+      muted ? "pause" : "resume");
+  peer_->send_message (mute_message (muted, muted));
 }
 
 }  // namespace red5pro

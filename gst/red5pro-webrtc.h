@@ -33,6 +33,7 @@ public:
   void refresh_quality () override;
   NetworkQuality quality (bool video) const override;
   MediaCounters counters () const override;
+  void set_muted (bool muted) override;
 
 private:
   void teardown () override;

@@ -124,6 +124,15 @@ struct Peer {
   std::string created_sdp;   /* our offer/answer as created (before ICE candidates) */
   bool closed = false;
   std::vector<std::string> queued;   /* messages waiting for the data channel */
+  /* Red5 Pro's standby message ({"mute":{"muteAudio","muteVideo"}} on the channel): the
+   * medium's frames stop before its payloader (sequence numbers go on without a gap), the
+   * connection stays; and the RTP bytes each medium sent. Streaming threads read them. */
+  struct MediaGate {
+    std::atomic<bool> muted { false };
+    std::atomic<guint64> bytes { 0 };
+  };
+  std::shared_ptr<MediaGate> gates[2] = { std::make_shared<MediaGate> (),
+                                          std::make_shared<MediaGate> () };   /* video, audio */
 };
 
 /* An edge's network to its subscribers (network.cpp), the same in both directions. */

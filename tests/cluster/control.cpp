@@ -98,6 +98,10 @@ state_json ()
     json_builder_add_string_value (b, p.stream.c_str ());
     json_builder_set_member_name (b, "signaling");
     json_builder_add_string_value (b, signaling_name (p.signaling));
+    json_builder_set_member_name (b, "muted");
+    json_builder_add_boolean_value (b, p.gates[0]->muted && p.gates[1]->muted);
+    json_builder_set_member_name (b, "media-bytes");
+    json_builder_add_int_value (b, gint64 (p.gates[0]->bytes + p.gates[1]->bytes));
     json_builder_set_member_name (b, "subscription-id");
     json_builder_add_string_value (b, p.subscription_id.c_str ());
     json_builder_set_member_name (b, "switched");

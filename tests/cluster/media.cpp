@@ -70,10 +70,40 @@ on_channel_open (GstWebRTCDataChannel *, gpointer data)
   });
 }
 
+/* What a subscriber says on the red5pro channel: the standby message (protocol notes,
+ * section 15) pauses or resumes the media; the rest is not the cluster's business. */
+static void
+on_channel_message (GstWebRTCDataChannel *, const char *text, gpointer data)
+{
+  guint id = GPOINTER_TO_UINT (data);
+  std::string msg = text ? text : "";
+  run_on_main ([id, msg] {
+    auto p = peer_find (id);
+    if (!p || p->closed)
+      return;
+    JsonParser *parser = json_parser_new ();
+    if (json_parser_load_from_data (parser, msg.c_str (), -1, nullptr)) {
+      JsonNode *root = json_parser_get_root (parser);
+      JsonObject *o = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : nullptr;
+      JsonNode *mute = o ? json_object_get_member (o, "mute") : nullptr;
+      if (mute && JSON_NODE_HOLDS_OBJECT (mute)) {
+        JsonObject *m = json_node_get_object (mute);
+        p->gates[0]->muted = json_object_get_boolean_member_with_default (m, "muteVideo", FALSE);
+        p->gates[1]->muted = json_object_get_boolean_member_with_default (m, "muteAudio", FALSE);
+        g_printerr ("{\"event\":\"mute\",\"peer\":%u,\"video\":%s,\"audio\":%s}\n", p->id,
+            p->gates[0]->muted ? "true" : "false", p->gates[1]->muted ? "true" : "false");
+      }
+    }
+    g_object_unref (parser);
+  });
+}
+
 static void
 watch_channel (guint id, GstWebRTCDataChannel *channel)
 {
   g_signal_connect (channel, "on-open", G_CALLBACK (on_channel_open), GUINT_TO_POINTER (id));
+  g_signal_connect (channel, "on-message-string", G_CALLBACK (on_channel_message),
+      GUINT_TO_POINTER (id));
 }
 
 /* The client opened a channel (protocol notes, section 4): "red5pro" is the one the server
@@ -159,8 +189,28 @@ add_branch (const std::shared_ptr<Peer> &p, const Codec &codec)
   gst_element_link (queue, pay);
   GstPad *sink = gst_element_request_pad_simple (webrtc, "sink_%u");
   GstPad *src = gst_element_get_static_pad (pay, "src");
+  /* muted: frames stop before the payloader; sent: RTP bytes counted after it */
+  auto *gate = new std::shared_ptr<Peer::MediaGate> (p->gates[codec.video ? 0 : 1]);
+  GstPad *pay_sink = gst_element_get_static_pad (pay, "sink");
+  gst_pad_add_probe (pay_sink, GST_PAD_PROBE_TYPE_BUFFER,
+      [] (GstPad *, GstPadProbeInfo *, gpointer d) {
+        return (*static_cast<std::shared_ptr<Peer::MediaGate> *> (d))->muted.load ()
+            ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+      }, new std::shared_ptr<Peer::MediaGate> (*gate),
+      [] (gpointer d) { delete static_cast<std::shared_ptr<Peer::MediaGate> *> (d); });
+  gst_object_unref (pay_sink);
   gst_pad_add_probe (src, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
           GST_PAD_PROBE_TYPE_BUFFER_LIST), lose_packets, p->edge, nullptr);
+  gst_pad_add_probe (src, GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
+          GST_PAD_PROBE_TYPE_BUFFER_LIST), [] (GstPad *, GstPadProbeInfo *info, gpointer d) {
+        guint64 n = 0;
+        if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+          n = gst_buffer_list_calculate_size (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+        else
+          n = gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+        (*static_cast<std::shared_ptr<Peer::MediaGate> *> (d))->bytes += n;
+        return GST_PAD_PROBE_OK;
+      }, gate, [] (gpointer d) { delete static_cast<std::shared_ptr<Peer::MediaGate> *> (d); });
   gst_pad_link (src, sink);
   gst_object_unref (src);
   GstWebRTCRTPTransceiver *trans = nullptr;

@@ -22,6 +22,8 @@ struct FileCheck {
   bool pts_increasing = true;
   bool counters_increasing = true;
   std::vector<std::pair<guint32, guint32>> repeats;  /* (last before, first after <= it) */
+  /* every jump forward in the counter (last before, first after), however small */
+  std::vector<std::pair<guint32, guint32>> jumps;
   std::vector<std::pair<guint32, guint32>> gaps;   /* (last before, first after) */
   guint frames_after_last_gap = 0;
 };
@@ -71,7 +73,9 @@ check_file (const std::string &path, const char *demux_and_decoder)
             fc.counters_increasing = false;
             fc.repeats.emplace_back (last_counter, counter);
           }
-          else if (counter > last_counter + 5) {   /* frames missing: a failover's gap */
+          if (counter > last_counter + 1)
+            fc.jumps.emplace_back (last_counter, counter);
+          if (counter > last_counter + 5) {   /* frames missing: a failover's gap */
             fc.gaps.emplace_back (last_counter, counter);
             fc.frames_after_last_gap = 0;
           }

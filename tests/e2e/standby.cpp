@@ -6,8 +6,11 @@
 #include <gst/check/gstcheck.h>
 
 #include "e2e-checks.h"
+#include "file-check.h"
 #include "test-cluster.h"
 #include "test-subscriber.h"
+
+#include <glib/gstdio.h>
 
 static std::string
 sm2_props (TestCluster &c, const char *signaling, const std::string &extra = "")
@@ -189,6 +192,150 @@ GST_START_TEST (test_sm1_lookups_find_another_edge_and_a_standalone_server_has_n
 }
 GST_END_TEST;
 
+/* The cluster's subscribers on an edge: (muted, media bytes sent) of the first one. */
+static bool
+subscriber_on (TestCluster &c, const std::string &edge, bool *muted, gint64 *bytes)
+{
+  JsonParser *p = json_parser_new ();
+  bool found = false;
+  if (json_parser_load_from_data (p, c.control ("GET", "/state").c_str (), -1, nullptr)) {
+    JsonArray *subs = json_object_get_array_member (json_node_get_object (
+        json_parser_get_root (p)), "subscribers");
+    for (guint i = 0; subs && i < json_array_get_length (subs) && !found; i++) {
+      JsonObject *o = json_array_get_object_element (subs, i);
+      if (edge != json_object_get_string_member_with_default (o, "edge", ""))
+        continue;
+      *muted = json_object_get_boolean_member_with_default (o, "muted", FALSE);
+      *bytes = json_object_get_int_member_with_default (o, "media-bytes", -1);
+      found = true;
+    }
+  }
+  g_object_unref (p);
+  return found;
+}
+
+/* Warm: the standby is connected with its media paused by the server (the mute message),
+ * receives nothing while it waits (the cluster's byte counter stands still), and takes over
+ * a loud kill within 15 frames (the resume and a key frame). */
+GST_START_TEST (test_warm_standby_is_paused_and_takes_over_a_loud_kill)
+{
+  TestCluster c ({ "--edges", "2" });
+  TestSubscriber sub (sm2_props (c, "whep", "standby=warm retry-timeout=500"));
+  fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
+  fail_unless (sub.wait_event ("Red5Pro.Standby.Ready", 30), "no standby");
+  fail_unless_equals_string (event_string (sub, "Red5Pro.Standby.Ready", "mode").c_str (), "warm");
+  std::string primary = stat_string (sub, "edge");
+  std::string standby = event_string (sub, "Red5Pro.Standby.Ready", "edge");
+  fail_unless (!primary.empty () && primary != standby);
+  bool muted = false;
+  gint64 bytes = -1, later = -1;
+  fail_unless (sub.wait ([&] {
+    return subscriber_on (c, edge_name (c, standby), &muted, &bytes) && muted; }, 10),
+      "the standby's server-side subscriber is not muted");
+  guint64 counted = sub.counted_frames ();
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 20));
+  fail_unless (subscriber_on (c, edge_name (c, standby), &muted, &later) && muted);
+  GST_INFO ("standby muted: %" G_GINT64_FORMAT " bytes, 2 s later %" G_GINT64_FORMAT, bytes,
+      later);
+  fail_unless (later == bytes, "the muted standby was sent %" G_GINT64_FORMAT " bytes",
+      later - bytes);
+
+  size_t before = sub.frames ().size ();
+  c.control ("POST", "/edge/kill?edge=" + edge_name (c, primary) + "&mode=loud");
+  fail_unless (sub.wait_event ("Red5Pro.Standby.Promoted", 20), "no promotion");
+  counted = sub.counted_frames ();
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 20),
+      "frames did not go on after the promotion");
+  std::vector<TestSubscriber::Frame> frames = sub.frames ();
+  guint32 missing = 0, repeated = 0;
+  counter_breaks (frames, before > 0 ? before - 1 : 0, &missing, &repeated);
+  GST_INFO ("warm, loud kill: %u frames missing, %u repeated", missing, repeated);
+  fail_unless (missing <= 15, "%u frames missing", missing);
+  fail_unless_equals_int (repeated, 0);
+  fail_unless (!sub.running_time_went_back ());
+  fail_unless_equals_int (sub.stream_starts (), 1);
+  fail_unless_equals_int (sub.count ("Red5Pro.Retry.Scheduled"), 0);
+  fail_unless (subscriber_on (c, edge_name (c, standby), &muted, &later) && !muted);
+  fail_unless (!sub.has_error ());
+}
+GST_END_TEST;
+
+/* Encoded (decode=false) into a muxer, through a loud and then a silent kill (three edges:
+ * a new standby after the first promotion), finished by EOS: one valid file, its frames'
+ * counters read back after decoding: at most 3 missing at the loud kill (encoded video goes
+ * on at a key frame, asked for at the promotion), none repeated, time only forward. */
+static void
+check_standby_recording (const char *codec, const char *muxer, const char *file,
+    const char *demux_and_decoder)
+{
+  TestCluster c ({ "--edges", "3", "--codec", codec });
+  char *dir = g_dir_make_tmp ("red5pro-standby-rec-XXXXXX", nullptr);
+  std::string path = std::string (dir) + "/" + file;
+  TestSubscriber sub (TestSubscriber::Launch { "red5prosrc name=src ice-addresses=127.0.0.1 "
+      "host=127.0.0.1 port=" + std::to_string (c.port ()) + " stream-manager=sm2 "
+      "stream-name=stream1 retry-timeout=500 standby=hot " + muxer + " name=mux ! filesink "
+      "location=" + path + " src.video ! queue ! mux.video_%u src.audio ! queue ! mux.audio_%u" });
+  fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
+  fail_unless (sub.wait_event ("Red5Pro.Standby.Ready", 30), "no standby");
+  g_usleep (2 * G_USEC_PER_SEC);
+  for (const char *mode : { "loud", "silent" }) {
+    guint promoted = sub.count ("Red5Pro.Standby.Promoted");
+    guint ready = sub.count ("Red5Pro.Standby.Ready");
+    std::string edge = c.edge_name (sub.edge ());
+    fail_unless (!edge.empty ());
+    c.control ("POST", "/edge/kill?edge=" + edge + "&mode=" + mode);
+    fail_unless (sub.wait ([&] { return sub.count ("Red5Pro.Standby.Promoted") > promoted; }, 20,
+        false), "no promotion at the %s kill", mode);
+    /* the next standby, on the third edge */
+    fail_unless (sub.wait ([&] { return sub.count ("Red5Pro.Standby.Ready") > ready; }, 30,
+        false), "no new standby after the %s kill", mode);
+    g_usleep (2 * G_USEC_PER_SEC);
+    if (g_str_equal (mode, "loud"))
+      c.control ("POST", "/edge/restart?edge=" + edge);   /* a standby for the silent kill */
+  }
+  gst_element_send_event (sub.pipeline (), gst_event_new_eos ());
+  fail_unless (sub.wait ([&] { return sub.got_eos (); }, 20, false), "the recording did not finish");
+  fail_unless (!sub.has_error (), "%s", sub.error_text ().c_str ());
+  fail_unless_equals_int (sub.count ("Red5Pro.Retry.Scheduled"), 0);
+  sub.stop ();
+
+  FileCheck fc = check_file (path, demux_and_decoder);
+  std::string jumps;
+  for (const auto &j : fc.jumps)
+    jumps += " " + std::to_string (j.first) + "->" + std::to_string (j.second);
+  GST_INFO ("%s: %u frames (%u counted), duration %" GST_TIME_FORMAT ", jumps:%s", file,
+      fc.frames, fc.counted, GST_TIME_ARGS (fc.duration), jumps.c_str ());
+  fail_unless (fc.error.empty (), "the file does not play: %s", fc.error.c_str ());
+  fail_unless (fc.eos, "the file was not readable to its end");
+  fail_unless (fc.pts_increasing, "timestamps go backwards");
+  fail_unless (fc.repeats.empty (), "%zu frames shown again", fc.repeats.size ());
+  fail_unless (fc.counted > fc.frames * 9 / 10, "%u of %u frames readable", fc.counted, fc.frames);
+  /* at most one jump per kill; with two, the first is the loud kill's: at most 3 frames;
+   * the silent kill's waits for standby-switch-after and a key frame: at most 10 */
+  fail_unless (fc.jumps.size () <= 2, "jumps:%s", jumps.c_str ());
+  if (fc.jumps.size () == 2)
+    fail_unless (fc.jumps[0].second - fc.jumps[0].first - 1 <= 3, "jumps:%s", jumps.c_str ());
+  for (const auto &j : fc.jumps)
+    fail_unless (j.second - j.first - 1 <= 10, "jumps:%s", jumps.c_str ());
+  g_unlink (path.c_str ());
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+GST_START_TEST (test_hot_standby_recording_matroska_is_one_file)
+{
+  check_standby_recording ("vp8", "matroskamux", "standby.mkv",
+      "matroskademux name=d d.video_0 ! vp8dec");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_hot_standby_recording_mp4_is_one_file)
+{
+  check_standby_recording ("h264", "mp4mux", "standby.mp4",
+      "qtdemux name=d d.video_0 ! h264parse ! avdec_h264");
+}
+GST_END_TEST;
+
 static Suite *
 standby_suite (void)
 {
@@ -199,8 +346,11 @@ standby_suite (void)
   tcase_add_test (tc, test_hot_standby_takes_over_a_loud_kill_without_losing_a_frame);
   tcase_add_test (tc, test_hot_standby_takes_over_a_silent_kill_within_the_switch_time);
   tcase_add_test (tc, test_hot_standby_over_websocket_signaling);
+  tcase_add_test (tc, test_warm_standby_is_paused_and_takes_over_a_loud_kill);
   tcase_add_test (tc, test_one_edge_means_no_standby_and_says_so);
   tcase_add_test (tc, test_sm1_lookups_find_another_edge_and_a_standalone_server_has_none);
+  tcase_add_test (tc, test_hot_standby_recording_matroska_is_one_file);
+  tcase_add_test (tc, test_hot_standby_recording_mp4_is_one_file);
   return s;
 }
 
