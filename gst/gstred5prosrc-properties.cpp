@@ -667,7 +667,7 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
       "frames-received (video frames out), frames-dropped (could not be completed, or "
       "dropped until a key frame), freezes, freeze-duration-ms, keyframes-requested, "
       "retransmissions-requested, retransmissions-received, standby (none, connecting, "
-      "ready), standby-edge, and per "
+      "ready), standby-edge, standby-network (its video's, as video-network), and per "
       "medium, refreshed every second once stats has been read, video-network and "
       "audio-network: packets-received, "
       "packets-lost, fraction-lost (last second), jitter-ms, bitrate (bits/s), nack-count, "

@@ -376,12 +376,12 @@ Peer::on_new_jitterbuffer_cb (GstElement *, GstElement *jitterbuffer, guint sess
   DescriptionPtr remote = self->remote_description ();
   if (!self->cfg_.retransmission)
     g_object_set (jitterbuffer, "do-retransmission", FALSE, NULL);
-  /* capture times (NTP, from the sender reports) on every buffer: frames from two edges
-   * are matched by them (the standby, red5pro-switch) */
-  if (self->cfg_.capture_times)
-    g_object_set (jitterbuffer, "add-reference-timestamp-meta", TRUE, NULL);
   else if (remote && g_strcmp0 (kind_of_ssrc (remote->sdp, ssrc), "video") == 0)
     g_object_set (jitterbuffer, "do-retransmission", TRUE, NULL);
+  /* capture times (NTP, from the sender reports) on every buffer: frames from two edges
+   * are matched by them (the standby), an upgrade waits for them (red5pro-switch) */
+  if (self->cfg_.capture_times)
+    g_object_set (jitterbuffer, "add-reference-timestamp-meta", TRUE, NULL);
   {
     std::lock_guard<std::mutex> guard (self->pads_lock_);
     self->jitterbuffers_.emplace_back (GST_ELEMENT (gst_object_ref (jitterbuffer)));

@@ -83,6 +83,7 @@ RetryController::start (const RetryPolicy &policy)
 void
 RetryController::stop ()
 {
+  unpublished_ = Failure ();
   scheduler_.cancel_all ();
   end_upgrade ();
   host_.stop_attempt ();
@@ -129,9 +130,28 @@ RetryController::attempt_failed (const Failure &failure)
   if (state_ == State::SUBSCRIBED && standby_ && standby_ready_ &&
       !failure_is_final (failure.kind, policy_.retry_on_auth_failure)) {
     last_failure_ = std::string (failure_kind_name (failure.kind)) + ": " + failure.reason;
+    if (failure.kind == Failure::Kind::UNPUBLISHED) {
+      /* both edges hear of a real unpublish from the origin: a moment to see whether the
+       * standby does too before taking it as this edge's own trouble */
+      if (!unpublished_.failed ()) {
+        unpublished_ = failure;
+        scheduler_.schedule (scheduler_.now () + UNPUBLISH_GRACE_MS * GST_MSECOND, [this] () {
+          unpublished_ = Failure ();
+          promote_standby ("unpublished");
+        });
+      }
+      return;
+    }
     promote_standby (failure_kind_name (failure.kind));
     return;
   }
+  fail_now (failure);
+}
+
+void
+RetryController::fail_now (const Failure &failure)
+{
+  unpublished_ = Failure ();
   scheduler_.cancel_all ();
   last_failure_ = std::string (failure_kind_name (failure.kind)) + ": " + failure.reason;
   /* the way down is the retry path: no climb back from an attempt that is gone */
@@ -339,6 +359,7 @@ RetryController::standby_lost (const Failure &failure)
 void
 RetryController::promote_standby (const char *reason)
 {
+  unpublished_ = Failure ();
   GST_INFO_OBJECT (log_object_, "the standby takes over (%s)", reason);
   scheduler_.cancel_all ();
   standby_ = false;
@@ -376,6 +397,15 @@ RetryController::upgrade_ready ()
 void
 RetryController::upgrade_failed (const Failure &failure)
 {
+  if (standby_ && unpublished_.failed ()) {
+    /* both edges say so: the stream ended, no failover (the standby goes with the rest);
+     * a standby that fails otherwise meanwhile cannot take over either */
+    GST_INFO_OBJECT (log_object_, "the standby failed too (%s): no failover",
+        failure_kind_name (failure.kind));
+    Failure f = unpublished_;
+    fail_now (f);
+    return;
+  }
   if (standby_) {
     standby_lost (failure);
     return;

@@ -192,6 +192,11 @@ private:
   bool standby_ready_ = false;  /* and has media */
   guint standby_losses_ = 0;    /* standbys in a row lost before they took over */
   bool standby_made_ = false;   /* one was made since media flowed (the next waits) */
+  /* the current attempt said unpublished while a standby was ready: a real unpublish if
+   * the standby says so too within UNPUBLISH_GRACE_MS, else an edge's own (a failover) */
+  Failure unpublished_;
+  static constexpr guint UNPUBLISH_GRACE_MS = 300;
+  void fail_now (const Failure &failure);
   bool media_seen_ = false;     /* the current attempt delivered media */
 };
 

@@ -75,7 +75,9 @@ Subscriber::play (const SubscriberConfig &cfg, const RetryPolicy &policy)
       return;
     self.running_ = true;
     self.cfg_ = cfg;
-    self.cfg_.capture_times = policy.standby != Standby::NONE;
+    /* capture times on every WebRTC attempt's buffers: a standby matches frames by them, an
+     * upgrade waits for them (red5pro-switch) */
+    self.cfg_.capture_times = true;
     self.standby_mode_ = policy.standby;
     self.retry_.start (policy);
     self.refresh_quality ();
@@ -222,7 +224,7 @@ Subscriber::start_upgrade (Tech tech)
             stop_retired ();
         });
         gst_element_post_message (element_, gst_message_new_latency (GST_OBJECT (element_)));
-      });
+      }, false, tech != Tech::HLS);
   {
     std::lock_guard<std::mutex> guard (switch_lock_);
     switches_[upgrade_.get ()] = sw;
@@ -255,6 +257,7 @@ Subscriber::stop_upgrade ()
   stats_.bytes_done += a->bytes ();
   stats_.standby_state = "none";
   stats_.standby_edge.clear ();
+  stats_.standby.reset ();
 }
 
 std::shared_ptr<Switch>
@@ -336,6 +339,7 @@ Subscriber::standby_ready (Attempt &a)
     std::lock_guard<std::mutex> guard (stats_lock_);
     stats_.standby_state = "ready";
     stats_.standby_edge = a.edge ();
+    stats_.standby = a.shared_from_this ();
   }
   event_post (element_, event_new (event::STANDBY_READY, "edge", G_TYPE_STRING,
       a.edge ().c_str (), "mode", G_TYPE_STRING,
@@ -374,9 +378,13 @@ Subscriber::promote_standby (const char *reason)
     std::lock_guard<std::mutex> guard (stats_lock_);
     stats_.standby_state = "none";
     stats_.standby_edge.clear ();
+    stats_.standby.reset ();
   }
+  /* warm: no key frame asked for here: the request could reach the encoder before the
+   * server reads the unmute, its key frame paused with the rest, and hold back (the
+   * 500 ms throttle) the depayloader's own request at the first frame that comes */
   if (sw)
-    sw->take_over (warm);
+    sw->take_over ();
 }
 
 GstClockTime
@@ -567,6 +575,8 @@ Subscriber::refresh_quality ()
 {
   if (attempt_ && quality_wanted_.load ())
     attempt_->refresh_quality ();
+  if (upgrade_ && quality_wanted_.load () && retry_.standby ())
+    upgrade_->refresh_quality ();
   quality_timer_ = worker_.add_timeout (QUALITY_REFRESH_MS, [this] () { refresh_quality (); });
 }
 
@@ -616,6 +626,12 @@ Subscriber::stats ()
     StructurePtr net (q.to_structure ());
     gst_structure_set (out, video ? "video-network" : "audio-network", GST_TYPE_STRUCTURE,
         net.get (), NULL);
+  }
+  /* the standby's network, as its video comes in (a warm one's says little) */
+  NetworkQuality sq = s.standby ? s.standby->quality (true) : NetworkQuality ();
+  if (sq.valid) {
+    StructurePtr net (sq.to_structure ());
+    gst_structure_set (out, "standby-network", GST_TYPE_STRUCTURE, net.get (), NULL);
   }
   return out;
 }

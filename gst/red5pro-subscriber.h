@@ -117,6 +117,7 @@ private:
     std::string last_failure;
     std::string standby_state = "none";   /* none, connecting, ready */
     std::string standby_edge;
+    std::shared_ptr<Attempt> standby;     /* for its network figures */
   };
   Standby standby_mode_ = Standby::NONE;     /* worker */
   std::string promoted_from_;                 /* worker: the edge a standby took over from */

@@ -34,8 +34,11 @@ class Switch : public std::enable_shared_from_this<Switch> {
 public:
   /* max_wait: how long the key frame may wait for the current attempt's video (its
    * switch_wait()); ready and swapped are called on the streaming thread */
+  /* need_sync: the upgrade's buffers count only once they carry capture times (its
+   * sender reports came: WebRTC with capture times on) */
   Switch (GstElement *element, OutputPads &outputs, GstClockTime max_wait,
-      std::function<void ()> ready, std::function<void ()> swapped, bool hold = false);
+      std::function<void ()> ready, std::function<void ()> swapped, bool hold = false,
+      bool need_sync = false);
   ~Switch ();
   Switch (const Switch &) = delete;
   Switch &operator= (const Switch &) = delete;
@@ -47,9 +50,8 @@ public:
   void abort ();
   /* The pads are the upgrade attempt's. */
   bool swapped ();
-  /* Hold mode: the standby takes over at its next buffer (worker); ask_key: a key frame
-   * is asked for whatever the video (a warm standby's server resumes sending). */
-  void take_over (bool ask_key = false);
+  /* Hold mode: the standby takes over at its next buffer (worker). */
+  void take_over ();
   /* Hold mode: monotonic us of the standby's last buffer, 0 before the first. */
   gint64 last_media_us () const { return last_media_us_.load (); }
   /* Hold mode, once swapped: the step in time from the last video frame the current
@@ -92,6 +94,8 @@ private:
   bool aborted_ = false;
   bool swapped_ = false;
   gint64 last_key_request_ = 0;
+  const bool need_sync_;
+  bool asked_synced_key_ = false;   /* lock_ */
 
   /* hold mode */
   const bool hold_;

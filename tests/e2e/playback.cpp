@@ -111,6 +111,10 @@ GST_START_TEST (test_blocked_webrtc_falls_back_to_hls_and_climbs_back_without_a_
   GST_INFO ("largest step %" GST_TIME_FORMAT " at frame %zu of %zu (unblocked at %"
       G_GUINT64_FORMAT ", upgraded at %" G_GUINT64_FORMAT ")", GST_TIME_ARGS (step), at,
       frames.size (), before_unblock, at_upgrade);
+  for (size_t i = at > 5 ? at - 5 : 0; step > FRAME_INTERVAL + GST_MSECOND &&
+      i < frames.size () && i < at + 5; i++)
+    GST_WARNING ("frame %zu: counter %u at %" GST_TIME_FORMAT, i, frames[i].counter,
+        GST_TIME_ARGS (frames[i].running_time));
   fail_unless (step <= FRAME_INTERVAL + GST_MSECOND, "a step of %" GST_TIME_FORMAT
       " at frame %zu (upgrade at about %" G_GUINT64_FORMAT ")", GST_TIME_ARGS (step), at,
       at_upgrade);

@@ -76,6 +76,12 @@ kill_with_hot_standby (const char *signaling, const char *mode)
   fail_unless_equals_string (stat_string (sub, "standby").c_str (), "ready");
   fail_unless_equals_string (stat_string (sub, "standby-edge").c_str (), standby.c_str ());
   fail_unless_equals_string (event_string (sub, "Red5Pro.Standby.Ready", "mode").c_str (), "hot");
+  /* its network figures, refreshed every second once stats are read */
+  fail_unless (sub.wait ([&] {
+    GstStructure *st = sub.stats ();
+    bool has = gst_structure_has_field (st, "standby-network");
+    gst_structure_free (st);
+    return has; }, 10), "no standby-network in stats");
   guint64 counted = sub.counted_frames ();
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 20));
 
@@ -140,6 +146,29 @@ GST_START_TEST (test_hot_standby_over_websocket_signaling)
 {
   guint32 missing = kill_with_hot_standby ("websocket", "loud");
   fail_unless (missing == 0, "%u frames missing", missing);
+}
+GST_END_TEST;
+
+/* A real unpublish reaches both edges: no takeover, the normal retry, and after the
+ * republish the same pads play again with a new standby. */
+GST_START_TEST (test_an_unpublish_is_not_a_failover)
+{
+  TestCluster c ({ "--edges", "2" });
+  TestSubscriber sub (sm2_props (c, "whep", "standby=hot retry-timeout=500"));
+  fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
+  fail_unless (sub.wait_event ("Red5Pro.Standby.Ready", 30), "no standby");
+  c.control ("POST", "/unpublish?stream=stream1");
+  fail_unless (sub.wait_event ("Red5Pro.Retry.Scheduled", 20), "no retry after the unpublish");
+  fail_unless_equals_int (sub.count ("Red5Pro.Standby.Promoted"), 0);
+  guint64 counted = sub.counted_frames ();
+  c.control ("POST", "/publish?stream=stream1");
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 40),
+      "no frames after the republish");
+  fail_unless (sub.wait ([&] { return sub.count ("Red5Pro.Standby.Ready") >= 2; }, 30),
+      "no new standby after the republish");
+  fail_unless_equals_int (sub.count ("Red5Pro.Standby.Promoted"), 0);
+  fail_unless_equals_int (sub.stream_starts (), 1);
+  fail_unless (!sub.has_error ());
 }
 GST_END_TEST;
 
@@ -347,6 +376,7 @@ standby_suite (void)
   tcase_add_test (tc, test_hot_standby_takes_over_a_silent_kill_within_the_switch_time);
   tcase_add_test (tc, test_hot_standby_over_websocket_signaling);
   tcase_add_test (tc, test_warm_standby_is_paused_and_takes_over_a_loud_kill);
+  tcase_add_test (tc, test_an_unpublish_is_not_a_failover);
   tcase_add_test (tc, test_one_edge_means_no_standby_and_says_so);
   tcase_add_test (tc, test_sm1_lookups_find_another_edge_and_a_standalone_server_has_none);
   tcase_add_test (tc, test_hot_standby_recording_matroska_is_one_file);

@@ -621,6 +621,43 @@ GST_START_TEST (test_a_hot_standby_takes_over_loud_and_silent_failures)
 }
 GST_END_TEST;
 
+/* An unpublish the standby hears too is the stream's end, not a failover; one only the
+ * current edge says is its own trouble: the standby takes over after the grace. */
+GST_START_TEST (test_an_unpublish_both_edges_say_is_no_failover)
+{
+  Fixture f;
+  f.policy.standby = Standby::HOT;
+  f.retry.start (f.policy);
+  f.media ();
+  f.retry.media_started ();
+  f.sched.advance (0);
+  f.retry.standby_ready ();
+  f.retry.attempt_failed (failure (K::UNPUBLISHED));
+  fail_unless_equals_int (f.host.standby_promotions, 0);
+  f.sched.advance (100);
+  f.retry.upgrade_failed (failure (K::UNPUBLISHED));
+  fail_unless_equals_int (f.host.standby_promotions, 0);
+  fail_unless (f.retry.state () == State::RETRYING);
+  fail_unless_equals_int (f.host.events["Red5Pro.Retry.Scheduled"], 1);
+  fail_unless_equals_int (f.host.events["Red5Pro.Standby.Lost"], 0);
+  f.sched.advance (1000);
+  fail_unless_equals_int (f.host.starts, 2);
+  /* only the current edge says so: after the grace, the standby */
+  f.media ();
+  f.retry.media_started ();
+  f.sched.advance (1000);
+  fail_unless (f.retry.standby ());
+  f.retry.standby_ready ();
+  f.retry.attempt_failed (failure (K::UNPUBLISHED));
+  f.sched.advance (299);
+  fail_unless_equals_int (f.host.standby_promotions, 0);
+  f.sched.advance (1);
+  fail_unless_equals_int (f.host.standby_promotions, 1);
+  fail_unless_equals_string (f.host.promotion_reason.c_str (), "unpublished");
+  fail_unless (f.retry.state () == State::SUBSCRIBED);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_a_final_failure_is_no_failover_and_none_is_no_standby)
 {
   Fixture f;
@@ -707,6 +744,7 @@ retry_suite (void)
   tcase_add_test (tc, test_stopped_media_falls_to_hls_at_once);
   tcase_add_test (tc, test_a_hot_standby_takes_over_loud_and_silent_failures);
   tcase_add_test (tc, test_a_final_failure_is_no_failover_and_none_is_no_standby);
+  tcase_add_test (tc, test_an_unpublish_both_edges_say_is_no_failover);
   tcase_add_test (tc, test_the_inactivity_allowance_extends_the_deadline);
   return s;
 }
