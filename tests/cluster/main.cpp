@@ -372,5 +372,8 @@ main (int argc, char **argv)
     g_rmdir (c.hls_dir.c_str ());
   }
   g_main_loop_unref (c.loop);
+  for (char *opt : { flavours, publish, app, codec, ice_modes, turn, codecs, username, password,
+           token, bearer, cert, key, ca })
+    g_free (opt);
   return 0;
 }

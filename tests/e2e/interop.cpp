@@ -130,13 +130,13 @@ GST_START_TEST (test_video_encoding_h264_gets_h264_from_a_cluster_that_has_both)
     TestSubscriber plain (edge (c) + "retry-timeout=0 signaling=" + signaling, false);
     fail_if (plain.play () == GST_STATE_CHANGE_FAILURE);
     fail_unless (plain.wait_video (10, 30));
-    fail_unless_equals_string (video_caps_name (plain).c_str (), "video/x-vp8");
+    fail_unless (video_caps_name (plain) == "video/x-vp8", "%s", video_caps_name (plain).c_str ());
 
     TestSubscriber h264 (edge (c) + "retry-timeout=0 video-encoding=H264 signaling=" +
         signaling, false);
     fail_if (h264.play () == GST_STATE_CHANGE_FAILURE);
     fail_unless (h264.wait_video (10, 30));
-    fail_unless_equals_string (video_caps_name (h264).c_str (), "video/x-h264");
+    fail_unless (video_caps_name (h264) == "video/x-h264", "%s", video_caps_name (h264).c_str ());
     fail_unless (!h264.has_error ());
   }
 }
@@ -196,7 +196,8 @@ GST_START_TEST (test_relay_only_receives_through_coturn_on_a_relay_pair)
   TestSubscriber sub (edge (c) + "retry-timeout=0 ice-transport-policy=relay turn-server=" +
       turn.url ());
   check_plays (sub);
-  fail_unless_equals_string (selected_local_candidate_type (sub.src ()).c_str (), "relay");
+  std::string selected = selected_local_candidate_type (sub.src ());
+  fail_unless (selected == "relay", "the selected candidate is %s", selected.c_str ());
   /* the allocation is the subscriber's: the edge gathers host candidates only */
   const std::string log = turn.log ();
   fail_unless (log.find ("ALLOCATE processed, success") != std::string::npos, "%s", log.c_str ());

@@ -86,7 +86,7 @@ GST_START_TEST (test_blocked_webrtc_falls_back_to_hls_and_climbs_back_without_a_
       "no fallback to HLS: %s", tech_of (sub).c_str ());
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= 60; }, 30),
       "%" G_GUINT64_FORMAT " frames over HLS", sub.counted_frames ());
-  fail_unless_equals_string (tech_of (sub).c_str (), "hls");
+  fail_unless (tech_of (sub) == "hls", "tech %s", tech_of (sub).c_str ());
   /* upgrades are tried while WebRTC is still blocked, and fail without harm */
   fail_unless (sub.wait_event ("Red5Pro.Playback.Upgrade.Failed", 30));
   guint64 before_unblock = sub.video_frames ();
@@ -96,7 +96,7 @@ GST_START_TEST (test_blocked_webrtc_falls_back_to_hls_and_climbs_back_without_a_
       "no climb back to WebRTC");
   guint64 at_upgrade = sub.video_frames ();
   fail_unless (sub.wait ([&] { return sub.video_frames () >= at_upgrade + 60; }, 20));
-  fail_unless_equals_string (tech_of (sub).c_str (), "whep");
+  fail_unless (tech_of (sub) == "whep", "tech %s", tech_of (sub).c_str ());
   fail_unless (!sub.has_error ());
 
   /* one stream downstream, time only forward, the counter only forward */
@@ -142,7 +142,7 @@ GST_START_TEST (test_stopped_webrtc_media_is_covered_by_hls_at_once)
   TestSubscriber sub (edge_props (c) + "playback-order=<whep,hls>");
   fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= 120; }, 30));
-  fail_unless_equals_string (tech_of (sub).c_str (), "whep");
+  fail_unless (tech_of (sub) == "whep", "tech %s", tech_of (sub).c_str ());
   size_t blocked_at = sub.frames ().size ();
   c.control ("POST", "/edge/block-media?edge=edge1");
   fail_unless (sub.wait ([&] { return changes_to (sub, "hls", "fallback") > 0; }, 30),
@@ -267,7 +267,7 @@ GST_START_TEST (test_relay_only_through_a_turn_server_that_never_answers_falls_b
   fail_unless (sub.wait ([&] { return sub.count ("Red5Pro.Playback.Upgrade.Failed") >= 1; }, 40));
   guint64 frames = sub.counted_frames ();
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= frames + 30; }, 20));
-  fail_unless_equals_string (tech_of (sub).c_str (), "hls");
+  fail_unless (tech_of (sub) == "hls", "tech %s", tech_of (sub).c_str ());
   fail_unless_equals_int (sub.stream_starts (), 1);
   fail_unless (!sub.has_error ());
 }
@@ -279,7 +279,7 @@ GST_START_TEST (test_hls_alone_plays_from_the_edge_and_through_the_stream_manage
   {
     TestSubscriber sub (edge_props (c) + "playback-order=<hls>");
     check_plays (sub);
-    fail_unless_equals_string (tech_of (sub).c_str (), "hls");
+    fail_unless (tech_of (sub) == "hls", "tech %s", tech_of (sub).c_str ());
     GstStructure *start = sub.last_event ("Subscribe.Start");
     fail_unless (start != nullptr);
     fail_unless_equals_string (gst_structure_get_string (start, "tech"), "hls");

@@ -12,6 +12,14 @@
 
 #include <glib/gstdio.h>
 
+/* a == b, both kept alive for the message (gstcheck's string check keeps the pointers of
+ * temporaries past their end) */
+static void
+check_equal (const std::string &a, const std::string &b)
+{
+  fail_unless (a == b, "'%s' is not '%s'", a.c_str (), b.c_str ());
+}
+
 static std::string
 sm2_props (TestCluster &c, const char *signaling, const std::string &extra = "")
 {
@@ -73,9 +81,9 @@ kill_with_hot_standby (const char *signaling, const char *mode)
   std::string standby = event_string (sub, "Red5Pro.Standby.Ready", "edge");
   fail_unless (!primary.empty () && !standby.empty () && primary != standby,
       "standby on '%s', primary on '%s'", standby.c_str (), primary.c_str ());
-  fail_unless_equals_string (stat_string (sub, "standby").c_str (), "ready");
-  fail_unless_equals_string (stat_string (sub, "standby-edge").c_str (), standby.c_str ());
-  fail_unless_equals_string (event_string (sub, "Red5Pro.Standby.Ready", "mode").c_str (), "hot");
+  check_equal (stat_string (sub, "standby"), "ready");
+  check_equal (stat_string (sub, "standby-edge"), standby.c_str ());
+  check_equal (event_string (sub, "Red5Pro.Standby.Ready", "mode"), "hot");
   /* its network figures, refreshed every second once stats are read */
   fail_unless (sub.wait ([&] {
     GstStructure *st = sub.stats ();
@@ -101,7 +109,8 @@ kill_with_hot_standby (const char *signaling, const char *mode)
       GST_INFO ("break: counter %u at %" GST_TIME_FORMAT " (arrived %" G_GINT64_FORMAT " us) -> %u "
           "at %" GST_TIME_FORMAT " (arrived %" G_GINT64_FORMAT " us later)", frames[i].counter,
           GST_TIME_ARGS (frames[i].running_time), frames[i].arrived_us, frames[i + 1].counter,
-          GST_TIME_ARGS (frames[i + 1].running_time), frames[i + 1].arrived_us - frames[i].arrived_us);
+          GST_TIME_ARGS (frames[i + 1].running_time),
+          frames[i + 1].arrived_us - frames[i].arrived_us);
       shown++;
     }
   GST_INFO ("%s kill, %s: %u frames missing, %u repeated; Promoted reason %s gap %u ms "
@@ -112,11 +121,9 @@ kill_with_hot_standby (const char *signaling, const char *mode)
   fail_unless_equals_int (repeated, 0);
   fail_unless (!sub.running_time_went_back ());
   fail_unless_equals_int (sub.stream_starts (), 1);
-  fail_unless_equals_string (event_string (sub, "Red5Pro.Standby.Promoted", "from").c_str (),
-      primary.c_str ());
-  fail_unless_equals_string (event_string (sub, "Red5Pro.Standby.Promoted", "to").c_str (),
-      standby.c_str ());
-  fail_unless_equals_string (stat_string (sub, "edge").c_str (), standby.c_str ());
+  check_equal (event_string (sub, "Red5Pro.Standby.Promoted", "from"), primary.c_str ());
+  check_equal (event_string (sub, "Red5Pro.Standby.Promoted", "to"), standby.c_str ());
+  check_equal (stat_string (sub, "edge"), standby.c_str ());
   /* no teardown-and-retry: the standby was the failover */
   fail_unless_equals_int (sub.count ("Red5Pro.Retry.Scheduled"), 0);
   fail_unless (!sub.has_error ());
@@ -179,8 +186,7 @@ GST_START_TEST (test_one_edge_means_no_standby_and_says_so)
   TestSubscriber sub (sm2_props (c, "whep", "standby=hot retry-timeout=500"));
   check_plays (sub);
   fail_unless (sub.wait_event ("Red5Pro.Standby.Lost", 20));
-  fail_unless_equals_string (event_string (sub, "Red5Pro.Standby.Lost", "reason").c_str (),
-      "not-found");
+  check_equal (event_string (sub, "Red5Pro.Standby.Lost", "reason"), "not-found");
   guint64 counted = sub.counted_frames ();
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 20));
   fail_unless_equals_int (sub.count ("Red5Pro.Standby.Ready"), 0);
@@ -252,7 +258,7 @@ GST_START_TEST (test_warm_standby_is_paused_and_takes_over_a_loud_kill)
   TestSubscriber sub (sm2_props (c, "whep", "standby=warm retry-timeout=500"));
   fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
   fail_unless (sub.wait_event ("Red5Pro.Standby.Ready", 30), "no standby");
-  fail_unless_equals_string (event_string (sub, "Red5Pro.Standby.Ready", "mode").c_str (), "warm");
+  check_equal (event_string (sub, "Red5Pro.Standby.Ready", "mode"), "warm");
   std::string primary = stat_string (sub, "edge");
   std::string standby = event_string (sub, "Red5Pro.Standby.Ready", "edge");
   fail_unless (!primary.empty () && primary != standby);
@@ -323,7 +329,8 @@ check_standby_recording (const char *codec, const char *muxer, const char *file,
       c.control ("POST", "/edge/restart?edge=" + edge);   /* a standby for the silent kill */
   }
   gst_element_send_event (sub.pipeline (), gst_event_new_eos ());
-  fail_unless (sub.wait ([&] { return sub.got_eos (); }, 20, false), "the recording did not finish");
+  fail_unless (sub.wait ([&] { return sub.got_eos (); }, 20, false),
+      "the recording did not finish");
   fail_unless (!sub.has_error (), "%s", sub.error_text ().c_str ());
   fail_unless_equals_int (sub.count ("Red5Pro.Retry.Scheduled"), 0);
   sub.stop ();
