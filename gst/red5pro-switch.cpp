@@ -43,14 +43,13 @@ is_key (Medium m, GstBuffer *buf)
 GstClockTime
 shortest_step (const std::deque<GstBuffer *> &ring)
 {
-  GstClockTime best = GST_CLOCK_TIME_NONE;
+  guint64 shortest = G_MAXUINT64;
   for (size_t i = 1; i < ring.size (); i++) {
     GstClockTime a = GST_BUFFER_PTS (ring[i - 1]), b = GST_BUFFER_PTS (ring[i]);
-    if (GST_CLOCK_TIME_IS_VALID (a) && GST_CLOCK_TIME_IS_VALID (b) && b > a &&
-        (!GST_CLOCK_TIME_IS_VALID (best) || b - a < best))
-      best = b - a;
+    if (GST_CLOCK_TIME_IS_VALID (a) && GST_CLOCK_TIME_IS_VALID (b) && b > a)
+      shortest = MIN (shortest, b - a);
   }
-  return best;
+  return shortest == G_MAXUINT64 ? GST_CLOCK_TIME_NONE : shortest;
 }
 
 }  // namespace
@@ -330,9 +329,10 @@ Switch::replay (Medium m, GstPad *pad, GstBuffer *buf)
     if (!replayed_[i]) {
       replayed_[i] = true;
       GstClockTime last = by_capture_[i] ? outputs_.last_capture (m) : outputs_.last_pts (m);
-      GstClockTime step = shortest_step (r);
-      if (!GST_CLOCK_TIME_IS_VALID (step))
-        step = m == Medium::VIDEO ? GST_SECOND / 30 : 20 * GST_MSECOND;
+      /* the frame interval the kept buffers show, else a usual one */
+      GstClockTime measured = shortest_step (r);
+      GstClockTime step = GST_CLOCK_TIME_IS_VALID (measured) ? measured
+          : m == Medium::VIDEO ? GST_SECOND / 30 : 20 * GST_MSECOND;
       if (m == Medium::VIDEO)
         frame_interval_ = step;
       from_[i] = GST_CLOCK_TIME_IS_VALID (last) ? last + step / 2 : GST_CLOCK_TIME_NONE;
