@@ -306,7 +306,7 @@ bool
 Switch::replay (Medium m, GstPad *pad, GstBuffer *buf)
 {
   std::vector<GstBuffer *> out;
-  bool pass, first_video_out = false;
+  bool pass, first_video_out = false, ask_key = false;
   GstClockTime buf_pts = GST_BUFFER_PTS (buf);
   {
     std::lock_guard<std::mutex> guard (lock_);
@@ -383,12 +383,15 @@ Switch::replay (Medium m, GstPad *pad, GstBuffer *buf)
         gint64 now = g_get_monotonic_time ();
         if (now - last_key_request_ > KEY_REQUEST_INTERVAL_US) {
           last_key_request_ = now;
-          gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (
-              GST_CLOCK_TIME_NONE, TRUE, 0));
+          ask_key = true;
         }
       }
     }
   }
+  /* upstream, not under our lock */
+  if (ask_key)
+    gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (
+        GST_CLOCK_TIME_NONE, TRUE, 0));
   for (GstBuffer *b : out) {
     GstFlowReturn ret = gst_pad_push (pad, b);
     if (ret != GST_FLOW_OK)
@@ -495,14 +498,19 @@ Switch::on_upgrade_buffer (Medium m, GstPad *pad, GstBuffer *buf)
   if (need_sync_ && !GST_CLOCK_TIME_IS_VALID (capture_time (buf)))
     return GST_PAD_PROBE_DROP;
   if (m == Medium::VIDEO && GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
-    /* synchronised now: a key frame from here on, asked for once */
-    std::lock_guard<std::mutex> guard (lock_);
-    if (need_sync_ && !asked_synced_key_) {
-      asked_synced_key_ = true;
-      last_key_request_ = g_get_monotonic_time ();
+    /* synchronised now: a key frame from here on, asked for once (not under our lock: the
+     * event goes upstream on this thread) */
+    bool ask;
+    {
+      std::lock_guard<std::mutex> guard (lock_);
+      ask = need_sync_ && !asked_synced_key_;
+      asked_synced_key_ = asked_synced_key_ || ask;
+      if (ask)
+        last_key_request_ = g_get_monotonic_time ();
+    }
+    if (ask)
       gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (
           GST_CLOCK_TIME_NONE, TRUE, 0));
-    }
     return GST_PAD_PROBE_DROP;
   }
   GstClockTime sent = outputs_.last_pts (m);
