@@ -126,7 +126,7 @@ RetryController::attempt_failed (const Failure &failure)
   if (state_ != State::CONNECTING && state_ != State::SUBSCRIBED)
     return;   /* already retrying, stopped or given up: one deadline at a time */
   /* a ready standby takes over from a primary that failed in any way a retry could fix
-   * (an unpublish that both edges see fails the standby next: the normal path then) */
+   * (an unpublish only after a grace in which the standby did not say so too) */
   if (state_ == State::SUBSCRIBED && standby_ && standby_ready_ &&
       !failure_is_final (failure.kind, policy_.retry_on_auth_failure)) {
     last_failure_ = std::string (failure_kind_name (failure.kind)) + ": " + failure.reason;
