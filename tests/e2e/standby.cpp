@@ -68,6 +68,24 @@ event_uint (TestSubscriber &sub, const char *type, const char *field)
   return v;
 }
 
+/* Kills the edge (mode), waits for the standby to take over and 60 more frames, and counts
+ * what the viewer missed and saw twice from the last frame before the kill on. */
+static std::vector<TestSubscriber::Frame>
+kill_and_count (TestCluster &c, TestSubscriber &sub, const std::string &edge, const char *mode,
+    guint32 *missing, guint32 *repeated, size_t *before)
+{
+  *before = sub.frames ().size ();
+  c.control ("POST", "/edge/kill?edge=" + edge + "&mode=" + mode);
+  fail_unless (sub.wait_event ("Red5Pro.Standby.Promoted", 20), "no promotion after a %s kill",
+      mode);
+  guint64 counted = sub.counted_frames ();
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 20),
+      "frames did not go on after the promotion");
+  std::vector<TestSubscriber::Frame> frames = sub.frames ();
+  counter_breaks (frames, *before > 0 ? *before - 1 : 0, missing, repeated);
+  return frames;
+}
+
 /* Plays with a hot standby, kills the current edge (mode), and counts what the viewer
  * missed. Returns the frames missing; repeated frames and a step back in time fail. */
 static guint32
@@ -93,17 +111,10 @@ kill_with_hot_standby (const char *signaling, const char *mode)
   guint64 counted = sub.counted_frames ();
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 20));
 
-  size_t before = sub.frames ().size ();
-  c.control ("POST", "/edge/kill?edge=" + edge_name (c, primary) + "&mode=" + mode);
-  fail_unless (sub.wait_event ("Red5Pro.Standby.Promoted", 20), "no promotion after a %s kill",
-      mode);
-  counted = sub.counted_frames ();
-  fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 20),
-      "frames did not go on after the promotion");
-
-  std::vector<TestSubscriber::Frame> frames = sub.frames ();
+  size_t before = 0;
   guint32 missing = 0, repeated = 0;
-  counter_breaks (frames, before > 0 ? before - 1 : 0, &missing, &repeated);
+  std::vector<TestSubscriber::Frame> frames = kill_and_count (c, sub, edge_name (c, primary),
+      mode, &missing, &repeated, &before);
   for (size_t i = before > 0 ? before - 1 : 0, shown = 0; i + 1 < frames.size () && shown < 3; i++)
     if (frames[i].counter && frames[i + 1].counter != frames[i].counter + 1) {
       GST_INFO ("break: counter %u at %" GST_TIME_FORMAT " (arrived %" G_GINT64_FORMAT " us) -> %u "
@@ -275,15 +286,9 @@ GST_START_TEST (test_warm_standby_is_paused_and_takes_over_a_loud_kill)
   fail_unless (later == bytes, "the muted standby was sent %" G_GINT64_FORMAT " bytes",
       later - bytes);
 
-  size_t before = sub.frames ().size ();
-  c.control ("POST", "/edge/kill?edge=" + edge_name (c, primary) + "&mode=loud");
-  fail_unless (sub.wait_event ("Red5Pro.Standby.Promoted", 20), "no promotion");
-  counted = sub.counted_frames ();
-  fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 20),
-      "frames did not go on after the promotion");
-  std::vector<TestSubscriber::Frame> frames = sub.frames ();
+  size_t before = 0;
   guint32 missing = 0, repeated = 0;
-  counter_breaks (frames, before > 0 ? before - 1 : 0, &missing, &repeated);
+  kill_and_count (c, sub, edge_name (c, primary), "loud", &missing, &repeated, &before);
   GST_INFO ("warm, loud kill: %u frames missing, %u repeated", missing, repeated);
   fail_unless (missing <= 15, "%u frames missing", missing);
   fail_unless_equals_int (repeated, 0);

@@ -147,6 +147,17 @@ struct Fixture {
   ~Fixture () { gst_object_unref (log_object); }
   /* media arrives now */
   void media () { host.last_media = sched.now (); }
+  /* standby=hot, media flowing, the standby made at once and ready */
+  void subscribed_with_a_ready_hot_standby ()
+  {
+    policy.standby = Standby::HOT;
+    retry.start (policy);
+    media ();
+    retry.media_started ();
+    sched.advance (0);
+    fail_unless_equals_int (host.standbys, 1);
+    retry.standby_ready ();
+  }
 };
 
 static Failure
@@ -626,12 +637,7 @@ GST_END_TEST;
 GST_START_TEST (test_an_unpublish_both_edges_say_is_no_failover)
 {
   Fixture f;
-  f.policy.standby = Standby::HOT;
-  f.retry.start (f.policy);
-  f.media ();
-  f.retry.media_started ();
-  f.sched.advance (0);
-  f.retry.standby_ready ();
+  f.subscribed_with_a_ready_hot_standby ();
   f.retry.attempt_failed (failure (K::UNPUBLISHED));
   fail_unless_equals_int (f.host.standby_promotions, 0);
   f.sched.advance (100);
@@ -661,12 +667,7 @@ GST_END_TEST;
 GST_START_TEST (test_a_final_failure_is_no_failover_and_none_is_no_standby)
 {
   Fixture f;
-  f.policy.standby = Standby::HOT;
-  f.retry.start (f.policy);
-  f.media ();
-  f.retry.media_started ();
-  f.sched.advance (0);
-  f.retry.standby_ready ();
+  f.subscribed_with_a_ready_hot_standby ();
   f.retry.attempt_failed (failure (K::UNAUTHORIZED));
   fail_unless_equals_int (f.host.standby_promotions, 0);
   fail_unless (f.retry.state () == State::GAVE_UP);
