@@ -105,10 +105,12 @@ Worker::thread_main (gpointer data)
     if (self->pending_ == 0)
       break;
     if (g_get_monotonic_time () >= self->deadline_) {
-      GST_DEBUG_OBJECT (self->log_object_, "aborting %d request(s) still in flight",
+      GST_DEBUG_OBJECT (self->log_object_, "cancelling %d request(s) still in flight",
           self->pending_);
-      soup_session_abort (self->session_);
-      /* the aborted requests complete (cancelled) on the next iterations */
+      /* each the safe way (cancel_soon), not soup_session_abort: they complete (cancelled)
+       * on the next iterations */
+      for (Request *req : self->in_flight_)
+        cancel_soon (req);
       self->deadline_ = G_MAXINT64;
     }
   }
@@ -222,18 +224,43 @@ Worker::send (SoupMessage *msg, GCancellable *cancellable, HttpCallback cb, gsiz
   pending_++;
   auto *req = new Request { this, msg, std::move (cb), max_body, g_cancellable_new (),
       cancellable ? G_CANCELLABLE (g_object_ref (cancellable)) : nullptr };
+  in_flight_.insert (req);
   if (req->caller)
     req->caller_handler = g_cancellable_connect (req->caller, G_CALLBACK (+[] (GCancellable *,
-        gpointer ours) { g_cancellable_cancel (G_CANCELLABLE (ours)); }), req->cancellable,
-        nullptr);
+        gpointer r) { cancel_soon (static_cast<Request *> (r)); }), req, nullptr);
   /* the whole exchange, body included: a server that trickles a byte now and then never
    * lets the idle timeout fire */
   req->deadline = add_timeout (timeout_ms_, [req] () {
     req->deadline = 0;
     req->timed_out = true;
-    g_cancellable_cancel (req->cancellable);
+    cancel_soon (req);
   });
   soup_session_send_async (session_, msg, G_PRIORITY_DEFAULT, req->cancellable, on_sent, req);
+}
+
+/* Cancels the request from an idle of low priority, after whatever libsoup has already
+ * queued for it. libsoup 3.6 (Debian 13) frees the request's queue item twice when its
+ * cancellable is cancelled between the response headers' arrival and the dispatch of that
+ * completion (fixed in libsoup 3.7.1, "fix 'heap-use-after-free' caused by 'finishing' queue
+ * item twice"): soup_session_send_finish() then read freed memory (fault/matrix,
+ * whep_stop_during_negotiation, about one run in 400 on Debian 13). A completion already
+ * queued runs first, so the cancellable only ever reaches a request that waits on the
+ * network. The cancellable is held by the idle: the request may be finished by then. */
+void
+Worker::cancel_soon (Request *req)
+{
+  GMainContext *ctx = req->worker->ref_context ();
+  if (!ctx)
+    return;
+  GSource *src = g_idle_source_new ();
+  g_source_set_priority (src, G_PRIORITY_LOW);
+  g_source_set_callback (src, +[] (gpointer c) -> gboolean {
+    g_cancellable_cancel (G_CANCELLABLE (c));
+    return G_SOURCE_REMOVE;
+  }, g_object_ref (req->cancellable), g_object_unref);
+  g_source_attach (src, ctx);
+  g_source_unref (src);
+  g_main_context_unref (ctx);
 }
 
 void
@@ -332,6 +359,7 @@ Worker::finish (Request *req, GError *err)
     g_object_unref (req->stream);
   }
   worker->pending_--;
+  worker->in_flight_.erase (req);
   req->cb (r);
   g_object_unref (req->cancellable);
   g_object_unref (req->msg);

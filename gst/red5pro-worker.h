@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,7 @@ private:
   static void on_sent (GObject *source, GAsyncResult *res, gpointer data);
   static void on_read (GObject *source, GAsyncResult *res, gpointer data);
   static void finish (Request *req, GError *err);
+  static void cancel_soon (Request *req);
 
   /* The context, with a reference, or nullptr when not running; any thread. */
   GMainContext *ref_context () const;
@@ -100,6 +102,7 @@ private:
   GTlsDatabase *database_ = nullptr;
   bool insecure_ = false;
   int pending_ = 0;                  /* worker thread only */
+  std::set<Request *> in_flight_;    /* worker thread only */
   bool stopping_ = false;            /* worker thread only */
   gint64 deadline_ = 0;              /* worker thread only */
   std::mutex start_lock_;
