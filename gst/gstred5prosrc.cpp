@@ -14,6 +14,7 @@
  */
 #include "gstred5prosrc-private.h"
 #include "red5pro-events.h"
+#include "red5pro-messages.h"
 
 #include <cstring>
 #include <memory>
@@ -322,6 +323,125 @@ gst_red5pro_src_uri_handler_init (gpointer g_iface, gpointer)
   iface->set_uri = uri_set_uri;
 }
 
+/* ---- action signals: talking to the server (protocol notes, section 15) --------------- */
+
+/* "send": {"send":{"method","data"}} on the red5pro channel. */
+static gboolean
+gst_red5pro_src_send (GstRed5ProSrc *self, const gchar *method, const gchar *json_data)
+{
+  std::string text = send_message (method ? method : "", json_data ? json_data : "");
+  if (text.empty ()) {
+    GST_WARNING_OBJECT (self, "send: not sent: the method is empty or the data is not JSON "
+        "of at most %" G_GSIZE_FORMAT " bytes", MAX_CLIENT_MESSAGE);
+    return FALSE;
+  }
+  SUBSCRIBER (self)->send_client_message (ClientMessage { text, "", "", "" });
+  return TRUE;
+}
+
+/* "call-server": a callAdapter call; returns its id (the Red5Pro.Call.Result's). */
+static gchar *
+gst_red5pro_src_call_server (GstRed5ProSrc *self, const gchar *method, const gchar *json_args)
+{
+  std::string id = make_call_id ();
+  std::string text = call_message (method ? method : "", json_args ? json_args : "", id);
+  if (text.empty ()) {
+    GST_WARNING_OBJECT (self, "call-server: not sent: the method is empty or the arguments "
+        "are not JSON of at most %" G_GSIZE_FORMAT " bytes", MAX_CLIENT_MESSAGE);
+    return nullptr;
+  }
+  SUBSCRIBER (self)->send_client_message (ClientMessage { text, id, method, "" });
+  return g_strdup (id.c_str ());
+}
+
+/* "switch-stream": the SDK's switchStreams to another stream (an ABR variant); a path
+ * without an application is in the element's. */
+static gboolean
+gst_red5pro_src_switch_stream (GstRed5ProSrc *self, const gchar *path, gboolean immediate)
+{
+  std::string p = path ? path : "";
+  if (!p.empty () && p.find ('/') == std::string::npos) {
+    GST_OBJECT_LOCK (self);
+    p = self->state->props.app + "/" + p;
+    GST_OBJECT_UNLOCK (self);
+  }
+  std::string id = make_call_id ();
+  std::string text = switch_streams_message (p, immediate, id);
+  if (text.empty ()) {
+    GST_WARNING_OBJECT (self, "switch-stream: no stream path given");
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "asking the server to switch to %s", p.c_str ());
+  SUBSCRIBER (self)->send_client_message (ClientMessage { text, id, "switchStreams", p });
+  return TRUE;
+}
+
+/* "set-muted": Red5 Pro's mute message; the pads stay, no EOS, no inactivity retry. */
+static void
+gst_red5pro_src_set_muted (GstRed5ProSrc *self, gboolean audio, gboolean video)
+{
+  GST_INFO_OBJECT (self, "muted: audio %d, video %d", audio, video);
+  SUBSCRIBER (self)->set_muted (audio, video);
+}
+
+static void
+install_action_signals (GstRed5ProSrcClass *klass)
+{
+  GType type = G_TYPE_FROM_CLASS (klass);
+  auto flags = GSignalFlags (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION);
+  /**
+   * GstRed5ProSrc::send:
+   * @method: the method the server (and the publisher's clients) know it by
+   * @data: JSON text (an object, usually), or %NULL for null
+   *
+   * Sends `{"send":{"method":..,"data":..}}` to the server on the red5pro data channel,
+   * as the SDK's send(): kept until the channel is open (the SDK loses those), and while
+   * no WebRTC connection runs, kept for the next (at most 16 messages).
+   *
+   * Returns: %FALSE when not sent: no method, or data that is not JSON of at most 64 KiB
+   */
+  g_signal_new_class_handler ("send", type, flags, G_CALLBACK (gst_red5pro_src_send),
+      nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 2, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GstRed5ProSrc::call-server:
+   * @method: the server-side method
+   * @arguments: JSON text: an array of arguments (one value is sent as an array of one)
+   *
+   * Calls a method on the server: `{"callAdapter":{"method","arguments"},"id","async":true}`.
+   * Its answer is posted as the event Red5Pro.Call.Result with the same id.
+   *
+   * Returns: (transfer full) (nullable): the call's id, or %NULL when not sent
+   */
+  g_signal_new_class_handler ("call-server", type, flags,
+      G_CALLBACK (gst_red5pro_src_call_server), nullptr, nullptr, nullptr, G_TYPE_STRING, 2,
+      G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GstRed5ProSrc::switch-stream:
+   * @path: the stream to play, "app/stream" or "stream" (in the element's app)
+   * @immediate: switch at once rather than at the next key frame
+   *
+   * Asks the server to send another stream on the same connection (the SDK's
+   * switchStreams, for ABR variants); WebRTC.Subscribe.StreamSwitch is posted when it
+   * confirms, and a failover after that subscribes to the new stream.
+   *
+   * Returns: %FALSE when no path is given
+   */
+  g_signal_new_class_handler ("switch-stream", type, flags,
+      G_CALLBACK (gst_red5pro_src_switch_stream), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN,
+      2, G_TYPE_STRING, G_TYPE_BOOLEAN);
+  /**
+   * GstRed5ProSrc::set-muted:
+   * @audio: pause the audio
+   * @video: pause the video
+   *
+   * Asks the server to pause (or resume) each medium, keeping the connection: Red5 Pro's
+   * mute message. The pads stay, no EOS is sent, and while all of the media is paused no
+   * inactivity retry runs. It holds for the connections after a failover too.
+   */
+  g_signal_new_class_handler ("set-muted", type, flags, G_CALLBACK (gst_red5pro_src_set_muted),
+      nullptr, nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_BOOLEAN, G_TYPE_BOOLEAN);
+}
+
 /* ---- GObject ------------------------------------------------------------------------ */
 
 static void
@@ -362,6 +482,7 @@ gst_red5pro_src_class_init (GstRed5ProSrcClass *klass)
   element_class->query = GST_DEBUG_FUNCPTR (gst_red5pro_src_query);
   bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_red5pro_src_handle_message);
   gst_red5pro_src_install_properties (gobject_class);
+  install_action_signals (klass);
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);

@@ -44,6 +44,19 @@ public:
   /* The attempt's data channel is open (a warm standby has asked the server to pause its
    * media by then). Worker thread. */
   virtual void attempt_connected (Attempt &) {}
+  /* The server confirmed a switchStreams: the attempt plays path ("app/stream") now.
+   * Worker thread. */
+  virtual void attempt_stream_switched (Attempt &, const std::string & /* path */) {}
+};
+
+/* A message of the application's for the server (action signals): its JSON text; a call
+ * (callAdapter) also has the id and method its answer is matched by, a switchStreams the
+ * stream path. */
+struct ClientMessage {
+  std::string text;
+  std::string call_id;
+  std::string method;
+  std::string path;
 };
 
 class Attempt : public std::enable_shared_from_this<Attempt> {
@@ -91,9 +104,12 @@ public:
   /* The latency this attempt adds, when it knows it better than its elements do (HLS);
    * NONE to ask the elements. */
   virtual GstClockTime latency () const { return GST_CLOCK_TIME_NONE; }
-  /* Asks the server to pause (or resume) its media; the connection stays (WebRTC only:
-   * Red5 Pro's mute message on the data channel). Worker. */
-  virtual void set_muted (bool) {}
+  /* Asks the server to pause (or resume) each medium; the connection stays (WebRTC only:
+   * Red5 Pro's mute message on the data channel, kept until it opens). Worker. */
+  virtual void set_muted (bool /* audio */, bool /* video */) {}
+  /* The message goes to the server on the red5pro channel (kept until the channel opens);
+   * false: this attempt cannot carry it (HLS). Worker. */
+  virtual bool send_client_message (const ClientMessage &) { return false; }
 
 protected:
   /* the tech's teardown, on the worker; stop() posts Subscribe.Stop after it */

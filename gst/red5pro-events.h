@@ -42,6 +42,8 @@ constexpr const char *DATA_CHANNEL_ERROR = "WebRTC.DataChannel.Error";
 constexpr const char *DATA_CHANNEL_MESSAGE = "WebRTC.DataChannel.Message";
 constexpr const char *PEER_CONNECTION_ON_TRACK = "WebRTC.PeerConnection.OnTrack";
 constexpr const char *ADD_STREAM = "WebRTC.Add.Stream";
+/* the server confirmed a switchStreams (switch-stream): path */
+constexpr const char *SUBSCRIBE_STREAM_SWITCH = "WebRTC.Subscribe.StreamSwitch";
 
 /* gst-red5pro's own lifecycle events */
 constexpr const char *EDGE_RESOLVED = "Red5Pro.Edge.Resolved";
@@ -62,6 +64,9 @@ constexpr const char *MEDIA_CODEC_CHANGED = "Red5Pro.Media.CodecChanged";
 constexpr const char *STANDBY_READY = "Red5Pro.Standby.Ready";
 constexpr const char *STANDBY_LOST = "Red5Pro.Standby.Lost";
 constexpr const char *STANDBY_PROMOTED = "Red5Pro.Standby.Promoted";
+/* the server answered a call (call-server, or a switch-stream it refused): id, method,
+ * message, data (its JSON text, "" for none) */
+constexpr const char *CALL_RESULT = "Red5Pro.Call.Result";
 
 }  // namespace event
 

@@ -270,6 +270,17 @@ parse_server_message (const std::string &text)
   } else if (data && (text_member (data, "type") == "status" ||
                  text_member (data, "type") == "error")) {
     parse_status_or_error (m, data);
+  } else if (data && text_member (data, "type") == "result") {
+    m.kind = ServerMessage::Kind::RESULT;
+    m.message = text_member (data, "message");
+    m.id = text_member (data, "id");
+    if (m.id.empty ())
+      m.id = text_member (root, "id");
+    if (JsonNode *r = json_object_get_member (data, "data")) {
+      g_autofree char *t = json_to_string (r, FALSE);
+      if (t && strlen (t) <= MAX_CLIENT_MESSAGE && g_utf8_validate (t, -1, nullptr))
+        m.result = t;
+    }
   } else if (data && text_member (data, "type") == "metadata") {
     m.kind = ServerMessage::Kind::METADATA;
     JsonObject *md = object_member (data, "metadata");
@@ -277,6 +288,120 @@ parse_server_message (const std::string &text)
   }
   g_object_unref (parser);
   return m;
+}
+
+namespace {
+
+/* the builder's root as compact JSON text, "" when over MAX_CLIENT_MESSAGE; b is taken */
+std::string
+finish_message (JsonBuilder *b)
+{
+  JsonNode *root = json_builder_get_root (b);
+  g_autofree char *text = json_to_string (root, FALSE);
+  json_node_unref (root);
+  g_object_unref (b);
+  std::string out = text ? text : "";
+  return out.size () <= MAX_CLIENT_MESSAGE ? out : "";
+}
+
+/* the application's JSON, checked as a server's is (depth); nullptr when it is not JSON */
+JsonNode *
+client_json (JsonParser *parser, const std::string &text)
+{
+  if (text.size () > MAX_CLIENT_MESSAGE)
+    return nullptr;
+  return parse_json_bounded (parser, text);
+}
+
+}  // namespace
+
+std::string
+send_message (const std::string &method, const std::string &json_data)
+{
+  JsonParser *parser = json_parser_new ();
+  JsonNode *data = client_json (parser, json_data.empty () ? "null" : json_data);
+  if (!data || method.empty () || !g_utf8_validate (method.c_str (), -1, nullptr)) {
+    g_object_unref (parser);
+    return "";
+  }
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "send");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "method");
+  json_builder_add_string_value (b, method.c_str ());
+  json_builder_set_member_name (b, "data");
+  json_builder_add_value (b, json_node_copy (data));
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  g_object_unref (parser);
+  return finish_message (b);
+}
+
+static std::string
+call_with (const std::string &method, JsonNode *arguments, const std::string &id)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "callAdapter");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "method");
+  json_builder_add_string_value (b, method.c_str ());
+  json_builder_set_member_name (b, "arguments");
+  if (JSON_NODE_HOLDS_ARRAY (arguments)) {
+    json_builder_add_value (b, arguments);
+  } else {
+    json_builder_begin_array (b);
+    json_builder_add_value (b, arguments);
+    json_builder_end_array (b);
+  }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, id.c_str ());
+  json_builder_set_member_name (b, "async");
+  json_builder_add_boolean_value (b, TRUE);
+  json_builder_end_object (b);
+  return finish_message (b);
+}
+
+std::string
+call_message (const std::string &method, const std::string &json_arguments,
+    const std::string &id)
+{
+  JsonParser *parser = json_parser_new ();
+  JsonNode *args = client_json (parser, json_arguments.empty () ? "[]" : json_arguments);
+  std::string out;
+  if (args && !method.empty () && g_utf8_validate (method.c_str (), -1, nullptr))
+    out = call_with (method, json_node_copy (args), id);
+  g_object_unref (parser);
+  return out;
+}
+
+std::string
+switch_streams_message (const std::string &path, bool immediate, const std::string &id)
+{
+  if (path.empty () || !g_utf8_validate (path.c_str (), -1, nullptr))
+    return "";
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_array (b);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "path");
+  json_builder_add_string_value (b, path.c_str ());
+  json_builder_set_member_name (b, "isImmediate");
+  json_builder_add_boolean_value (b, immediate);
+  json_builder_end_object (b);
+  json_builder_end_array (b);
+  JsonNode *args = json_builder_get_root (b);
+  g_object_unref (b);
+  return call_with ("switchStreams", args, id);
+}
+
+std::string
+make_call_id ()
+{
+  char buf[20];
+  g_snprintf (buf, sizeof buf, "%08x%08x", g_random_int (), g_random_int ());
+  return buf;
 }
 
 std::string

@@ -19,6 +19,7 @@ struct ServerMessage {
     AVAILABLE,     /* {"isAvailable":true|false} */
     METADATA,      /* {"type":"metadata",...} */
     SEND,          /* {"send":{"method":..,"data":{..}},"senderName":..} */
+    RESULT,        /* {"data":{"type":"result","message":..}}: a callAdapter's answer */
     UNKNOWN,       /* valid JSON we do not know */
     INVALID,       /* not JSON, not an object, too large */
   };
@@ -33,6 +34,8 @@ struct ServerMessage {
   bool available = false;   /* AVAILABLE */
   std::string method;       /* SEND */
   std::string sender;
+  std::string id;           /* RESULT: the call's id, when the server says it */
+  std::string result;       /* RESULT: its "data" member as JSON text ("" = none) */
   GstStructure *data = nullptr;   /* METADATA / SEND payload, owned */
 
   ServerMessage () = default;
@@ -57,6 +60,20 @@ ServerMessage parse_server_message (const std::string &text);
 /* Client messages on the red5pro data channel (protocol notes, section 15). The server's
  * media pause (standby): {"mute":{"muteAudio":..,"muteVideo":..}}. */
 std::string mute_message (bool audio, bool video);
+/* What the application sends the server (action signals), each at most MAX_CLIENT_MESSAGE
+ * bytes; "" when the JSON given is not JSON, too deep or the result too large.
+ *   {"send":{"method":..,"data":<json_data>}}
+ *   {"callAdapter":{"method":..,"arguments":<json_arguments, an array; one value is put in
+ *    one>},"id":..,"async":true}
+ *   switchStreams: a callAdapter with [{"path":..,"isImmediate":..}] */
+constexpr gsize MAX_CLIENT_MESSAGE = 64 * 1024;
+std::string send_message (const std::string &method, const std::string &json_data);
+std::string call_message (const std::string &method, const std::string &json_arguments,
+    const std::string &id);
+std::string switch_streams_message (const std::string &path, bool immediate,
+    const std::string &id);
+/* an id for a call: 16 hexadecimal digits, random */
+std::string make_call_id ();
 
 /* What every JSON text from a server goes through before json-glib, which recurses once
  * per level: no deeper than MAX_JSON_DEPTH arrays/objects (100,000 nested brackets in a

@@ -445,10 +445,31 @@ RetryController::schedule_retry (const Failure &failure, bool at_once)
 /* Connecting: media by the connect timeout. Subscribed: media again within the inactivity
  * timeout of the last (the edge may be gone without closing anything). */
 void
+RetryController::set_paused (bool paused)
+{
+  if (paused == paused_)
+    return;
+  paused_ = paused;
+  GST_INFO_OBJECT (log_object_, "media %s by the application", paused ? "paused" : "resumed");
+  if (paused)
+    return;
+  /* the silence of the pause is no inactivity: the timeouts count from now */
+  if (state_ == State::SUBSCRIBED)
+    subscribed_at_ = scheduler_.now ();
+  else if (state_ == State::CONNECTING)
+    attempt_started_ = scheduler_.now ();
+  else
+    return;
+  arm ();
+}
+
+void
 RetryController::arm ()
 {
   GstClockTime deadline = GST_CLOCK_TIME_NONE;
-  if (state_ == State::CONNECTING && policy_.connect_timeout_ms > 0) {
+  if (paused_ && (state_ == State::CONNECTING || state_ == State::SUBSCRIBED)) {
+    /* no deadline: set_paused (false) arms again */
+  } else if (state_ == State::CONNECTING && policy_.connect_timeout_ms > 0) {
     deadline = attempt_started_ + policy_.connect_timeout_ms * GST_MSECOND;
   } else if (state_ == State::SUBSCRIBED && policy_.inactivity_timeout_ms > 0) {
     GstClockTime last = host_.last_media_time ();
@@ -476,6 +497,8 @@ void
 RetryController::on_deadline ()
 {
   GstClockTime now = scheduler_.now ();
+  if (paused_)
+    return;
   if (state_ == State::CONNECTING) {
     attempt_failed (Failure (Failure::Kind::CONNECTION_CLOSED,
         "no media within " + std::to_string (policy_.connect_timeout_ms) + " ms"));

@@ -127,6 +127,11 @@ public:
   void upgrade_failed (const Failure &failure);
   /* The standby has media in place, ready to take over. */
   void standby_ready ();
+  /* The application asked the server to pause all of the media (set-muted): silence is
+   * expected, so no deadline runs (no inactivity retry, no connect timeout, no silent
+   * promotion) until it is resumed; the inactivity timeout counts from then. */
+  void set_paused (bool paused);
+  bool paused () const { return paused_; }
   /* a standby runs (ready: it has media) */
   bool standby () const { return standby_; }
   bool standby_is_ready () const { return standby_ready_; }
@@ -198,6 +203,7 @@ private:
   static constexpr guint UNPUBLISH_GRACE_MS = 300;
   void fail_now (const Failure &failure);
   bool media_seen_ = false;     /* the current attempt delivered media */
+  bool paused_ = false;         /* set_paused */
 };
 
 }  // namespace red5pro

@@ -80,6 +80,7 @@ Subscriber::play (const SubscriberConfig &cfg, const RetryPolicy &policy)
     self.cfg_.capture_times = true;
     self.standby_mode_ = policy.standby;
     self.retry_.start (policy);
+    self.apply_pause ();
     self.refresh_quality ();
   });
 }
@@ -159,7 +160,76 @@ Subscriber::start_attempt (Tech tech)
     stats_.tech = tech_name (tech);
     stats_.current = attempt_;
   }
+  deliver_to_current ();
   attempt_->start ();
+}
+
+void
+Subscriber::deliver_to_current (bool mute)
+{
+  if (!attempt_)
+    return;
+  std::lock_guard<std::mutex> guard (outbox_lock_);
+  if (mute && mute_set_)
+    attempt_->set_muted (mute_audio_, mute_video_);
+  while (!outbox_.empty () && attempt_->send_client_message (outbox_.front ()))
+    outbox_.pop_front ();
+}
+
+/* silence is expected when every medium the attempt receives is paused */
+void
+Subscriber::apply_pause ()
+{
+  bool paused;
+  {
+    std::lock_guard<std::mutex> guard (outbox_lock_);
+    paused = mute_set_ && (mute_audio_ || !expects_audio_) && (mute_video_ || !expects_video_);
+  }
+  retry_.set_paused (paused);
+}
+
+void
+Subscriber::send_client_message (ClientMessage m)
+{
+  {
+    std::lock_guard<std::mutex> guard (outbox_lock_);
+    if (outbox_.size () >= MAX_OUTBOX) {
+      GST_WARNING_OBJECT (element_, "%zu messages wait for a WebRTC connection: the oldest "
+          "is dropped", outbox_.size ());
+      outbox_.pop_front ();
+    }
+    outbox_.push_back (std::move (m));
+  }
+  later ([] (Subscriber &self) { self.deliver_to_current (false); });
+}
+
+void
+Subscriber::set_muted (bool audio, bool video)
+{
+  {
+    std::lock_guard<std::mutex> guard (outbox_lock_);
+    mute_set_ = true;
+    mute_audio_ = audio;
+    mute_video_ = video;
+  }
+  later ([] (Subscriber &self) {
+    self.deliver_to_current ();
+    self.apply_pause ();
+  });
+}
+
+/* The current attempt plays another stream of the same (ABR) group now: the attempts after
+ * it subscribe to that one. */
+void
+Subscriber::attempt_stream_switched (Attempt &attempt, const std::string &path)
+{
+  if (&attempt != attempt_.get () || path.empty ())
+    return;
+  size_t slash = path.rfind ('/');
+  if (slash != std::string::npos && slash > 0)
+    cfg_.app = path.substr (0, slash);
+  cfg_.stream_name = path.substr (slash == std::string::npos ? 0 : slash + 1);
+  GST_INFO_OBJECT (element_, "now playing %s/%s", cfg_.app.c_str (), cfg_.stream_name.c_str ());
 }
 
 void
@@ -371,8 +441,11 @@ Subscriber::promote_standby (const char *reason)
   GST_INFO_OBJECT (element_, "standby on %s takes over from %s (%s)",
       upgrade_->edge ().c_str (), promoted_from_.c_str (), reason);
   bool warm = standby_mode_ == Standby::WARM;
-  if (warm)
-    upgrade_->set_muted (false);
+  /* the server resumes its media, but what the application paused */
+  if (warm) {
+    std::lock_guard<std::mutex> guard (outbox_lock_);
+    upgrade_->set_muted (mute_set_ && mute_audio_, mute_set_ && mute_video_);
+  }
   promote_upgrade ();
   {
     std::lock_guard<std::mutex> guard (stats_lock_);
@@ -427,6 +500,7 @@ Subscriber::promote_upgrade ()
       stats_.bytes_done += retired_.back ()->bytes ();
     }
   }
+  deliver_to_current ();
   if (sw)
     sw->go ();
 }
@@ -508,9 +582,14 @@ Subscriber::attempt_pad_added (Attempt &attempt, GstPad *pad)
 
 /* The first negotiation of a run decides which pads to wait for. */
 void
-Subscriber::attempt_media_expected (Attempt &, bool video, bool audio)
+Subscriber::attempt_media_expected (Attempt &attempt, bool video, bool audio)
 {
   outputs_.expect (video, audio);
+  if (&attempt == attempt_.get ()) {
+    expects_video_ = video;
+    expects_audio_ = audio;
+    apply_pause ();
+  }
 }
 
 /* Media the negotiation promised that did not come in time are given up on. */

@@ -14,6 +14,7 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,6 +48,13 @@ public:
   void push_eos () { outputs_.push_eos (); }
   /* The "stats" property. Any thread. */
   GstStructure *stats ();
+  /* The application's messages for the server (action signals), any thread: to the current
+   * WebRTC attempt, or kept (at most MAX_OUTBOX, the oldest dropped) for the next one. */
+  void send_client_message (ClientMessage m);
+  /* set-muted: the server pauses (or resumes) each medium of the current attempt and of
+   * every one after it; all of it paused, no deadline of the retry controller runs */
+  void set_muted (bool audio, bool video);
+  static constexpr size_t MAX_OUTBOX = 16;
 
 private:
   /* RetryController::Host (worker thread) */
@@ -70,6 +78,10 @@ private:
   void attempt_failed (Attempt &attempt, const Failure &failure) override;
   void attempt_latency_changed (Attempt &attempt) override;
   void attempt_connected (Attempt &attempt) override;
+  void attempt_stream_switched (Attempt &attempt, const std::string &path) override;
+  /* the application's messages kept (and its mute), to the current attempt (worker) */
+  void deliver_to_current (bool mute = true);
+  void apply_pause ();
   /* the standby can take over: said once (event, stats, the controller) */
   void standby_ready (Attempt &attempt);
 
@@ -120,6 +132,15 @@ private:
     std::shared_ptr<Attempt> standby;     /* for its network figures */
   };
   Standby standby_mode_ = Standby::NONE;     /* worker */
+  /* the application's messages and mute, from any thread, kept until an attempt can take
+   * them (even before the worker runs) */
+  std::mutex outbox_lock_;
+  std::deque<ClientMessage> outbox_;          /* outbox_lock_ */
+  bool mute_set_ = false;                     /* outbox_lock_: set_muted was called */
+  bool mute_audio_ = false;                   /* outbox_lock_ */
+  bool mute_video_ = false;                   /* outbox_lock_ */
+  bool expects_audio_ = true;                 /* worker: what the negotiation said */
+  bool expects_video_ = true;
   std::string promoted_from_;                 /* worker: the edge a standby took over from */
   std::string last_promotion_reason_;         /* worker */
   /* the switch of each upgrade attempt, for its pads (streaming threads); it stays with

@@ -131,7 +131,7 @@ WebRtcAttempt::create_peer ()
       return;
     /* a warm standby: connected (ICE, DTLS, the channel), the server's media paused */
     if (a.cfg_.standby_warm)
-      a.set_muted (true);
+      a.set_muted (true, true);
     a.listener_->attempt_connected (a);
   });
   pe.channel_closed = guard ([] (WebRtcAttempt &a, const std::string &label) {
@@ -176,6 +176,13 @@ WebRtcAttempt::create_peer ()
     fail (Failure (Failure::Kind::INTERNAL, why));
     return;
   }
+  /* what the application said before there was a peer: the peer keeps it until the
+   * channel opens */
+  if (mute_set_)
+    peer_->send_message (mute_message (mute_audio_, mute_video_));
+  for (const auto &m : early_)
+    peer_->send_message (m.text);
+  early_.clear ();
 
   if (cfg_.signaling == SignalingProtocol::WEBSOCKET) {
     maybe_signal ();
@@ -413,6 +420,9 @@ WebRtcAttempt::handle_server_message (const ServerMessage &m, bool data_channel)
     case K::METADATA:
       handle_metadata (m.data);
       break;
+    case K::RESULT:
+      handle_result (m);
+      break;
     case K::SEND: {
       const char *type = m.method == "onPublisherNetworkCongestion" ?
           event::SUBSCRIBE_PUBLISHER_CONGESTION :
@@ -536,15 +546,70 @@ WebRtcAttempt::teardown ()
 }
 
 /* Red5 Pro's standby message (protocol notes, section 15): the server stops (or resumes)
- * sending media, the connection stays; no acknowledgement. Kept until the channel opens. */
+ * sending media, the connection stays; no acknowledgement. Kept until the channel opens
+ * (and until there is a peer). */
 void
-WebRtcAttempt::set_muted (bool muted)
+WebRtcAttempt::set_muted (bool audio, bool video)
 {
-  if (!peer_)
+  mute_set_ = true;
+  mute_audio_ = audio;
+  mute_video_ = video;
+  GST_INFO_OBJECT (element_, "attempt %u: asking the server to %s audio and %s video",
+      number_, audio ? "pause" : "send", video ? "pause" : "send");
+  if (peer_)
+    peer_->send_message (mute_message (audio, video));
+}
+
+bool
+WebRtcAttempt::send_client_message (const ClientMessage &m)
+{
+  if (!m.call_id.empty ()) {
+    if (calls_.size () >= MAX_CALLS) {
+      GST_WARNING_OBJECT (element_, "attempt %u: %zu calls unanswered, forgetting call %s",
+          number_, calls_.size (), calls_.front ().call_id.c_str ());
+      calls_.pop_front ();
+    }
+    calls_.push_back (m);
+  }
+  if (peer_) {
+    peer_->send_message (m.text);
+  } else {
+    if (early_.size () >= MAX_EARLY_MESSAGES)
+      early_.pop_front ();
+    early_.push_back (m);
+  }
+  return true;
+}
+
+/* A callAdapter's answer: {"data":{"type":"result","message":..}}. Matched to its call by
+ * id when the server gives one, else to the oldest call unanswered (the notes show the
+ * answer to switchStreams without an id: answers are taken to come in order, inferred). A
+ * confirmed switchStreams ("Stream switch: Success") is WebRTC.Subscribe.StreamSwitch; any
+ * other answer, Red5Pro.Call.Result. */
+void
+WebRtcAttempt::handle_result (const ServerMessage &m)
+{
+  ClientMessage call;
+  auto it = calls_.begin ();
+  if (!m.id.empty ())
+    while (it != calls_.end () && it->call_id != m.id)
+      ++it;
+  if (it != calls_.end ()) {
+    call = *it;
+    calls_.erase (it);
+  }
+  if (call.method == "switchStreams" && m.message.find ("Success") != std::string::npos) {
+    GST_INFO_OBJECT (element_, "attempt %u: the server switched to %s", number_,
+        call.path.c_str ());
+    post (event_new (event::SUBSCRIBE_STREAM_SWITCH, "path", G_TYPE_STRING, call.path.c_str (),
+        "id", G_TYPE_STRING, call.call_id.c_str (), NULL));
+    listener_->attempt_stream_switched (*this, call.path);
     return;
-  GST_INFO_OBJECT (element_, "attempt %u: asking the server to %s its media", number_,
-      muted ? "pause" : "resume");
-  peer_->send_message (mute_message (muted, muted));
+  }
+  post (event_new (event::CALL_RESULT, "id", G_TYPE_STRING,
+      (call.call_id.empty () ? m.id : call.call_id).c_str (), "method", G_TYPE_STRING,
+      call.method.c_str (), "message", G_TYPE_STRING, m.message.c_str (), "data",
+      G_TYPE_STRING, m.result.c_str (), NULL));
 }
 
 }  // namespace red5pro

@@ -12,6 +12,7 @@
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -33,7 +34,8 @@ public:
   void refresh_quality () override;
   NetworkQuality quality (bool video) const override;
   MediaCounters counters () const override;
-  void set_muted (bool muted) override;
+  void set_muted (bool audio, bool video) override;
+  bool send_client_message (const ClientMessage &m) override;
 
 private:
   void teardown () override;
@@ -48,6 +50,7 @@ private:
   /* Sections 3, 4 and 12 of the protocol notes: what each server message means to us. */
   void handle_server_message (const ServerMessage &m, bool data_channel);
   void handle_metadata (const GstStructure *metadata);
+  void handle_result (const ServerMessage &m);
   template <typename F> auto guard (F fn) { return guarded<WebRtcAttempt> (fn); }
 
   std::shared_ptr<Peer> peer_;
@@ -64,6 +67,16 @@ private:
   std::string streaming_mode_;
   gint64 width_ = -1;
   gint64 height_ = -1;
+
+  /* the application's messages before the peer exists (at most MAX_EARLY_MESSAGES, the
+   * oldest dropped), and the calls whose answer is awaited (at most MAX_CALLS) */
+  std::deque<ClientMessage> early_;
+  std::deque<ClientMessage> calls_;
+  static constexpr size_t MAX_EARLY_MESSAGES = 16;
+  static constexpr size_t MAX_CALLS = 32;
+  bool mute_set_ = false;          /* set_muted was called: said to every peer */
+  bool mute_audio_ = false;
+  bool mute_video_ = false;
 };
 
 }  // namespace red5pro

@@ -74,6 +74,9 @@ struct Stream {
   GstElement *pipeline = nullptr;
   std::map<std::string, GstElement *> tees;   /* by codec name, references */
   std::vector<std::string> video_codecs, audio_codecs;   /* published, the default first */
+  /* an ABR group's streams (stream_publish_abr), in one pipeline: a subscriber's video can
+   * move among them (switchStreams); empty for a stream of its own */
+  std::vector<std::string> group;
   /* --hls: this publish's HLS files (H.264 + AAC in MPEG-TS, a rolling playlist), in a
    * directory of its own under the cluster's; "" without HLS */
   std::string hls_dir;
@@ -124,6 +127,9 @@ struct Peer {
   std::string created_sdp;   /* our offer/answer as created (before ICE candidates) */
   bool closed = false;
   std::vector<std::string> queued;   /* messages waiting for the data channel */
+  /* the last JSON messages the subscriber sent on the channel (/state "messages") */
+  std::vector<std::string> received;
+  static constexpr size_t RECEIVED_KEPT = 64;
   /* Red5 Pro's standby message ({"mute":{"muteAudio","muteVideo"}} on the channel): the
    * medium's frames stop before its payloader (sequence numbers go on without a gap), the
    * connection stays; and the RTP bytes each medium sent. Streaming threads read them. */
@@ -242,6 +248,8 @@ Cluster &the_cluster ();
 /* Publishes the stream (no-op when it is published); video of that size (at least 320
  * wide, for the frame counter). */
 bool stream_publish (const std::string &name, guint width = 320, guint height = 240);
+/* An ABR group: {name}_1 640x360, {name}_2 480x270, {name}_3 320x180 (Red5 Pro's naming) */
+bool stream_publish_abr (const std::string &name);
 void stream_unpublish (const std::string &name);
 /* [[counter, real time us], ...]: when the stream's last frames were stamped */
 std::string stamps_json (const std::string &name);

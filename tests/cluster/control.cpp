@@ -114,6 +114,11 @@ state_json ()
     json_builder_add_string_value (b, p.audio_codec.c_str ());
     json_builder_set_member_name (b, "params");
     add_string_map (b, p.params);
+    json_builder_set_member_name (b, "messages");
+    json_builder_begin_array (b);
+    for (const auto &m : p.received)
+      json_builder_add_string_value (b, m.c_str ());
+    json_builder_end_array (b);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -226,6 +231,10 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     bool ok = width >= 320 && width <= 4096 && height >= 16 && height <= 4096 &&
         stream_publish (arg ("stream"), guint (width), guint (height));
     reply_text (msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_BAD_REQUEST, "");
+  } else if (p == "/publish-abr") {
+    /* an ABR group: {stream}_1 to {stream}_3 at three sizes, switchStreams among them */
+    reply_text (msg, !arg ("stream").empty () && stream_publish_abr (arg ("stream"))
+        ? SOUP_STATUS_OK : SOUP_STATUS_BAD_REQUEST, "");
   } else if (p == "/unpublish") {
     stream_unpublish (arg ("stream"));
     reply_text (msg, SOUP_STATUS_OK, "");

@@ -110,7 +110,7 @@ static const char CONTROL_HELP[] =
     "Control API on 127.0.0.1:<control_port> (POST unless noted):\n"
     "  GET /state, GET /requests?edge=edge1|sm    what is up, what each server was asked\n"
     "  GET /stamps?stream=                        [counter, real time us] of its last frames\n"
-    "  /publish?stream=[&width=&height=], /unpublish?stream=\n"
+    "  /publish?stream=[&width=&height=], /publish-abr?stream= ({stream}_1.._3), /unpublish?stream=\n"
     "  /route?stream=&edge=                       the edge lookups answer for the stream\n"
     "  /edge/kill?edge=&mode=loud|silent, /edge/restart?edge=\n"
     "  /edge/flavour?edge=&flavour=red5|standard|strict\n"

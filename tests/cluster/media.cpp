@@ -3,6 +3,8 @@
  * answer, candidates, the red5pro data channel the subscriber opens, and its teardown. */
 #include "cluster.h"
 
+#include <gst/video/video.h>
+
 namespace cluster {
 
 std::function<void (const std::shared_ptr<Peer> &)> on_peer_gathered;
@@ -72,6 +74,8 @@ on_channel_open (GstWebRTCDataChannel *, gpointer data)
 
 /* What a subscriber says on the red5pro channel: the standby message (protocol notes,
  * section 15) pauses or resumes the media; the rest is not the cluster's business. */
+static void peer_call (const std::shared_ptr<Peer> &p, JsonObject *call, const std::string &id);
+
 static void
 on_channel_message (GstWebRTCDataChannel *, const char *text, gpointer data)
 {
@@ -86,6 +90,15 @@ on_channel_message (GstWebRTCDataChannel *, const char *text, gpointer data)
       JsonNode *root = json_parser_get_root (parser);
       JsonObject *o = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : nullptr;
       JsonNode *mute = o ? json_object_get_member (o, "mute") : nullptr;
+      JsonNode *call = o ? json_object_get_member (o, "callAdapter") : nullptr;
+      if (o) {
+        p->received.push_back (msg.size () > 4096 ? msg.substr (0, 4096) : msg);
+        if (p->received.size () > Peer::RECEIVED_KEPT)
+          p->received.erase (p->received.begin ());
+      }
+      if (call && JSON_NODE_HOLDS_OBJECT (call))
+        peer_call (p, json_node_get_object (call),
+            json_object_get_string_member_with_default (o, "id", ""));
       if (mute && JSON_NODE_HOLDS_OBJECT (mute)) {
         JsonObject *m = json_node_get_object (mute);
         p->gates[0]->muted = json_object_get_boolean_member_with_default (m, "muteVideo", FALSE);
@@ -96,6 +109,93 @@ on_channel_message (GstWebRTCDataChannel *, const char *text, gpointer data)
     }
     g_object_unref (parser);
   });
+}
+
+/* switchStreams: the peer's video comes from another stream of its ABR group from now on
+ * (its tee pad moved; a key frame asked of the new stream's encoder). isImmediate is not
+ * looked at: the switch is always at once. */
+static bool
+peer_switch_stream (const std::shared_ptr<Peer> &p, const std::string &target)
+{
+  Cluster &c = the_cluster ();
+  auto from = c.streams.find (p->stream);
+  auto to = c.streams.find (target);
+  if (from == c.streams.end () || to == c.streams.end () || to->second->group.empty () ||
+      to->second->pipeline != from->second->pipeline || !p->video_tee_pad ||
+      p->video_codec.empty () || !to->second->tees.count (p->video_codec))
+    return false;
+  if (target == p->stream)
+    return true;
+  GstPad *ghost = gst_pad_get_peer (p->video_tee_pad);
+  if (!ghost)
+    return false;
+  gst_pad_unlink (p->video_tee_pad, ghost);
+  if (GstElement *tee = gst_pad_get_parent_element (p->video_tee_pad)) {
+    gst_element_release_request_pad (tee, p->video_tee_pad);
+    gst_object_unref (tee);
+  }
+  gst_object_unref (p->video_tee_pad);
+  p->video_tee_pad = gst_element_request_pad_simple (to->second->tees.at (p->video_codec),
+      "src_%u");
+  bool linked = GST_PAD_LINK_SUCCESSFUL (gst_pad_link (p->video_tee_pad, ghost));
+  gst_object_unref (ghost);
+  gst_pad_send_event (p->video_tee_pad, gst_video_event_new_upstream_force_key_unit (
+      GST_CLOCK_TIME_NONE, TRUE, 0));
+  g_printerr ("{\"event\":\"stream-switch\",\"peer\":%u,\"from\":\"%s\",\"to\":\"%s\"}\n",
+      p->id, p->stream.c_str (), target.c_str ());
+  p->stream = target;
+  return linked;
+}
+
+/* {"callAdapter":{"method","arguments"},"id","async"} on the channel. switchStreams is
+ * answered as the notes show it ({"data":{"type":"result","message":"Stream switch:
+ * Success"}}, no id). inferred: a switch the server cannot make answered "Stream switch:
+ * Failure"; any other method answered with a result carrying the call's id and its
+ * arguments back (the notes show no other answer). */
+static void
+peer_call (const std::shared_ptr<Peer> &p, JsonObject *call, const std::string &id)
+{
+  std::string method = json_object_get_string_member_with_default (call, "method", "");
+  JsonArray *args = json_object_has_member (call, "arguments") &&
+          JSON_NODE_HOLDS_ARRAY (json_object_get_member (call, "arguments"))
+      ? json_object_get_array_member (call, "arguments") : nullptr;
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "data");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "result");
+  if (method == "switchStreams") {
+    JsonNode *first = args && json_array_get_length (args) > 0
+        ? json_array_get_element (args, 0) : nullptr;
+    std::string path = first && JSON_NODE_HOLDS_OBJECT (first)
+        ? json_object_get_string_member_with_default (json_node_get_object (first), "path", "")
+        : "";
+    /* "app/stream": the stream is what follows the app */
+    size_t slash = path.find ('/');
+    std::string stream = slash == std::string::npos ? path : path.substr (slash + 1);
+    bool ok = path.substr (0, slash) == the_cluster ().opt.app && peer_switch_stream (p, stream);
+    json_builder_set_member_name (b, "message");
+    json_builder_add_string_value (b, ok ? "Stream switch: Success" : "Stream switch: Failure");
+  } else {
+    json_builder_set_member_name (b, "id");
+    json_builder_add_string_value (b, id.c_str ());
+    json_builder_set_member_name (b, "message");
+    json_builder_add_string_value (b, (method + ": Success").c_str ());
+    json_builder_set_member_name (b, "data");
+    if (args)
+      json_builder_add_value (b, json_node_copy (json_object_get_member (call, "arguments")));
+    else
+      json_builder_add_null_value (b);
+  }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  JsonNode *root = json_builder_get_root (b);
+  g_object_unref (b);
+  char *text = json_to_string (root, FALSE);
+  json_node_unref (root);
+  peer_send (p, text);
+  g_free (text);
 }
 
 static void

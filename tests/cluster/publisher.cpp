@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <tuple>
 
 namespace cluster {
 
@@ -144,14 +145,15 @@ codec_for (const Stream &s, bool video, const std::string &requested)
   return published.front ();
 }
 
-/* raw -> tee name=raw; raw. ! queue ! encoder ! tee name=<codec>, per codec */
+/* raw -> tee name=raw; raw. ! queue ! encoder ! tee name=<codec><suffix>, per codec */
 static std::string
-encodings (const std::string &raw, const std::vector<std::string> &codecs)
+encodings (const std::string &raw, const std::vector<std::string> &codecs,
+    const std::string &suffix = "")
 {
   std::string desc = "tee name=" + raw + " allow-not-linked=true ";
   for (const auto &name : codecs)
     desc += raw + ". ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=1000000000 "
-        "leaky=downstream ! " + codec_find (name)->encoder + " ! tee name=" + name +
+        "leaky=downstream ! " + codec_find (name)->encoder + " ! tee name=" + name + suffix +
         " allow-not-linked=true ";
   return desc;
 }
@@ -178,45 +180,19 @@ hls_branch (const std::string &stream, const std::string &dir,
       "audio_raw. ! " + queue + "! audioconvert ! avenc_aac ! aacparse ! hls.audio ";
 }
 
-bool
-stream_publish (const std::string &name, guint width, guint height)
+/* The frame counter stamped into a variant's frames, before its encoders. */
+static void
+add_stamper (GstElement *bin, const std::string &stamp_name, const std::string &stream)
 {
-  Cluster &c = the_cluster ();
-  if (c.streams.count (name))
-    return true;
-  static guint publishes = 0;
-  std::string hls_dir;
-  if (c.opt.hls) {
-    hls_dir = c.hls_dir + "/" + std::to_string (++publishes);
-    g_mkdir (hls_dir.c_str (), 0700);
-  }
-  /* every encoder takes the same stamped frames: each codec carries the same counter */
-  std::string desc =
-      "videotestsrc is-live=true pattern=ball name=vsrc "
-      "! video/x-raw,format=I420,width=" + std::to_string (width) + ",height=" +
-      std::to_string (height) + ",framerate=30/1 ! identity name=stamp ! " +
-      encodings ("video_raw", c.opt.video_codecs) +
-      "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 "
-      "! audio/x-raw,rate=48000,channels=2 ! " + encodings ("audio_raw", c.opt.audio_codecs) +
-      (hls_dir.empty () ? "" : hls_branch (name, hls_dir, c.opt.video_codecs));
-  GError *err = nullptr;
-  /* one pipeline per stream: subscribers' bins join it, next to its tees */
-  GstElement *bin = gst_parse_launch (desc.c_str (), &err);
-  if (!bin || err) {
-    g_printerr ("cannot build the stream: %s\n", err->message);
-    g_clear_error (&err);
-    gst_clear_object (&bin);
-    return false;
-  }
-  auto &counter = counters[name];
+  auto &counter = counters[stream];
   if (!counter)
     counter = std::make_shared<std::atomic<uint32_t>> (1);
-  GstElement *stamp = gst_bin_get_by_name (GST_BIN (bin), "stamp");
+  GstElement *stamp = gst_bin_get_by_name (GST_BIN (bin), stamp_name.c_str ());
   GstPad *pad = gst_element_get_static_pad (stamp, "src");
   std::shared_ptr<StampLog> log;
   {
     std::lock_guard<std::mutex> g (stamp_logs_lock);
-    auto &l = stamp_logs[name];
+    auto &l = stamp_logs[stream];
     if (!l)
       l = std::make_shared<StampLog> ();
     log = l;
@@ -225,34 +201,102 @@ stream_publish (const std::string &name, guint width, guint height)
       new Stamper { counter.get (), log }, [] (gpointer d) { delete static_cast<Stamper *> (d); });
   gst_object_unref (pad);
   gst_object_unref (stamp);
+}
 
-  auto s = std::make_unique<Stream> ();
-  s->name = name;
-  s->pipeline = bin;
-  s->hls_dir = hls_dir;
-  s->video_codecs = c.opt.video_codecs;
-  s->audio_codecs = c.opt.audio_codecs;
-  for (const auto &codecs : { s->video_codecs, s->audio_codecs })
-    for (const auto &codec : codecs)
-      s->tees[codec] = gst_bin_get_by_name (GST_BIN (bin), codec.c_str ());
-  /* a subscriber's PLI reaches the encoder, as Red5 Pro forwards it to the publisher
-   * (inferred: the notes do not say; without it a lost key frame waits for the next
-   * periodic one): counted where it leaves the codec's tee upstream */
-  for (const auto &codec : s->video_codecs) {
-    GstPad *tee_sink = gst_element_get_static_pad (s->tees[codec], "sink");
-    gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-        [] (GstPad *, GstPadProbeInfo *info, gpointer data) -> GstPadProbeReturn {
-          if (gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
-            (**static_cast<std::shared_ptr<std::atomic<guint>> *> (data))++;
-          return GST_PAD_PROBE_OK;
-        }, new std::shared_ptr<std::atomic<guint>> (s->keyframe_requests),
-        [] (gpointer d) { delete static_cast<std::shared_ptr<std::atomic<guint>> *> (d); });
-    gst_object_unref (tee_sink);
+/* One pipeline for the streams given (name, width, height): each its own test video
+ * (stamped with its own counter) in every video codec; one audio, which they share. With
+ * more than one, they are one ABR group (switchStreams moves a subscriber among them). */
+static bool
+publish_group (const std::vector<std::tuple<std::string, guint, guint>> &variants)
+{
+  Cluster &c = the_cluster ();
+  for (const auto &v : variants)
+    if (c.streams.count (std::get<0> (v)))
+      return true;
+  const bool group = variants.size () > 1;
+  static guint publishes = 0;
+  std::string hls_dir;
+  if (c.opt.hls && !group) {
+    hls_dir = c.hls_dir + "/" + std::to_string (++publishes);
+    g_mkdir (hls_dir.c_str (), 0700);
   }
-  gst_element_set_state (s->pipeline, GST_STATE_PLAYING);
-  c.streams[name] = std::move (s);
-  g_printerr ("{\"event\":\"published\",\"stream\":\"%s\"}\n", name.c_str ());
+  /* every encoder of a variant takes the same stamped frames: each codec carries the same
+   * counter */
+  std::string desc;
+  for (size_t i = 0; i < variants.size (); i++) {
+    std::string sfx = group ? "_" + std::to_string (i + 1) : "";
+    desc += "videotestsrc is-live=true pattern=ball name=vsrc" + sfx + " "
+        "! video/x-raw,format=I420,width=" + std::to_string (std::get<1> (variants[i])) +
+        ",height=" + std::to_string (std::get<2> (variants[i])) + ",framerate=30/1 "
+        "! identity name=stamp" + sfx + " ! " +
+        encodings ("video_raw" + sfx, c.opt.video_codecs, sfx);
+  }
+  desc += "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 "
+      "! audio/x-raw,rate=48000,channels=2 ! " + encodings ("audio_raw", c.opt.audio_codecs) +
+      (hls_dir.empty () ? "" : hls_branch (std::get<0> (variants[0]), hls_dir,
+                                   c.opt.video_codecs));
+  GError *err = nullptr;
+  /* one pipeline per stream (or group): subscribers' bins join it, next to its tees */
+  GstElement *bin = gst_parse_launch (desc.c_str (), &err);
+  if (!bin || err) {
+    g_printerr ("cannot build the stream: %s\n", err ? err->message : "?");
+    g_clear_error (&err);
+    gst_clear_object (&bin);
+    return false;
+  }
+  std::vector<std::string> names;
+  for (const auto &v : variants)
+    names.push_back (std::get<0> (v));
+  for (size_t i = 0; i < variants.size (); i++) {
+    const std::string &name = names[i];
+    std::string sfx = group ? "_" + std::to_string (i + 1) : "";
+    add_stamper (bin, "stamp" + sfx, name);
+    auto s = std::make_unique<Stream> ();
+    s->name = name;
+    s->pipeline = GST_ELEMENT (gst_object_ref (bin));
+    s->hls_dir = hls_dir;
+    s->video_codecs = c.opt.video_codecs;
+    s->audio_codecs = c.opt.audio_codecs;
+    if (group)
+      s->group = names;
+    for (const auto &codec : s->video_codecs)
+      s->tees[codec] = gst_bin_get_by_name (GST_BIN (bin), (codec + sfx).c_str ());
+    for (const auto &codec : s->audio_codecs)
+      s->tees[codec] = gst_bin_get_by_name (GST_BIN (bin), codec.c_str ());
+    /* a subscriber's PLI reaches the encoder, as Red5 Pro forwards it to the publisher
+     * (inferred: the notes do not say; without it a lost key frame waits for the next
+     * periodic one): counted where it leaves the codec's tee upstream */
+    for (const auto &codec : s->video_codecs) {
+      GstPad *tee_sink = gst_element_get_static_pad (s->tees[codec], "sink");
+      gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+          [] (GstPad *, GstPadProbeInfo *info, gpointer data) -> GstPadProbeReturn {
+            if (gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
+              (**static_cast<std::shared_ptr<std::atomic<guint>> *> (data))++;
+            return GST_PAD_PROBE_OK;
+          }, new std::shared_ptr<std::atomic<guint>> (s->keyframe_requests),
+          [] (gpointer d) { delete static_cast<std::shared_ptr<std::atomic<guint>> *> (d); });
+      gst_object_unref (tee_sink);
+    }
+    c.streams[name] = std::move (s);
+    g_printerr ("{\"event\":\"published\",\"stream\":\"%s\"}\n", name.c_str ());
+  }
+  gst_element_set_state (bin, GST_STATE_PLAYING);
+  gst_object_unref (bin);
   return true;
+}
+
+bool
+stream_publish (const std::string &name, guint width, guint height)
+{
+  return publish_group ({ std::make_tuple (name, width, height) });
+}
+
+/* Red5 Pro names an ABR group's variants {name}_1 (the largest) to {name}_3 */
+bool
+stream_publish_abr (const std::string &name)
+{
+  return publish_group ({ std::make_tuple (name + "_1", 640u, 360u),
+      std::make_tuple (name + "_2", 480u, 270u), std::make_tuple (name + "_3", 320u, 180u) });
 }
 
 void
@@ -284,7 +328,12 @@ stream_unpublish (const std::string &name)
     run_later (gone.empty () ? 0 : CHANNEL_CLOSE_WAIT_MS + 100, [s] {
       for (auto &kv : s->tees)
         gst_object_unref (kv.second);
-      gst_element_set_state (s->pipeline, GST_STATE_NULL);
+      /* an ABR group's pipeline stops with the last of its streams */
+      bool shared = false;
+      for (auto &kv : the_cluster ().streams)
+        shared |= kv.second->pipeline == s->pipeline;
+      if (!shared)
+        gst_element_set_state (s->pipeline, GST_STATE_NULL);
       gst_object_unref (s->pipeline);
       /* its HLS goes with it (the edges answer 404 from the moment it is unpublished) */
       if (!s->hls_dir.empty ())

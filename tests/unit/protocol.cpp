@@ -453,6 +453,33 @@ GST_START_TEST (test_a_query_pair_is_added_once)
 }
 GST_END_TEST;
 
+/* The application's messages (action signals) in the SDK's shapes, and the server's answer
+ * to a call. */
+GST_START_TEST (test_client_messages_and_call_results)
+{
+  assert_string (send_message ("hello", R"({"a":1})"), R"({"send":{"method":"hello","data":{"a":1}}})");
+  assert_string (send_message ("hello", ""), R"({"send":{"method":"hello","data":null}})");
+  fail_unless (send_message ("hello", "{nope").empty ());
+  fail_unless (send_message ("", "{}").empty ());
+  assert_string (call_message ("echo", "[1,2]", "ab"),
+      R"({"callAdapter":{"method":"echo","arguments":[1,2]},"id":"ab","async":true})");
+  assert_string (call_message ("echo", R"({"x":1})", "ab"),
+      R"({"callAdapter":{"method":"echo","arguments":[{"x":1}]},"id":"ab","async":true})");
+  assert_string (switch_streams_message ("live/stream1_2", true, "cd"),
+      R"({"callAdapter":{"method":"switchStreams","arguments":[{"path":"live/stream1_2","isImmediate":true}]},"id":"cd","async":true})");
+  fail_unless (switch_streams_message ("", true, "cd").empty ());
+  fail_unless_equals_int (make_call_id ().size (), 16);
+  auto r = parse_server_message (R"({"data":{"type":"result","message":"Stream switch: Success"}})");
+  fail_unless (r.kind == ServerMessage::Kind::RESULT);
+  assert_string (r.message, "Stream switch: Success");
+  fail_unless (r.id.empty () && r.result.empty ());
+  auto r2 = parse_server_message (R"({"data":{"type":"result","id":"ab","data":[1]}})");
+  fail_unless (r2.kind == ServerMessage::Kind::RESULT);
+  assert_string (r2.id, "ab");
+  assert_string (r2.result, "[1]");
+}
+GST_END_TEST;
+
 static Suite *
 protocol_suite (void)
 {
@@ -486,6 +513,7 @@ protocol_suite (void)
   tcase_add_test (tc, test_deeply_nested_json_is_refused_not_a_crash);
   tcase_add_test (tc, test_link_headers_give_ice_servers_webrtcbin_takes);
   tcase_add_test (tc, test_a_query_pair_is_added_once);
+  tcase_add_test (tc, test_client_messages_and_call_results);
   return s;
 }
 

@@ -232,6 +232,33 @@ GST_START_TEST (test_inactivity_fails_exactly_at_the_timeout_after_the_last_medi
 }
 GST_END_TEST;
 
+/* set-muted: while the application has the media paused, silence is no failure; resumed,
+ * the inactivity timeout counts from the resume */
+GST_START_TEST (test_paused_media_is_no_inactivity_until_resumed)
+{
+  Fixture f;
+  f.retry.start (f.policy);
+  f.media ();
+  f.retry.media_started ();
+  f.sched.advance (500);
+  f.retry.set_paused (true);
+  f.sched.advance (60000);
+  fail_unless (f.retry.state () == State::SUBSCRIBED);
+  f.retry.set_paused (false);
+  f.sched.advance (1999);
+  fail_unless (f.retry.state () == State::SUBSCRIBED);
+  f.sched.advance (1);
+  fail_unless (f.retry.state () == State::RETRYING);
+  /* paused while connecting: no connect timeout either */
+  for (int i = 0; i < 1000 && f.retry.state () != State::CONNECTING; i++)
+    f.sched.advance (10);
+  fail_unless (f.retry.state () == State::CONNECTING);
+  f.retry.set_paused (true);
+  f.sched.advance (60000);
+  fail_unless (f.retry.state () == State::CONNECTING);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_max_retries_without_media_gives_up_with_eos_and_error)
 {
   Fixture f;
@@ -728,6 +755,7 @@ retry_suite (void)
   tcase_add_test (tc, test_a_failure_retries_once_after_the_retry_timeout);
   tcase_add_test (tc, test_no_media_within_the_connect_timeout_is_a_failure);
   tcase_add_test (tc, test_inactivity_fails_exactly_at_the_timeout_after_the_last_media);
+  tcase_add_test (tc, test_paused_media_is_no_inactivity_until_resumed);
   tcase_add_test (tc, test_max_retries_without_media_gives_up_with_eos_and_error);
   tcase_add_test (tc, test_media_starts_the_count_of_retries_over);
   tcase_add_test (tc, test_failures_no_retry_fixes_give_up_at_once);
