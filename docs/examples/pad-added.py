@@ -4,10 +4,13 @@ pattern for a source with dynamic pads: each pad red5prosrc exposes gets a
 queue ! decodebin, and each stream decodebin exposes gets a sink.
 
     pad-added.py 'red5pros://sm.example.com/live/stream1?stream-manager=sm2' [--seconds N]
+        [--send METHOD JSON] [--switch-to STREAM]
 
 It shows the subscriber's events ("red5pro-event" bus messages) as they come, and counts
 what reaches the sinks. --headless plays into fakesinks instead of the screen and the
-speakers (what the tests run). Ctrl-C stops it.
+speakers (what the tests run). Once the first frame is shown, --send sends a message to the
+server (the "send" action signal) and --switch-to asks it for another stream on the same
+connection, an ABR variant such as stream1_3 ("switch-stream"). Ctrl-C stops it.
 """
 import argparse
 import signal
@@ -21,8 +24,10 @@ from gi.repository import GLib, Gst  # noqa: E402
 
 
 class Player:
-    def __init__(self, uri, headless):
+    def __init__(self, uri, headless, send=None, switch_to=None):
         self.headless = headless
+        self.send = send
+        self.switch_to = switch_to
         self.pipeline = Gst.Pipeline.new("player")
         # the URI's query pairs are red5prosrc properties
         self.src = Gst.Element.make_from_uri(Gst.URIType.SRC, uri, "src")
@@ -30,6 +35,7 @@ class Player:
         self.src.connect("pad-added", self.on_source_pad)
         self.counts = {"video": 0, "audio": 0}
         self.first_frame = None
+        self.width = None
         self.started = None
         self.status = 0
         self.loop = GLib.MainLoop()
@@ -70,8 +76,24 @@ class Player:
     def on_buffer(self, pad, info, kind):
         if kind == "video" and self.first_frame is None:
             self.first_frame = time.monotonic() - self.started
+            GLib.idle_add(self.talk_to_server)
         self.counts[kind] += 1
+        if kind == "video":
+            width = pad.get_current_caps().get_structure(0).get_value("width")
+            if width != self.width:
+                self.width = width
+                print(f"video width {width}", flush=True)
         return Gst.PadProbeReturn.OK
+
+    # the action signals: a message to the server, another stream on the same connection
+    def talk_to_server(self):
+        if self.send:
+            method, data = self.send
+            sent = self.src.emit("send", method, data)
+            print(f"send {method}: {'sent' if sent else 'refused'}", flush=True)
+        if self.switch_to:
+            self.src.emit("switch-stream", self.switch_to, True)
+        return GLib.SOURCE_REMOVE
 
     def on_message(self, bus, msg):
         if msg.type == Gst.MessageType.ELEMENT:
@@ -80,7 +102,7 @@ class Player:
                 extra = ", ".join(
                     f"{s.nth_field_name(i)}={s.get_value(s.nth_field_name(i))}"
                     for i in range(s.n_fields())
-                    if s.nth_field_name(i) in ("edge", "reason", "kind", "delay-ms"))
+                    if s.nth_field_name(i) in ("edge", "reason", "kind", "delay-ms", "path"))
                 print(f"event {s.get_string('type')} {extra}".rstrip(), flush=True)
         elif msg.type == Gst.MessageType.WARNING:
             print(f"warning: {msg.parse_warning()[0].message}", flush=True)
@@ -112,9 +134,13 @@ def main():
     parser.add_argument("uri", help="red5pro:// or red5pros:// URI")
     parser.add_argument("--seconds", type=float, default=0, help="stop after this long")
     parser.add_argument("--headless", action="store_true", help="play into fakesinks")
+    parser.add_argument("--send", nargs=2, metavar=("METHOD", "JSON"),
+                        help="send this to the server once playing")
+    parser.add_argument("--switch-to", metavar="STREAM",
+                        help="ask the server for this stream (an ABR variant) once playing")
     args = parser.parse_args()
     Gst.init(None)
-    return Player(args.uri, args.headless).run(args.seconds)
+    return Player(args.uri, args.headless, args.send, args.switch_to).run(args.seconds)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ SECONDS = 12
 FPS = 30   # the cluster publishes 30 frames per second
 
 
-def run_example(cluster, kill_after=None):
-    uri = (f"red5pro://127.0.0.1:{cluster.port}/live/stream1"
+def run_example(cluster, kill_after=None, stream="stream1", extra=()):
+    uri = (f"red5pro://127.0.0.1:{cluster.port}/live/{stream}"
            "?stream-manager=sm2&ice-addresses=127.0.0.1&retry-timeout=500")
     if kill_after:
         def kill():
@@ -26,7 +26,8 @@ def run_example(cluster, kill_after=None):
             if edge:
                 cluster.control(f"/edge/kill?edge={edge}&mode=loud")
         threading.Thread(target=kill, daemon=True).start()
-    out = subprocess.run([sys.executable, EXAMPLE, uri, "--headless", "--seconds", str(SECONDS)],
+    out = subprocess.run([sys.executable, EXAMPLE, uri, "--headless", "--seconds", str(SECONDS),
+                          *extra],
                          capture_output=True, text=True, timeout=SECONDS + 30)
     print(out.stdout)
     print(out.stderr, file=sys.stderr)
@@ -52,6 +53,18 @@ def main():
         assert "event Subscribe.Connection.Closed" in text or "event Subscribe.Fail" in text
         # frames keep coming after the failover: at least the gap is all that is missing
         assert frames >= 0.5 * FPS * (SECONDS - first), f"only {frames} frames"
+
+    # the README's action signals: send, and switch-stream from stream1_1 (640 wide) to
+    # stream1_3 (320) on the same connection
+    with Cluster("--edges", "1") as cluster:
+        cluster.control("/publish-abr?stream=stream1")
+        frames, audio, first, text = run_example(
+            cluster, stream="stream1_1",
+            extra=("--send", "hello", '{"from":"python"}', "--switch-to", "stream1_3"))
+        assert "send hello: sent" in text, "send refused"
+        assert "event WebRTC.Subscribe.StreamSwitch path=live/stream1_3" in text, "no switch"
+        assert "video width 640" in text and "video width 320" in text, "the size did not change"
+        assert text.count("event Subscribe.Start") == 1, "a new subscription"
     print("ok")
 
 
