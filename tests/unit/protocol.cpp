@@ -4,6 +4,7 @@
 
 #include "red5pro-edge-lookup.h"
 #include "red5pro-events.h"
+#include "red5pro-health.h"
 #include "red5pro-messages.h"
 #include "red5pro-websocket.h"
 #include "red5pro-url.h"
@@ -480,6 +481,62 @@ GST_START_TEST (test_client_messages_and_call_results)
 }
 GST_END_TEST;
 
+/* SDK 15's health checks: each event once per episode, none while paused, the policies */
+GST_START_TEST (test_health_checks_follow_the_sdk_thresholds)
+{
+  HealthMonitor m (5000);
+  HealthSample s;
+  auto at = [&] (gint64 ms, const char *ice, guint64 packets, double rtt = -1) {
+    s.now_us = (ms + 1000) * 1000;   /* monotonic time is never 0 */
+    s.ice = ice;
+    s.packets = packets;
+    s.rtt_s = rtt;
+    return m.sample (s);
+  };
+  /* checking for 5 s: IceTimeout, once */
+  fail_unless (at (0, "checking", 0).empty ());
+  fail_unless (at (4999, "checking", 0).empty ());
+  auto e = at (5000, "checking", 0);
+  fail_unless (e.size () == 1 && e[0] == Health::ICE_TIMEOUT);
+  fail_unless (at (6000, "checking", 0).empty ());
+  /* connected, packets moving: nothing; three samples without a new packet: StaleStats */
+  fail_unless (at (7000, "completed", 10).empty ());
+  fail_unless (at (8000, "completed", 20).empty ());
+  fail_unless (at (9000, "completed", 20).empty ());
+  fail_unless (at (10000, "completed", 20).empty ());
+  e = at (11000, "completed", 20);
+  fail_unless (e.size () == 1 && e[0] == Health::STALE_STATS);
+  fail_unless (at (12000, "completed", 20).empty ());
+  fail_unless (at (13000, "completed", 30).empty ());
+  /* paused by the application: silence is no staleness */
+  s.paused = true;
+  for (int i = 0; i < 5; i++)
+    fail_unless (at (14000 + i * 1000, "completed", 30).empty ());
+  s.paused = false;
+  /* back to checking after connected: StateRegression (and, 5 s later, IceTimeout) */
+  e = at (20000, "checking", 40);
+  fail_unless (e.size () == 1 && e[0] == Health::STATE_REGRESSION);
+  e = at (25000, "checking", 40);
+  fail_unless (e.size () == 1 && e[0] == Health::ICE_TIMEOUT);
+  /* an RTT over 1 s, and an RTT that stays the same (when webrtcbin reports one) */
+  fail_unless (at (26000, "connected", 50, 0.1).empty ());
+  e = at (27000, "connected", 60, 1.5);
+  fail_unless (e.size () == 1 && e[0] == Health::EXCESSIVE_RTT);
+  at (28000, "connected", 70, 0.2);
+  at (29000, "connected", 80, 0.2);
+  at (30000, "connected", 90, 0.2);
+  e = at (31000, "connected", 100, 0.2);
+  fail_unless (e.size () == 1 && e[0] == Health::STALE_STATS);
+  assert_string (health_event_name (Health::ICE_TIMEOUT), "WebRTC.Connection.IceTimeout");
+  assert_string (health_reason (Health::STALE_STATS), "stale-stats");
+  fail_unless (health_retries (RenegotiationPolicy::TIMEOUT, Health::ICE_TIMEOUT));
+  fail_if (health_retries (RenegotiationPolicy::TIMEOUT, Health::STALE_STATS));
+  fail_unless (health_retries (RenegotiationPolicy::REGRESSION, Health::STATE_REGRESSION));
+  fail_if (health_retries (RenegotiationPolicy::DISCONNECT, Health::ICE_TIMEOUT));
+  fail_if (health_retries (RenegotiationPolicy::NONE, Health::STALE_STATS));
+}
+GST_END_TEST;
+
 static Suite *
 protocol_suite (void)
 {
@@ -514,6 +571,7 @@ protocol_suite (void)
   tcase_add_test (tc, test_link_headers_give_ice_servers_webrtcbin_takes);
   tcase_add_test (tc, test_a_query_pair_is_added_once);
   tcase_add_test (tc, test_client_messages_and_call_results);
+  tcase_add_test (tc, test_health_checks_follow_the_sdk_thresholds);
   return s;
 }
 
