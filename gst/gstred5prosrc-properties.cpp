@@ -53,6 +53,7 @@ enum {
   PROP_UPGRADE_INTERVAL,
   PROP_STANDBY,
   PROP_STANDBY_SWITCH_AFTER,
+  PROP_RENEGOTIATION_POLICY,
   PROP_STATS,
 };
 
@@ -77,6 +78,7 @@ enum {
 #define DEFAULT_UPGRADE_INTERVAL 60000
 #define DEFAULT_STANDBY Standby::NONE
 #define DEFAULT_STANDBY_SWITCH_AFTER 200
+#define DEFAULT_RENEGOTIATION_POLICY RenegotiationPolicy::DISCONNECT
 
 GParamSpec *gst_red5pro_src_stats_pspec;
 
@@ -110,6 +112,27 @@ gst_red5pro_ice_transport_get_type (void)
   };
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstRed5ProIceTransport", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_red5pro_renegotiation_policy_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { int (RenegotiationPolicy::NONE), "Health events are only posted; a failed peer "
+      "connection is left to the inactivity timeout and the data channel's close", "none" },
+    { int (RenegotiationPolicy::REGRESSION), "Also retry on StateRegression, StaleStats and "
+      "ExcessiveRTT", "regression" },
+    { int (RenegotiationPolicy::TIMEOUT), "Also retry on IceTimeout", "timeout" },
+    { int (RenegotiationPolicy::DISCONNECT), "Retry when the peer connection fails (ICE "
+      "failed); health events are only posted", "disconnect" },
+    { 0, nullptr, nullptr },
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRed5ProRenegotiationPolicy", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -339,6 +362,9 @@ gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *valu
     case PROP_UPGRADE_INTERVAL: r.upgrade_interval_ms = g_value_get_uint (value); break;
     case PROP_STANDBY: r.standby = Standby (g_value_get_enum (value)); break;
     case PROP_STANDBY_SWITCH_AFTER: r.standby_switch_after_ms = g_value_get_uint (value); break;
+    case PROP_RENEGOTIATION_POLICY:
+      p.renegotiation_policy = RenegotiationPolicy (g_value_get_enum (value));
+      break;
     case PROP_PLAYBACK_ORDER:
     case PROP_VIDEO_CODECS:
     case PROP_AUDIO_CODECS: {
@@ -434,6 +460,7 @@ gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_UPGRADE_INTERVAL: g_value_set_uint (value, r.upgrade_interval_ms); break;
     case PROP_STANDBY: g_value_set_enum (value, int (r.standby)); break;
     case PROP_STANDBY_SWITCH_AFTER: g_value_set_uint (value, r.standby_switch_after_ms); break;
+    case PROP_RENEGOTIATION_POLICY: g_value_set_enum (value, int (p.renegotiation_policy)); break;
     case PROP_PLAYBACK_ORDER:
     case PROP_VIDEO_CODECS:
     case PROP_AUDIO_CODECS:
@@ -660,6 +687,12 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
           "Milliseconds of silence of the current subscription after which a hot standby "
           "that has media takes over (instead of waiting for inactivity-timeout)", 10, 60000,
           DEFAULT_STANDBY_SWITCH_AFTER, flags));
+  g_object_class_install_property (gobject_class, PROP_RENEGOTIATION_POLICY,
+      g_param_spec_enum ("renegotiation-policy", "Renegotiation policy",
+          "Which of SDK 15's connection health events (WebRTC.Connection.*, checked every "
+          "stats-interval) also start a retry, named after the event (Reconnect.Start "
+          "beside Red5Pro.Retry.Scheduled)",
+          GST_TYPE_RED5PRO_RENEGOTIATION_POLICY, int (DEFAULT_RENEGOTIATION_POLICY), flags));
   gst_red5pro_src_stats_pspec = g_param_spec_boxed ("stats", "Statistics",
       "Subscriber statistics: state, attempts, connections, retries, edge, tech (whep, "
       "websocket or hls), connected-ms, "

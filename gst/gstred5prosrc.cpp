@@ -497,4 +497,5 @@ gst_red5pro_src_class_init (GstRed5ProSrcClass *klass)
   gst_type_mark_as_plugin_api (GST_TYPE_RED5PRO_SIGNALING, GstPluginAPIFlags (0));
   gst_type_mark_as_plugin_api (GST_TYPE_RED5PRO_ICE_TRANSPORT, GstPluginAPIFlags (0));
   gst_type_mark_as_plugin_api (GST_TYPE_RED5PRO_STANDBY, GstPluginAPIFlags (0));
+  gst_type_mark_as_plugin_api (GST_TYPE_RED5PRO_RENEGOTIATION_POLICY, GstPluginAPIFlags (0));
 }

@@ -16,7 +16,9 @@ GType gst_red5pro_signaling_get_type (void);
 #define GST_TYPE_RED5PRO_ICE_TRANSPORT (gst_red5pro_ice_transport_get_type ())
 GType gst_red5pro_ice_transport_get_type (void);
 #define GST_TYPE_RED5PRO_STANDBY (gst_red5pro_standby_get_type ())
+#define GST_TYPE_RED5PRO_RENEGOTIATION_POLICY (gst_red5pro_renegotiation_policy_get_type ())
 GType gst_red5pro_standby_get_type (void);
+GType gst_red5pro_renegotiation_policy_get_type (void);
 
 GST_ELEMENT_REGISTER_DECLARE (red5prosrc);
 

@@ -53,8 +53,8 @@ Attempt::fail (Failure f)
   f.reason = redact (std::move (f.reason), cfg_.secrets ());
   f.edge = edge_;
   GST_WARNING_OBJECT (element_, "attempt %u (%s) failed (%s): %s", number_, tech_name (tech_),
-      failure_kind_name (f.kind), f.reason.c_str ());
-  post (event_new (event::SUBSCRIBE_FAIL, "reason", G_TYPE_STRING, failure_kind_name (f.kind),
+      failure_name (f), f.reason.c_str ());
+  post (event_new (event::SUBSCRIBE_FAIL, "reason", G_TYPE_STRING, failure_name (f),
       "message", G_TYPE_STRING, f.reason.c_str (), "edge", G_TYPE_STRING, edge_.c_str (),
       "http-status", G_TYPE_UINT, f.http_status, NULL));
   listener_->attempt_failed (*this, f);

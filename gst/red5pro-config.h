@@ -2,6 +2,8 @@
  * lock when an attempt starts, so that network code never reads properties directly. */
 #pragma once
 
+#include "red5pro-health.h"
+
 #include "red5pro-url.h"
 
 #include <glib.h>
@@ -77,11 +79,17 @@ struct SubscriberConfig {
   /* a standby's (issue 20): the Stream Manager must name another edge than avoid_edge (the
    * current attempt's) */
   bool standby = false;
+  /* which health events also start a retry (red5pro-health) */
+  RenegotiationPolicy renegotiation_policy = RenegotiationPolicy::DISCONNECT;
   bool standby_warm = false;   /* the server is asked to pause its media once connected */
   std::string avoid_edge;
   /* jitter buffers tag buffers with their capture time (RTCP sender reports): a standby
    * matches frames across edges by it */
   bool capture_times = false;
+  /* stats reports (SDK 15's stats option): "" = the bus event only, "data-channel", or an
+   * http(s) URL they are POSTed to; every stats_interval_ms */
+  std::string stats_endpoint;
+  guint stats_interval_ms = 5000;
 
   /* Values that must never be printed: the token and secret connection parameters. */
   std::vector<std::string> secrets () const

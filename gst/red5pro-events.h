@@ -25,6 +25,11 @@ constexpr const char *SUBSCRIBE_ORIENTATION_CHANGE = "Subscribe.Orientation.Chan
 constexpr const char *SUBSCRIBE_DIMENSIONS_CHANGE = "Subscribe.VideoDimensions.Change";
 constexpr const char *SUBSCRIBE_STREAMING_MODE_CHANGE = "Subscribe.StreamingMode.Change";
 
+/* SDK 15's reconnect (its renegotiation), posted beside Red5Pro.Retry.Scheduled (reason)
+ * and when an attempt that was a retry fails (error, reason) */
+constexpr const char *RECONNECT_START = "Reconnect.Start";
+constexpr const char *RECONNECT_FAILURE = "Reconnect.Failure";
+
 /* WebRTC events (SDK names) */
 constexpr const char *PEER_CONNECTION_AVAILABLE = "WebRTC.PeerConnection.Available";
 constexpr const char *ENDPOINT_CHANGED = "WebRTC.Endpoint.Changed";

@@ -86,7 +86,7 @@ post_failure_error (GstElement *element, const Failure &f, const std::string &st
   const std::string &host = f.edge.empty () ? host_or_empty : f.edge;
   std::string debug = f.reason + (retried ? " (retries exhausted)" : "");
   const char *s = stream.c_str (), *h = host.c_str (), *d = debug.c_str ();
-  const char *reason = failure_kind_name (f.kind);
+  const char *reason = failure_name (f);
   guint status = f.http_status;
   /* the error's details: what an application can act on without parsing the message */
 #define DETAILS ("reason", G_TYPE_STRING, reason, "http-status", G_TYPE_UINT, status, \

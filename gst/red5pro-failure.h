@@ -31,6 +31,8 @@ struct Failure {
   guint http_status = 0;
   std::string reason;   /* human readable, secrets redacted by whoever posts it */
   std::string edge;     /* where it happened, when known */
+  /* the reason events give, when not the kind's own (a health event's: ice-timeout...) */
+  const char *name = nullptr;
 
   Failure () = default;
   Failure (Kind k, std::string why, guint status = 0)
@@ -40,6 +42,12 @@ struct Failure {
 
 /* Subscribe.Fail / Red5Pro.Retry.* "reason": not-found, unauthorized, ... */
 const char *failure_kind_name (Failure::Kind kind);
+/* the failure's own name if it has one, else its kind's */
+inline const char *
+failure_name (const Failure &f)
+{
+  return f.name ? f.name : failure_kind_name (f.kind);
+}
 /* Connect.Failure "reason" (a failure to reach or be taken by a server). */
 const char *connect_failure_reason (Failure::Kind kind);
 /* True for the failures no retry can fix. */

@@ -575,6 +575,20 @@ Peer::add_ice_servers (const std::vector<std::string> &uris)
   }
 }
 
+std::string
+Peer::ice_state () const
+{
+  if (!webrtc_)
+    return "closed";
+  GstWebRTCICEConnectionState state;
+  g_object_get (webrtc_, "ice-connection-state", &state, NULL);
+  GEnumClass *k = G_ENUM_CLASS (g_type_class_ref (GST_TYPE_WEBRTC_ICE_CONNECTION_STATE));
+  GEnumValue *v = g_enum_get_value (k, int (state));
+  std::string nick = v ? v->value_nick : "new";
+  g_type_class_unref (k);
+  return nick;
+}
+
 bool
 Peer::owns (GstObject *object) const
 {

@@ -85,6 +85,9 @@ public:
   gint64 last_media_time () const { return last_media_.load (); }
   guint64 packets () const { return packets_.load (); }
   guint64 bytes () const { return bytes_.load (); }
+  /* ICE as webrtcbin says it: its ice-connection-state's nick ("checking", "completed"...),
+   * "closed" once stopped. Worker. */
+  std::string ice_state () const;
   /* Worker: asks webrtcbin for fresh statistics; quality() has them shortly after. */
   void refresh_quality ();
   NetworkQuality quality (bool video);

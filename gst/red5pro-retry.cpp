@@ -129,7 +129,7 @@ RetryController::attempt_failed (const Failure &failure)
    * (an unpublish only after a grace in which the standby did not say so too) */
   if (state_ == State::SUBSCRIBED && standby_ && standby_ready_ &&
       !failure_is_final (failure.kind, policy_.retry_on_auth_failure)) {
-    last_failure_ = std::string (failure_kind_name (failure.kind)) + ": " + failure.reason;
+    last_failure_ = std::string (failure_name (failure)) + ": " + failure.reason;
     if (failure.kind == Failure::Kind::UNPUBLISHED) {
       /* both edges hear of a real unpublish from the origin: a moment to see whether the
        * standby does too before taking it as this edge's own trouble */
@@ -142,7 +142,7 @@ RetryController::attempt_failed (const Failure &failure)
       }
       return;
     }
-    promote_standby (failure_kind_name (failure.kind));
+    promote_standby (failure_name (failure));
     return;
   }
   fail_now (failure);
@@ -151,16 +151,20 @@ RetryController::attempt_failed (const Failure &failure)
 void
 RetryController::fail_now (const Failure &failure)
 {
+  /* an attempt that was a retry failed: the SDK's Reconnect.Failure */
+  if (consecutive_ > 0)
+    host_.post_event (event_new (event::RECONNECT_FAILURE, "error", G_TYPE_STRING,
+        failure.reason.c_str (), "reason", G_TYPE_STRING, failure_name (failure), NULL));
   unpublished_ = Failure ();
   scheduler_.cancel_all ();
-  last_failure_ = std::string (failure_kind_name (failure.kind)) + ": " + failure.reason;
+  last_failure_ = std::string (failure_name (failure)) + ": " + failure.reason;
   /* the way down is the retry path: no climb back from an attempt that is gone */
   end_upgrade ();
   host_.stop_attempt ();
 
   if (policy_.retry_timeout_ms == 0 ||
       failure_is_final (failure.kind, policy_.retry_on_auth_failure)) {
-    enter (State::GAVE_UP, failure_kind_name (failure.kind));
+    enter (State::GAVE_UP, failure_name (failure));
     host_.changed ();
     host_.give_up (failure, false);
     return;
@@ -168,7 +172,7 @@ RetryController::fail_now (const Failure &failure)
   if (policy_.max_retries >= 0 && consecutive_ >= guint (policy_.max_retries)) {
     enter (State::GAVE_UP, "max-retries");
     host_.post_event (event_new (event::RETRY_GAVE_UP, "attempts", G_TYPE_UINT,
-        consecutive_ + 1, "reason", G_TYPE_STRING, failure_kind_name (failure.kind),
+        consecutive_ + 1, "reason", G_TYPE_STRING, failure_name (failure),
         "message", G_TYPE_STRING, failure.reason.c_str (), NULL));
     host_.changed ();
     host_.give_up (failure, true);
@@ -212,7 +216,7 @@ RetryController::count_failure_without_media (const Failure &failure)
     return;
   /* the last tech falls back to the first: the way up is tried again too */
   GST_INFO_OBJECT (log_object_, "%u attempts with %s brought no media (%s)", tech_failures_,
-      tech_name (tech ()), failure_kind_name (failure.kind));
+      tech_name (tech ()), failure_name (failure));
   change_tech ((tech_index_ + 1) % n, "fallback");
   /* a new tech starts with the retry timeout, not the backoff of the last one */
   consecutive_ = 0;
@@ -345,10 +349,10 @@ RetryController::standby_lost (const Failure &failure)
   if (!standby_)
     return;
   standby_losses_++;
-  GST_INFO_OBJECT (log_object_, "standby lost (%s: %s)", failure_kind_name (failure.kind),
+  GST_INFO_OBJECT (log_object_, "standby lost (%s: %s)", failure_name (failure),
       failure.reason.c_str ());
   host_.post_event (event_new (event::STANDBY_LOST, "reason", G_TYPE_STRING,
-      failure_kind_name (failure.kind), "message", G_TYPE_STRING, failure.reason.c_str (),
+      failure_name (failure), "message", G_TYPE_STRING, failure.reason.c_str (),
       NULL));
   end_upgrade ();
   arm ();
@@ -401,7 +405,7 @@ RetryController::upgrade_failed (const Failure &failure)
     /* both edges say so: the stream ended, no failover (the standby goes with the rest);
      * a standby that fails otherwise meanwhile cannot take over either */
     GST_INFO_OBJECT (log_object_, "the standby failed too (%s): no failover",
-        failure_kind_name (failure.kind));
+        failure_name (failure));
     Failure f = unpublished_;
     fail_now (f);
     return;
@@ -414,11 +418,11 @@ RetryController::upgrade_failed (const Failure &failure)
     return;
   upgrade_failures_++;
   GST_INFO_OBJECT (log_object_, "%s is still out of reach (%s: %s)",
-      tech_name (policy_.playback_order[0]), failure_kind_name (failure.kind),
+      tech_name (policy_.playback_order[0]), failure_name (failure),
       failure.reason.c_str ());
   host_.post_event (event_new (event::PLAYBACK_UPGRADE_FAILED, "to", G_TYPE_STRING,
       tech_name (policy_.playback_order[0]), "reason", G_TYPE_STRING,
-      failure_kind_name (failure.kind), "message", G_TYPE_STRING, failure.reason.c_str (),
+      failure_name (failure), "message", G_TYPE_STRING, failure.reason.c_str (),
       NULL));
   end_upgrade ();
   arm_upgrade ();
@@ -431,13 +435,17 @@ RetryController::schedule_retry (const Failure &failure, bool at_once)
   guint delay = at_once ? 0 : retry_delay (policy_, consecutive_, g_random_int ());
   consecutive_++;
   retries_++;
-  enter (State::RETRYING, failure_kind_name (failure.kind));
+  enter (State::RETRYING, failure_name (failure));
   GST_INFO_OBJECT (log_object_, "retry %u in %u ms after %s", retries_, delay,
       last_failure_.c_str ());
   host_.post_event (event_new (event::RETRY_SCHEDULED, "attempt", G_TYPE_UINT, retries_,
       "delay-ms", G_TYPE_UINT, delay, "reason", G_TYPE_STRING,
-      failure_kind_name (failure.kind), "message", G_TYPE_STRING, failure.reason.c_str (),
+      failure_name (failure), "message", G_TYPE_STRING, failure.reason.c_str (),
       NULL));
+  /* the SDK's names for the same (its renegotiation's reconnect), for applications written
+   * against it */
+  host_.post_event (event_new (event::RECONNECT_START, "reason", G_TYPE_STRING,
+      failure_name (failure), NULL));
   scheduler_.schedule (scheduler_.now () + delay * GST_MSECOND, [this] () { begin_attempt (); });
   host_.changed ();
 }

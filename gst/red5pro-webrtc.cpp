@@ -120,6 +120,14 @@ WebRtcAttempt::create_peer ()
   pe.gathered = guard ([] (WebRtcAttempt &a) { a.on_gathered (); });
   pe.state = guard ([] (WebRtcAttempt &a, GstWebRTCPeerConnectionState state) {
     GST_INFO_OBJECT (a.element_, "attempt %u: peer connection %d", a.number_, int (state));
+    /* renegotiation-policy=none: a failed peer connection is left to the inactivity
+     * timeout and the channel's close, as the SDK without a policy leaves it */
+    if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED &&
+        a.cfg_.renegotiation_policy == RenegotiationPolicy::NONE) {
+      GST_INFO_OBJECT (a.element_, "attempt %u: peer connection failed "
+          "(renegotiation-policy=none: no retry for it)", a.number_);
+      return;
+    }
     if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ||
         state == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED)
       a.fail_connecting (Failure (Failure::Kind::CONNECTION_CLOSED,
@@ -183,6 +191,8 @@ WebRtcAttempt::create_peer ()
   for (const auto &m : early_)
     peer_->send_message (m.text);
   early_.clear ();
+  health_timer_ = worker_.add_timeout (cfg_.stats_interval_ms,
+      guard ([] (WebRtcAttempt &a) { a.check_health (); }));
 
   if (cfg_.signaling == SignalingProtocol::WEBSOCKET) {
     maybe_signal ();
@@ -534,9 +544,45 @@ WebRtcAttempt::counters () const
   return peer_ ? peer_->counters () : MediaCounters ();
 }
 
+/* SDK 15's health checks on this connection, every stats interval: each event posted with
+ * the SDK's name; those the renegotiation policy acts on fail the attempt, the retry named
+ * after the event. webrtcbin (1.22 to 1.26) reports no candidate-pair state or round-trip
+ * time: ICE's state is read off webrtcbin and the staleness off the packets received
+ * (red5pro-health). */
+void
+WebRtcAttempt::check_health ()
+{
+  health_timer_ = 0;
+  if (!peer_ || failed_)
+    return;
+  HealthSample s;
+  s.now_us = g_get_monotonic_time ();
+  s.ice = peer_->ice_state ();
+  s.packets = peer_->packets ();
+  s.paused = mute_set_ && mute_audio_ && mute_video_;
+  for (Health h : health_.sample (s)) {
+    bool retry = health_retries (cfg_.renegotiation_policy, h);
+    GST_INFO_OBJECT (element_, "attempt %u: %s (ICE %s)%s", number_, health_event_name (h),
+        s.ice.c_str (), retry ? ": retrying (renegotiation-policy)" : "");
+    post (event_new (health_event_name (h), "ice-state", G_TYPE_STRING, s.ice.c_str (),
+        "edge", G_TYPE_STRING, edge_.c_str (), "renegotiate", G_TYPE_BOOLEAN, retry, NULL));
+    if (retry) {
+      Failure f (Failure::Kind::CONNECTION_CLOSED,
+          std::string ("the connection is unhealthy: ") + health_event_name (h));
+      f.name = health_reason (h);
+      fail (std::move (f));
+      return;
+    }
+  }
+  health_timer_ = worker_.add_timeout (cfg_.stats_interval_ms,
+      guard ([] (WebRtcAttempt &a) { a.check_health (); }));
+}
+
 void
 WebRtcAttempt::teardown ()
 {
+  worker_.remove_timeout (health_timer_);
+  health_timer_ = 0;
   if (signaling_)
     signaling_->stop ();
   if (peer_)

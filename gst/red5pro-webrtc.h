@@ -5,6 +5,7 @@
 
 #include "red5pro-attempt.h"
 #include "red5pro-edge-lookup.h"
+#include "red5pro-health.h"
 #include "red5pro-messages.h"
 #include "red5pro-peer.h"
 #include "red5pro-signaling.h"
@@ -51,6 +52,8 @@ private:
   void handle_server_message (const ServerMessage &m, bool data_channel);
   void handle_metadata (const GstStructure *metadata);
   void handle_result (const ServerMessage &m);
+  /* every stats interval: SDK 15's health checks (red5pro-health) */
+  void check_health ();
   template <typename F> auto guard (F fn) { return guarded<WebRtcAttempt> (fn); }
 
   std::shared_ptr<Peer> peer_;
@@ -74,6 +77,8 @@ private:
   std::deque<ClientMessage> calls_;
   static constexpr size_t MAX_EARLY_MESSAGES = 16;
   static constexpr size_t MAX_CALLS = 32;
+  HealthMonitor health_;
+  guint health_timer_ = 0;
   bool mute_set_ = false;          /* set_muted was called: said to every peer */
   bool mute_audio_ = false;
   bool mute_video_ = false;
