@@ -15,6 +15,7 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,9 @@ public:
   /* The attempt's data channel is open (a warm standby has asked the server to pause its
    * media by then). Worker thread. */
   virtual void attempt_connected (Attempt &) {}
+  /* The server named where stats reports go (SDK 15: WHEP Link rel="statistics", or the
+   * status Application.Statistics.Endpoint on the data channel). Worker thread. */
+  virtual void attempt_stats_endpoint (Attempt &, const std::string &) {}
 };
 
 class Attempt : public std::enable_shared_from_this<Attempt> {
@@ -94,6 +98,14 @@ public:
   /* Asks the server to pause (or resume) its media; the connection stays (WebRTC only:
    * Red5 Pro's mute message on the data channel). Worker. */
   virtual void set_muted (bool) {}
+  /* webrtcbin's statistics (WebRTC only), to done on the worker if the attempt still runs
+   * then; false when there are none to ask for. Worker. */
+  virtual bool get_stats (std::function<void (const GstStructure *stats)>) { return false; }
+  /* A text message to the server on the red5pro data channel (kept until it opens); false
+   * when the attempt has no such channel. Worker. */
+  virtual bool send_message (const std::string &) { return false; }
+  /* the subscription id the attempt signals with (requestId, id) */
+  const std::string &subscription_id () const { return cfg_.subscription_id; }
 
 protected:
   /* the tech's teardown, on the worker; stop() posts Subscribe.Stop after it */

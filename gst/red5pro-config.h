@@ -82,6 +82,10 @@ struct SubscriberConfig {
   /* jitter buffers tag buffers with their capture time (RTCP sender reports): a standby
    * matches frames across edges by it */
   bool capture_times = false;
+  /* stats reports (SDK 15's stats option): "" = the bus event only, "data-channel", or an
+   * http(s) URL they are POSTed to; every stats_interval_ms */
+  std::string stats_endpoint;
+  guint stats_interval_ms = 5000;
 
   /* Values that must never be printed: the token and secret connection parameters. */
   std::vector<std::string> secrets () const

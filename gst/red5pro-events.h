@@ -24,6 +24,8 @@ constexpr const char *SUBSCRIBE_PUBLISHER_RECOVERY = "Subscribe.Publisher.Networ
 constexpr const char *SUBSCRIBE_ORIENTATION_CHANGE = "Subscribe.Orientation.Change";
 constexpr const char *SUBSCRIBE_DIMENSIONS_CHANGE = "Subscribe.VideoDimensions.Change";
 constexpr const char *SUBSCRIBE_STREAMING_MODE_CHANGE = "Subscribe.StreamingMode.Change";
+/* the server named another stats endpoint (endpoint, redacted) */
+constexpr const char *SUBSCRIBE_STATISTICS_ENDPOINT_CHANGE = "Subscribe.StatisticsEndpoint.Change";
 
 /* WebRTC events (SDK names) */
 constexpr const char *PEER_CONNECTION_AVAILABLE = "WebRTC.PeerConnection.Available";
@@ -42,6 +44,9 @@ constexpr const char *DATA_CHANNEL_ERROR = "WebRTC.DataChannel.Error";
 constexpr const char *DATA_CHANNEL_MESSAGE = "WebRTC.DataChannel.Message";
 constexpr const char *PEER_CONNECTION_ON_TRACK = "WebRTC.PeerConnection.OnTrack";
 constexpr const char *ADD_STREAM = "WebRTC.Add.Stream";
+/* stats reports (stats-interval): one per interval, or per started/ended action, with the
+ * envelopes sent (count, reports: their JSON texts, endpoint) */
+constexpr const char *STATS_REPORT = "WebRTC.Stats.Report";
 
 /* gst-red5pro's own lifecycle events */
 constexpr const char *EDGE_RESOLVED = "Red5Pro.Edge.Resolved";

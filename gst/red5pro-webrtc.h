@@ -34,6 +34,8 @@ public:
   NetworkQuality quality (bool video) const override;
   MediaCounters counters () const override;
   void set_muted (bool muted) override;
+  bool get_stats (std::function<void (const GstStructure *stats)> done) override;
+  bool send_message (const std::string &text) override;
 
 private:
   void teardown () override;
