@@ -86,7 +86,9 @@ on_channel_message (GstWebRTCDataChannel *, const char *text, gpointer data)
       JsonNode *root = json_parser_get_root (parser);
       JsonObject *o = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : nullptr;
       JsonNode *mute = o ? json_object_get_member (o, "mute") : nullptr;
-      if (mute && JSON_NODE_HOLDS_OBJECT (mute)) {
+      if (stats_channel_message (p->id, root)) {
+        /* a stats report (SDK 15, stats endpoint "data-channel"): kept for GET /stats */
+      } else if (mute && JSON_NODE_HOLDS_OBJECT (mute)) {
         JsonObject *m = json_node_get_object (mute);
         p->gates[0]->muted = json_object_get_boolean_member_with_default (m, "muteVideo", FALSE);
         p->gates[1]->muted = json_object_get_boolean_member_with_default (m, "muteAudio", FALSE);
