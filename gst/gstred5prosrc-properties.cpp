@@ -2,6 +2,7 @@
  * reading and writing them under the object lock, and checking them before READY. */
 #include "gstred5prosrc-private.h"
 #include "red5pro-codecs.h"
+#include "red5pro-stats-report.h"
 #include "red5pro-url.h"
 
 using namespace red5pro;
@@ -54,6 +55,8 @@ enum {
   PROP_STANDBY,
   PROP_STANDBY_SWITCH_AFTER,
   PROP_RENEGOTIATION_POLICY,
+  PROP_STATS_ENDPOINT,
+  PROP_STATS_INTERVAL,
   PROP_STATS,
 };
 
@@ -79,6 +82,8 @@ enum {
 #define DEFAULT_STANDBY Standby::NONE
 #define DEFAULT_STANDBY_SWITCH_AFTER 200
 #define DEFAULT_RENEGOTIATION_POLICY RenegotiationPolicy::DISCONNECT
+#define DEFAULT_STATS_ENDPOINT nullptr
+#define DEFAULT_STATS_INTERVAL 5000
 
 GParamSpec *gst_red5pro_src_stats_pspec;
 
@@ -225,6 +230,18 @@ gst_red5pro_src_check_settings (GstRed5ProSrc *self)
         ("ice-transport-policy=relay needs a TURN server: set turn-server"), (nullptr));
     return FALSE;
   }
+  if (!stats_endpoint_valid (cfg.stats_endpoint)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("'%s' is not a stats endpoint: stats-endpoint takes an http(s) URL, "
+         "'data-channel', or nothing", redact_url (cfg.stats_endpoint).c_str ()), (nullptr));
+    return FALSE;
+  }
+  if (cfg.stats_endpoint == STATS_DATA_CHANNEL && !cfg.data_channel) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("stats-endpoint=data-channel needs the red5pro data channel: set data-channel=true"),
+        (nullptr));
+    return FALSE;
+  }
   if (cfg.video_codecs.empty () && cfg.audio_codecs.empty ()) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Both video-codecs and audio-codecs are empty: nothing to receive"), (nullptr));
@@ -365,6 +382,8 @@ gst_red5pro_src_set_property (GObject *object, guint prop_id, const GValue *valu
     case PROP_RENEGOTIATION_POLICY:
       p.renegotiation_policy = RenegotiationPolicy (g_value_get_enum (value));
       break;
+    case PROP_STATS_ENDPOINT: set_string (p.stats_endpoint, value); break;
+    case PROP_STATS_INTERVAL: p.stats_interval_ms = g_value_get_uint (value); break;
     case PROP_PLAYBACK_ORDER:
     case PROP_VIDEO_CODECS:
     case PROP_AUDIO_CODECS: {
@@ -461,6 +480,8 @@ gst_red5pro_src_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_STANDBY: g_value_set_enum (value, int (r.standby)); break;
     case PROP_STANDBY_SWITCH_AFTER: g_value_set_uint (value, r.standby_switch_after_ms); break;
     case PROP_RENEGOTIATION_POLICY: g_value_set_enum (value, int (p.renegotiation_policy)); break;
+    case PROP_STATS_ENDPOINT: g_value_set_string (value, or_null (p.stats_endpoint)); break;
+    case PROP_STATS_INTERVAL: g_value_set_uint (value, p.stats_interval_ms); break;
     case PROP_PLAYBACK_ORDER:
     case PROP_VIDEO_CODECS:
     case PROP_AUDIO_CODECS:
@@ -693,6 +714,19 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
           "stats-interval) also start a retry, named after the event (Reconnect.Start "
           "beside Red5Pro.Retry.Scheduled)",
           GST_TYPE_RED5PRO_RENEGOTIATION_POLICY, int (DEFAULT_RENEGOTIATION_POLICY), flags));
+  g_object_class_install_property (gobject_class, PROP_STATS_ENDPOINT,
+      g_param_spec_string ("stats-endpoint", "Stats endpoint",
+          "Where stats reports (Red5 Pro SDK RTCSubscriberStats envelopes: codec, candidate "
+          "pair, inbound RTP per medium, started/ended) go every stats-interval: an http(s) "
+          "URL they are POSTed to as JSON, 'data-channel' (the red5pro data channel), or "
+          "empty for the WebRTC.Stats.Report bus event only (posted in every case). The "
+          "server may name another (Subscribe.StatisticsEndpoint.Change). An endpoint that "
+          "fails is warned of once and never disturbs playback",
+          DEFAULT_STATS_ENDPOINT, flags));
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint ("stats-interval", "Stats interval",
+          "Milliseconds between two stats reports of the WebRTC subscription", 100, G_MAXINT,
+          DEFAULT_STATS_INTERVAL, flags));
   gst_red5pro_src_stats_pspec = g_param_spec_boxed ("stats", "Statistics",
       "Subscriber statistics: state, attempts, connections, retries, edge, tech (whep, "
       "websocket or hls), connected-ms, "
@@ -700,7 +734,9 @@ gst_red5pro_src_install_properties (GObjectClass *gobject_class)
       "frames-received (video frames out), frames-dropped (could not be completed, or "
       "dropped until a key frame), freezes, freeze-duration-ms, keyframes-requested, "
       "retransmissions-requested, retransmissions-received, standby (none, connecting, "
-      "ready), standby-edge, standby-network (its video's, as video-network), and per "
+      "ready), standby-edge, standby-network (its video's, as video-network), "
+      "stats-reports-sent and stats-reports-failed (envelopes delivered to stats-endpoint "
+      "and dropped), and per "
       "medium, refreshed every second once stats has been read, video-network and "
       "audio-network: packets-received, "
       "packets-lost, fraction-lost (last second), jitter-ms, bitrate (bits/s), nack-count, "

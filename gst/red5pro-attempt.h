@@ -15,6 +15,7 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -47,6 +48,9 @@ public:
   /* The server confirmed a switchStreams: the attempt plays path ("app/stream") now.
    * Worker thread. */
   virtual void attempt_stream_switched (Attempt &, const std::string & /* path */) {}
+  /* The server named where stats reports go (SDK 15: WHEP Link rel="statistics", or the
+   * status Application.Statistics.Endpoint on the data channel). Worker thread. */
+  virtual void attempt_stats_endpoint (Attempt &, const std::string &) {}
 };
 
 /* A message of the application's for the server (action signals): its JSON text; a call
@@ -110,6 +114,14 @@ public:
   /* The message goes to the server on the red5pro channel (kept until the channel opens);
    * false: this attempt cannot carry it (HLS). Worker. */
   virtual bool send_client_message (const ClientMessage &) { return false; }
+  /* webrtcbin's statistics (WebRTC only), to done on the worker if the attempt still runs
+   * then; false when there are none to ask for. Worker. */
+  virtual bool get_stats (std::function<void (const GstStructure *stats)>) { return false; }
+  /* A text message to the server on the red5pro data channel (kept until it opens); false
+   * when the attempt has no such channel. Worker. */
+  virtual bool send_message (const std::string &) { return false; }
+  /* the subscription id the attempt signals with (requestId, id) */
+  const std::string &subscription_id () const { return cfg_.subscription_id; }
 
 protected:
   /* the tech's teardown, on the worker; stop() posts Subscribe.Stop after it */

@@ -24,6 +24,8 @@ constexpr const char *SUBSCRIBE_PUBLISHER_RECOVERY = "Subscribe.Publisher.Networ
 constexpr const char *SUBSCRIBE_ORIENTATION_CHANGE = "Subscribe.Orientation.Change";
 constexpr const char *SUBSCRIBE_DIMENSIONS_CHANGE = "Subscribe.VideoDimensions.Change";
 constexpr const char *SUBSCRIBE_STREAMING_MODE_CHANGE = "Subscribe.StreamingMode.Change";
+/* the server named another stats endpoint (endpoint, redacted) */
+constexpr const char *SUBSCRIBE_STATISTICS_ENDPOINT_CHANGE = "Subscribe.StatisticsEndpoint.Change";
 
 /* SDK 15's reconnect (its renegotiation), posted beside Red5Pro.Retry.Scheduled (reason)
  * and when an attempt that was a retry fails (error, reason) */
@@ -49,6 +51,9 @@ constexpr const char *PEER_CONNECTION_ON_TRACK = "WebRTC.PeerConnection.OnTrack"
 constexpr const char *ADD_STREAM = "WebRTC.Add.Stream";
 /* the server confirmed a switchStreams (switch-stream): path */
 constexpr const char *SUBSCRIBE_STREAM_SWITCH = "WebRTC.Subscribe.StreamSwitch";
+/* stats reports (stats-interval): one per interval, or per started/ended action, with the
+ * envelopes sent (count, reports: their JSON texts, endpoint) */
+constexpr const char *STATS_REPORT = "WebRTC.Stats.Report";
 
 /* gst-red5pro's own lifecycle events */
 constexpr const char *EDGE_RESOLVED = "Red5Pro.Edge.Resolved";

@@ -17,6 +17,7 @@ ServerMessage::operator= (ServerMessage &&o) noexcept
   code = std::move (o.code);
   message = std::move (o.message);
   description = std::move (o.description);
+  statistics = std::move (o.statistics);
   sdp = std::move (o.sdp);
   candidate = std::move (o.candidate);
   mid = std::move (o.mid);
@@ -137,6 +138,7 @@ parse_status_or_error (ServerMessage &m, JsonObject *obj)
     m.code = text_member (obj, "status");
   m.message = text_member (obj, "message");
   m.description = text_member (obj, "description");
+  m.statistics = text_member (obj, "statistics");
   if (m.kind == ServerMessage::Kind::ERROR && m.message.empty ())
     m.message = m.code;
 }

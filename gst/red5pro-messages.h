@@ -27,6 +27,7 @@ struct ServerMessage {
   std::string code;         /* status code, e.g. NetStream.Play.UnpublishNotify */
   std::string message;      /* status or error message */
   std::string description;
+  std::string statistics;   /* STATUS Application.Statistics.Endpoint: the stats endpoint */
   std::string sdp;          /* OFFER */
   std::string candidate;    /* CANDIDATE: "candidate:..." or empty at the end */
   std::string mid;
@@ -94,6 +95,8 @@ constexpr const char *TRICKLE_COMPLETED_OLD = "NetConnection.ICE.TricleCompleted
 constexpr const char *DATA_CHANNEL_AVAILABLE = "NetConnection.DataChannel.Available";
 constexpr const char *UNPUBLISH_NOTIFY = "NetStream.Play.UnpublishNotify";
 constexpr const char *STREAM_NOT_FOUND = "NetStream.Play.StreamNotFound";
+/* SDK 15: where stats reports go from now on, in the status's "statistics" */
+constexpr const char *STATISTICS_ENDPOINT = "Application.Statistics.Endpoint";
 }  // namespace status
 
 }  // namespace red5pro

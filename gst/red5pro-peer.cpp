@@ -470,13 +470,25 @@ Peer::on_pad_added_cb (GstElement *, GstPad *pad, gpointer data)
 void
 Peer::refresh_quality ()
 {
+  get_stats (nullptr);
+}
+
+/* One get-stats for both: the quality is updated from every reply. */
+void
+Peer::get_stats (std::function<void (const GstStructure *stats)> done)
+{
   if (!webrtc_ || stopped_)
     return;
-  GstPromise *p = promise ([] (Peer &self, GstPromise *p) {
+  GstPromise *p = promise ([done] (Peer &self, GstPromise *p) {
     if (gst_promise_wait (p) != GST_PROMISE_RESULT_REPLIED || !gst_promise_get_reply (p))
       return;
-    std::lock_guard<std::mutex> guard (self.quality_lock_);
-    update_quality (self.quality_, gst_promise_get_reply (p), g_get_monotonic_time ());
+    const GstStructure *stats = gst_promise_get_reply (p);
+    {
+      std::lock_guard<std::mutex> guard (self.quality_lock_);
+      update_quality (self.quality_, stats, g_get_monotonic_time ());
+    }
+    if (done)
+      done (stats);
   });
   g_signal_emit_by_name (webrtc_, "get-stats", NULL, p);
   gst_promise_unref (p);

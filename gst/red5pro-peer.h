@@ -90,6 +90,9 @@ public:
   std::string ice_state () const;
   /* Worker: asks webrtcbin for fresh statistics; quality() has them shortly after. */
   void refresh_quality ();
+  /* Worker: webrtcbin's statistics (get-stats), to done on the worker (not when the peer
+   * stopped first); quality() is refreshed with them. */
+  void get_stats (std::function<void (const GstStructure *stats)> done);
   NetworkQuality quality (bool video);
   /* Any thread; still true after stop. */
   MediaCounters counters ();

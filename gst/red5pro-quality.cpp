@@ -19,13 +19,25 @@ NetworkQuality::to_structure () const
       "fir-count", G_TYPE_UINT, fir_count, NULL);
 }
 
-/* The inbound-rtp entries of a get-stats reply, with rates over the time since the last. */
+/* the RTP clock rate of an inbound-rtp entry, 0 when its RTP source does not say */
+static gint
+clock_rate_of (const GstStructure *in)
+{
+  const GValue *src = gst_structure_get_value (in, "gst-rtpsource-stats");
+  gint clock_rate = 0;
+  if (!src || !GST_VALUE_HOLDS_STRUCTURE (src) ||
+      !gst_structure_get_int (gst_value_get_structure (src), "clock-rate", &clock_rate))
+    return 0;
+  return MAX (0, clock_rate);
+}
+
 void
-update_quality (NetworkQuality quality[2], const GstStructure *stats, gint64 now)
+inbound_rtp_by_kind (const GstStructure *stats, const GstStructure *inbound[2])
 {
   /* per kind, the stream with the most packets: a retransmission stream (RTX, its own SSRC
    * at the same clock rate) has an inbound-rtp entry of its own too */
-  NetworkQuality best[2];
+  guint64 most[2] = { 0, 0 };
+  inbound[0] = inbound[1] = nullptr;
   for (gint i = 0; i < gst_structure_n_fields (stats); i++) {
     const GValue *v = gst_structure_get_value (stats, gst_structure_nth_field_name (stats, i));
     if (!GST_VALUE_HOLDS_STRUCTURE (v))
@@ -37,31 +49,55 @@ update_quality (NetworkQuality quality[2], const GstStructure *stats, gint64 now
       continue;
     /* webrtcbin 1.22 labels every stream of a bundle with the "kind" of the pad it was
      * asked through; the RTP clock rate tells: video is 90 kHz, audio its sample rate */
-    const GValue *src = gst_structure_get_value (in, "gst-rtpsource-stats");
-    gint clock_rate = 0;
-    if (!src || !GST_VALUE_HOLDS_STRUCTURE (src) ||
-        !gst_structure_get_int (gst_value_get_structure (src), "clock-rate", &clock_rate) ||
-        clock_rate <= 0)
+    gint clock_rate = clock_rate_of (in);
+    if (clock_rate <= 0)
       continue;
-    NetworkQuality q;
+    guint64 packets = 0;
+    gst_structure_get_uint64 (in, "packets-received", &packets);
+    int kind = clock_rate == 90000 ? 0 : 1;
+    if (!inbound[kind] || packets > most[kind]) {
+      inbound[kind] = in;
+      most[kind] = packets;
+    }
+  }
+}
+
+gint64
+inbound_packets_lost (const GstStructure *in)
+{
+  /* the RTP source's own count (RFC 3550: expected - received); the inbound one comes
+   * from a jitter buffer webrtcbin 1.22 may have mixed up in a bundle */
+  const GValue *src = gst_structure_get_value (in, "gst-rtpsource-stats");
+  gint lost = 0;
+  if (src && GST_VALUE_HOLDS_STRUCTURE (src) &&
+      gst_structure_get_int (gst_value_get_structure (src), "packets-lost", &lost))
+    return MAX (0, lost);
+  return 0;
+}
+
+/* The inbound-rtp entries of a get-stats reply, with rates over the time since the last. */
+void
+update_quality (NetworkQuality quality[2], const GstStructure *stats, gint64 now)
+{
+  const GstStructure *inbound[2];
+  inbound_rtp_by_kind (stats, inbound);
+  NetworkQuality best[2];
+  for (int kind = 0; kind < 2; kind++) {
+    const GstStructure *in = inbound[kind];
+    if (!in)
+      continue;
+    NetworkQuality &q = best[kind];
     q.valid = true;
     q.sampled = now;
     double jitter = 0;
     gst_structure_get_uint64 (in, "packets-received", &q.packets_received);
-    /* the RTP source's own count (RFC 3550: expected - received); the inbound one comes
-     * from a jitter buffer webrtcbin 1.22 may have mixed up in a bundle */
-    gint lost = 0;
-    if (gst_structure_get_int (gst_value_get_structure (src), "packets-lost", &lost))
-      q.packets_lost = MAX (0, lost);
+    q.packets_lost = inbound_packets_lost (in);
     gst_structure_get_uint64 (in, "bytes-received", &q.bytes_received);
     if (gst_structure_get_double (in, "jitter", &jitter))
       q.jitter_ms = jitter * 1000;
     gst_structure_get_uint (in, "nack-count", &q.nack_count);
     gst_structure_get_uint (in, "pli-count", &q.pli_count);
     gst_structure_get_uint (in, "fir-count", &q.fir_count);
-    NetworkQuality &b = best[clock_rate == 90000 ? 0 : 1];
-    if (!b.valid || q.packets_received > b.packets_received)
-      b = q;
   }
   for (int kind = 0; kind < 2; kind++) {
     NetworkQuality q = best[kind];

@@ -42,4 +42,11 @@ struct MediaCounters {
 /* quality[0] (video) and quality[1] (audio) from a get-stats reply taken at now (us). */
 void update_quality (NetworkQuality quality[2], const GstStructure *stats, gint64 now);
 
+/* The inbound-rtp entry of each medium in a get-stats reply: inbound[0] video, [1] audio
+ * (nullptr when none), pointing into stats. The kind comes from the RTP clock rate, and a
+ * retransmission stream's entry is not taken (see update_quality). */
+void inbound_rtp_by_kind (const GstStructure *stats, const GstStructure *inbound[2]);
+/* An inbound-rtp entry's packets lost, as its RTP source counts them (RFC 3550). */
+gint64 inbound_packets_lost (const GstStructure *inbound);
+
 }  // namespace red5pro

@@ -43,6 +43,8 @@ public:
     std::function<void (const std::vector<std::string> &uris)> ice_servers;
     /* optional: the node the server keeps the session on (SDK 15 Session-Host) */
     std::function<void (const std::string &host)> endpoint_changed;
+    /* optional: where stats reports should go (SDK 15 Link rel="statistics"), an http(s) URL */
+    std::function<void (const std::string &url)> statistics_endpoint;
   };
 
   virtual ~Signaling () = default;

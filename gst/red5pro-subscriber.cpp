@@ -82,6 +82,9 @@ Subscriber::play (const SubscriberConfig &cfg, const RetryPolicy &policy)
     self.retry_.start (policy);
     self.apply_pause ();
     self.refresh_quality ();
+    self.stats_reporter_.start (cfg.stats_endpoint, cfg.secrets ());
+    self.stats_timer_ = self.worker_.add_timeout (self.cfg_.stats_interval_ms,
+        [&self] () { self.report_stats (); });
   });
 }
 
@@ -94,8 +97,11 @@ Subscriber::stop_playing ()
     stop_upgrade ();
     worker_.remove_timeout (media_wait_timer_);
     worker_.remove_timeout (quality_timer_);
+    worker_.remove_timeout (stats_timer_);
     media_wait_timer_ = 0;
     quality_timer_ = 0;
+    stats_timer_ = 0;
+    stats_reporter_.stop ();
   });
 }
 
@@ -241,6 +247,7 @@ Subscriber::stop_attempt ()
     return;
   outputs_.detach_all ();
   auto attempt = std::move (attempt_);
+  stats_ended (*attempt);
   attempt->stop ();
   {
     std::lock_guard<std::mutex> guard (switch_lock_);
@@ -484,10 +491,12 @@ Subscriber::promote_upgrade ()
       sw = it->second;
   }
   if (attempt_) {
+    stats_ended (*attempt_);
     attempt_->retire ();
     retired_.push_back (std::move (attempt_));
   }
   attempt_ = std::move (upgrade_);
+  stats_started (*attempt_);
   {
     std::lock_guard<std::mutex> guard (stats_lock_);
     stats_.connections++;
@@ -620,6 +629,7 @@ Subscriber::attempt_media_started (Attempt &attempt)
       self.stats_.edge = a->edge ();
       self.stats_.subscribed_since = g_get_monotonic_time ();
     }
+    self.stats_started (*a);
     self.retry_.media_started ();
   });
 }
@@ -657,6 +667,79 @@ Subscriber::refresh_quality ()
   if (upgrade_ && quality_wanted_.load () && retry_.standby ())
     upgrade_->refresh_quality ();
   quality_timer_ = worker_.add_timeout (QUALITY_REFRESH_MS, [this] () { refresh_quality (); });
+}
+
+/* ---- stats reports (SDK 15's stats option) ------------------------------------------------ */
+
+void
+Subscriber::report_stats ()
+{
+  stats_timer_ = worker_.add_timeout (cfg_.stats_interval_ms, [this] () { report_stats (); });
+  std::shared_ptr<Attempt> a = reporting_.lock ();
+  if (!a || a != attempt_)
+    return;
+  std::weak_ptr<Attempt> weak = a;
+  std::shared_ptr<bool> alive = alive_;
+  a->get_stats ([this, alive, weak] (const GstStructure *stats) {
+    auto a = weak.lock ();
+    if (!*alive || !running_ || !a || a != attempt_)
+      return;
+    StatsExtras extras;
+    extras.frames_dropped = a->counters ().frames_dropped;
+    extras.freezes = outputs_.freezes ();
+    stats_reporter_.report (stats_client (*a), stats, extras, stats_channel (a));
+  });
+}
+
+/* A WebRTC attempt is the current one and has media. */
+void
+Subscriber::stats_started (Attempt &attempt)
+{
+  if (attempt.tech () == Tech::HLS || reporting_.lock ().get () == &attempt)
+    return;
+  auto a = attempt.shared_from_this ();
+  reporting_ = a;
+  stats_reporter_.action (stats_client (attempt), "started", stats_channel (a));
+}
+
+/* ... and goes (stopped, or swapped out by an upgrade or a standby). */
+void
+Subscriber::stats_ended (Attempt &attempt)
+{
+  if (reporting_.lock ().get () != &attempt)
+    return;
+  reporting_.reset ();
+  stats_reporter_.action (stats_client (attempt), "ended",
+      stats_channel (attempt.shared_from_this ()));
+}
+
+StatsClient
+Subscriber::stats_client (const Attempt &attempt) const
+{
+  StatsClient c;
+  c.host = cfg_.host;
+  c.app = cfg_.app;
+  c.stream_name = cfg_.stream_name;
+  c.subscription_id = attempt.subscription_id ();
+  c.connection_params = cfg_.connection_params;
+  return c;
+}
+
+StatsReporter::ChannelSend
+Subscriber::stats_channel (const std::shared_ptr<Attempt> &attempt) const
+{
+  std::weak_ptr<Attempt> weak = attempt;
+  return [weak] (const std::string &text) {
+    auto a = weak.lock ();
+    return a && a->send_message (text);
+  };
+}
+
+/* The server named another stats endpoint: for the rest of this run. */
+void
+Subscriber::attempt_stats_endpoint (Attempt &, const std::string &endpoint)
+{
+  stats_reporter_.change_endpoint (endpoint);
 }
 
 GstStructure *
@@ -697,6 +780,8 @@ Subscriber::stats ()
       "retransmissions-received", G_TYPE_UINT64, c.retransmissions_received,
       "standby", G_TYPE_STRING, s.standby_state.c_str (),
       "standby-edge", G_TYPE_STRING, s.standby_edge.c_str (),
+      "stats-reports-sent", G_TYPE_UINT64, stats_reporter_.sent (),
+      "stats-reports-failed", G_TYPE_UINT64, stats_reporter_.failed (),
       NULL);
   for (bool video : { true, false }) {
     NetworkQuality q = s.current ? s.current->quality (video) : NetworkQuality ();

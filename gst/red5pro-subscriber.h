@@ -8,6 +8,7 @@
 #include "red5pro-config.h"
 #include "red5pro-output.h"
 #include "red5pro-retry.h"
+#include "red5pro-stats-report.h"
 #include "red5pro-switch.h"
 #include "red5pro-worker.h"
 
@@ -82,6 +83,7 @@ private:
   /* the application's messages kept (and its mute), to the current attempt (worker) */
   void deliver_to_current (bool mute = true);
   void apply_pause ();
+  void attempt_stats_endpoint (Attempt &attempt, const std::string &endpoint) override;
   /* the standby can take over: said once (event, stats, the controller) */
   void standby_ready (Attempt &attempt);
 
@@ -93,6 +95,13 @@ private:
   void stop_retired ();
   void give_up_missing_media ();
   void refresh_quality ();
+  /* stats reports (worker): every stats-interval for the current WebRTC attempt once its
+   * media flows, with the actions started and ended around it */
+  void report_stats ();
+  void stats_started (Attempt &attempt);
+  void stats_ended (Attempt &attempt);
+  StatsClient stats_client (const Attempt &attempt) const;
+  StatsReporter::ChannelSend stats_channel (const std::shared_ptr<Attempt> &attempt) const;
   /* fn on the worker if this subscriber is still there then */
   void later (std::function<void (Subscriber &)> fn);
 
@@ -113,6 +122,9 @@ private:
   guint media_wait_timer_ = 0;
   guint quality_timer_ = 0;
   std::atomic<bool> quality_wanted_ { false };   /* "stats" was read */
+  StatsReporter stats_reporter_ { element_, worker_ };
+  guint stats_timer_ = 0;
+  std::weak_ptr<Attempt> reporting_;          /* the attempt "started" was reported for */
 
   struct Stats {
     guint attempts = 0;

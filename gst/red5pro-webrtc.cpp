@@ -244,6 +244,9 @@ WebRtcAttempt::maybe_signal ()
     if (a.peer_)
       a.peer_->add_ice_servers (uris);
   });
+  se.statistics_endpoint = guard ([] (WebRtcAttempt &a, const std::string &url) {
+    a.listener_->attempt_stats_endpoint (a, url);
+  });
   se.endpoint_changed = guard ([] (WebRtcAttempt &a, const std::string &host) {
     a.post (event_new (event::ENDPOINT_CHANGED, "endpoint", G_TYPE_STRING, host.c_str (),
         NULL));
@@ -413,6 +416,9 @@ WebRtcAttempt::handle_server_message (const ServerMessage &m, bool data_channel)
             "the server does not have the stream"));
       } else if (m.message == cfg_.stream_name + " starting") {
         post_started ();
+      } else if (m.is_status (status::STATISTICS_ENDPOINT) && !m.statistics.empty ()) {
+        /* SDK 15: stats reports go there from now on */
+        listener_->attempt_stats_endpoint (*this, m.statistics);
       } else if (m.is_status (status::DATA_CHANNEL_AVAILABLE)) {
         post (event_new (event::DATA_CHANNEL_AVAILABLE, "label", G_TYPE_STRING,
             m.description.empty () ? "red5pro" : m.description.c_str (), NULL));
@@ -576,6 +582,24 @@ WebRtcAttempt::check_health ()
   }
   health_timer_ = worker_.add_timeout (cfg_.stats_interval_ms,
       guard ([] (WebRtcAttempt &a) { a.check_health (); }));
+}
+
+bool
+WebRtcAttempt::get_stats (std::function<void (const GstStructure *stats)> done)
+{
+  if (!peer_)
+    return false;
+  peer_->get_stats (std::move (done));
+  return true;
+}
+
+bool
+WebRtcAttempt::send_message (const std::string &text)
+{
+  if (!peer_ || !cfg_.data_channel)
+    return false;
+  peer_->send_message (text);
+  return true;
 }
 
 void

@@ -37,6 +37,8 @@ public:
   MediaCounters counters () const override;
   void set_muted (bool audio, bool video) override;
   bool send_client_message (const ClientMessage &m) override;
+  bool get_stats (std::function<void (const GstStructure *stats)> done) override;
+  bool send_message (const std::string &text) override;
 
 private:
   void teardown () override;

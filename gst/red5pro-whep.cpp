@@ -6,6 +6,7 @@
 #include <gst/sdp/sdp.h>
 
 #include <algorithm>
+#include <map>
 #include <cstring>
 
 GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
@@ -104,43 +105,60 @@ parse_sdpfrag (const std::string &frag)
   return out;
 }
 
+/* One Link header element (RFC 8288): <target>; key=value; ... The keys lowercase; false
+ * when it has no <target>. */
+static bool
+parse_link (const std::string &link, std::string *target,
+    std::map<std::string, std::string> *params)
+{
+  size_t open = link.find ('<'), close = link.find ('>');
+  if (open == std::string::npos || close == std::string::npos || close < open)
+    return false;
+  *target = link.substr (open + 1, close - open - 1);
+  std::string rest = link.substr (close + 1);
+  size_t start = rest.find_first_not_of ("; \t");
+  GHashTable *list = soup_header_parse_semi_param_list (
+      start == std::string::npos ? "" : rest.c_str () + start);
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init (&it, list);
+  while (g_hash_table_iter_next (&it, &k, &v)) {
+    if (!v)
+      continue;
+    g_autofree char *key = g_ascii_strdown (static_cast<const char *> (k), -1);
+    (*params)[key] = static_cast<const char *> (v);
+  }
+  soup_header_free_param_list (list);
+  return true;
+}
+
+/* True when the link's rel (a space-separated list) has that relation type. */
+static bool
+link_has_rel (const std::map<std::string, std::string> &params, const char *rel)
+{
+  auto it = params.find ("rel");
+  if (it == params.end ())
+    return false;
+  bool found = false;
+  gchar **rels = g_strsplit (it->second.c_str (), " ", -1);
+  for (gchar **r = rels; *r; r++)
+    found |= g_ascii_strcasecmp (*r, rel) == 0;
+  g_strfreev (rels);
+  return found;
+}
+
 std::vector<std::string>
 ice_servers_from_links (const std::vector<std::string> &links)
 {
   std::vector<std::string> out;
   for (const auto &link : links) {
     /* <uri>; rel="ice-server"; username="..."; credential="..." */
-    size_t open = link.find ('<'), close = link.find ('>');
-    if (open == std::string::npos || close == std::string::npos || close < open)
+    std::string target;
+    std::map<std::string, std::string> params;
+    if (!parse_link (link, &target, &params) || !link_has_rel (params, "ice-server"))
       continue;
-    std::string target = link.substr (open + 1, close - open - 1);
-    std::string rest = link.substr (close + 1);
-    size_t start = rest.find_first_not_of ("; \t");
-    GHashTable *params = soup_header_parse_semi_param_list (
-        start == std::string::npos ? "" : rest.c_str () + start);
-    std::string rel, username, credential;
-    GHashTableIter it;
-    gpointer k, v;
-    g_hash_table_iter_init (&it, params);
-    while (g_hash_table_iter_next (&it, &k, &v)) {
-      const char *key = static_cast<const char *> (k), *val = static_cast<const char *> (v);
-      if (!val)
-        continue;
-      if (g_ascii_strcasecmp (key, "rel") == 0)
-        rel = val;
-      else if (g_ascii_strcasecmp (key, "username") == 0)
-        username = val;
-      else if (g_ascii_strcasecmp (key, "credential") == 0)
-        credential = val;
-    }
-    soup_header_free_param_list (params);
-    bool ice = false;
-    gchar **rels = g_strsplit (rel.c_str (), " ", -1);
-    for (gchar **r = rels; *r; r++)
-      ice |= g_ascii_strcasecmp (*r, "ice-server") == 0;
-    g_strfreev (rels);
-    if (!ice)
-      continue;
+    std::string username = params.count ("username") ? params["username"] : "";
+    std::string credential = params.count ("credential") ? params["credential"] : "";
     /* stun:host[:port], turn:host[:port][?transport=udp|tcp] (RFC 7064, 7065) */
     g_autofree char *scheme = nullptr, *path = nullptr, *query = nullptr;
     if (!g_uri_split (target.c_str (), G_URI_FLAGS_NONE, &scheme, nullptr, nullptr, nullptr,
@@ -178,6 +196,22 @@ ice_servers_from_links (const std::vector<std::string> &links)
       out.emplace_back (uri);
   }
   return out;
+}
+
+std::string
+statistics_endpoint_from_links (const std::vector<std::string> &links, const std::string &base)
+{
+  for (const auto &link : links) {
+    std::string target;
+    std::map<std::string, std::string> params;
+    if (!parse_link (link, &target, &params) || !link_has_rel (params, "statistics"))
+      continue;
+    std::string url = resolve_url (base, target);
+    const char *scheme = g_uri_peek_scheme (url.c_str ());
+    if (scheme && (g_str_equal (scheme, "http") || g_str_equal (scheme, "https")))
+      return url;
+  }
+  return "";
 }
 
 std::string
@@ -432,7 +466,7 @@ WhepSignaling::start (const std::string &offer, Events events)
         events_.endpoint_changed (client_->session_host ());
       if (!*alive)
         return;
-      offer_ice_servers (r);
+      take_links (r);
       if (!*alive)
         return;
     } else {
@@ -444,11 +478,16 @@ WhepSignaling::start (const std::string &offer, Events events)
 }
 
 void
-WhepSignaling::offer_ice_servers (const HttpResult &r)
+WhepSignaling::take_links (const HttpResult &r)
 {
   std::vector<std::string> uris = ice_servers_from_links (r.links);
+  /* SDK 15: the server names where stats reports go (Link rel="statistics") */
+  std::string stats = statistics_endpoint_from_links (r.links, client_->endpoint ());
+  auto alive = alive_;
   if (!uris.empty () && events_.ice_servers)
     events_.ice_servers (uris);
+  if (*alive && !stats.empty () && events_.statistics_endpoint)
+    events_.statistics_endpoint (stats);
 }
 
 void
@@ -466,8 +505,8 @@ WhepSignaling::post (const std::string &offer)
     events_.connected (r.status);
     if (!*alive)
       return;
-    /* RFC 9725: the POST's answer may name ICE servers too */
-    offer_ice_servers (r);
+    /* RFC 9725: the POST's answer may name ICE servers (and a stats endpoint) too */
+    take_links (r);
     if (!*alive)
       return;
     SdpKind kind = classify_sdp (r.body);

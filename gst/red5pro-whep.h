@@ -29,6 +29,11 @@ std::vector<IceCandidate> parse_sdpfrag (const std::string &frag);
  * scheme or an address we cannot use is left out. */
 std::vector<std::string> ice_servers_from_links (const std::vector<std::string> &links);
 
+/* The stats endpoint a Link header names (rel="statistics", SDK 15's OPTIONS answer),
+ * resolved against base (the request's URL); "" when none names an http(s) URL. */
+std::string statistics_endpoint_from_links (const std::vector<std::string> &links,
+    const std::string &base);
+
 /* The standalone endpoint URL on an edge. */
 std::string whep_endpoint_url (const SubscriberConfig &cfg, const std::string &edge_host,
     const std::string &app, guint edge_port = 0);
@@ -92,7 +97,8 @@ public:
 
 private:
   void post (const std::string &offer);
-  void offer_ice_servers (const HttpResult &r);
+  /* what the answer's Link headers name: ICE servers, a stats endpoint */
+  void take_links (const HttpResult &r);
   void send_candidates ();
 
   std::shared_ptr<WhepClient> client_;

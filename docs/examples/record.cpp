@@ -65,9 +65,10 @@ on_message (GstBus *, GstMessage *msg, gpointer data)
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ELEMENT:
       if (s && gst_structure_has_name (s, "red5pro-event")) {
-        /* type is the Red5 Pro SDK's event name; the other fields depend on it */
+        /* type is the Red5 Pro SDK's event name; the other fields depend on it (a
+         * WebRTC.Stats.Report's JSON reports are left out: its count says enough here) */
         GstStructure *fields = gst_structure_copy (s);
-        gst_structure_remove_fields (fields, "type", "attempt", NULL);
+        gst_structure_remove_fields (fields, "type", "attempt", "reports", NULL);
         gchar *text = gst_structure_to_string (fields);   /* "red5pro-event, a=(t)1, ...;" */
         text[strlen (text) - 1] = '\0';
         const char *rest = strchr (text, ',');

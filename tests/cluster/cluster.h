@@ -376,4 +376,23 @@ Edge *edge_named (const std::string &name);
 
 bool control_start ();
 
+/* stats.cpp: SDK 15 stats reports */
+/* POST /stats[/...] on the Stream Manager: envelopes kept, or refused (fail), or never
+ * answered (hang) as /stats/mode says */
+void stats_http_handler (SoupServer *, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer);
+/* a message on a subscriber's red5pro channel: kept when it is an envelope (true) */
+bool stats_channel_message (guint peer, JsonNode *root);
+/* the Link header WHEP OPTIONS answers carry (rel="statistics"), "" when none is set */
+std::string stats_link ();
+void stats_set_link (const std::string &url);
+bool stats_set_mode (const std::string &mode);   /* ok, fail, hang */
+void stats_clear ();
+void stats_shutdown ();
+/* [{"seq","transport","path","peer","time-us","envelope"}...] past seq since */
+JsonNode *stats_json (guint64 since);
+JsonNode *stats_state_json ();
+/* the channel status that names a stats endpoint (Application.Statistics.Endpoint) */
+std::string stats_endpoint_status (const std::string &url);
+
 }   // namespace cluster

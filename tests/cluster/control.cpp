@@ -220,8 +220,26 @@ handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *que
     soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
     soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body.data (),
         body.size ());
+  } else if (get && p == "/stats") {
+    /* ?since=SEQ: only the envelopes kept after that one */
+    reply_json (msg, SOUP_STATUS_OK, stats_json (g_ascii_strtoull (arg ("since").c_str (),
+        nullptr, 10)));
+  } else if (get && p == "/stats/state") {
+    reply_json (msg, SOUP_STATUS_OK, stats_state_json ());
   } else if (get) {
-    reply_text (msg, SOUP_STATUS_NOT_FOUND, "GET /state, /requests?edge=, /stamps?stream=\n");
+    reply_text (msg, SOUP_STATUS_NOT_FOUND,
+        "GET /state, /requests?edge=, /stamps?stream=, /stats[?since=], /stats/state\n");
+  } else if (p == "/stats/mode") {
+    reply_text (msg, stats_set_mode (arg ("mode")) ? SOUP_STATUS_OK : SOUP_STATUS_BAD_REQUEST,
+        "");
+  } else if (p == "/stats/clear") {
+    stats_clear ();
+    reply_text (msg, SOUP_STATUS_OK, "");
+  } else if (p == "/stats/link") {
+    stats_set_link (arg ("url"));
+    reply_text (msg, SOUP_STATUS_OK, "");
+  } else if (p == "/send/statistics-endpoint") {
+    sent (send_to_stream (arg ("stream"), stats_endpoint_status (arg ("url"))));
   } else if (p == "/publish") {
     /* optional width/height: a republish at another size is a caps change downstream */
     auto size = [&] (const char *k, guint64 fallback) {

@@ -262,6 +262,10 @@ whep_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable
     if (!link.empty ())
       soup_message_headers_append (soup_server_message_get_response_headers (msg), "Link",
           link.c_str ());
+    /* where stats reports go (SDK 15), when /stats/link set one */
+    if (!stats_link ().empty ())
+      soup_message_headers_append (soup_server_message_get_response_headers (msg), "Link",
+          stats_link ().c_str ());
     return;
   }
   if (seg[2] == "endpoint") {

@@ -133,6 +133,12 @@ static const char CONTROL_HELP[] =
     "  /sm/session-host?enabled=true|false       the SM 2.0 WHEP proxy's OPTIONS names the node\n"
     "  /send/metadata?stream=, /send/invoke?stream=&method=   (JSON body)\n"
     "  /send/status?stream=&code=[&when=switch], /send/raw?stream=[&size=N]\n"
+    "  GET /stats[?since=SEQ], GET /stats/state  stats envelopes received (POST /stats on the\n"
+    "                                             SM, or the data channel), the endpoint's state\n"
+    "  /stats/mode?mode=ok|fail|hang             the SM's /stats answers, 500s, or never answers\n"
+    "  /stats/link?url=                          WHEP OPTIONS answers name url (Link\n"
+    "                                             rel=statistics); no url: none\n"
+    "  /stats/clear, /send/statistics-endpoint?stream=&url=   (the channel status naming url)\n"
     "  /subscriber/close-socket?stream=, /quit\n";
 
 int
@@ -358,6 +364,7 @@ main (int argc, char **argv)
     g_clear_object (&e->server);
     g_clear_object (&e->blackhole);
   }
+  stats_shutdown ();
   stream_manager_down ();
   g_clear_object (&c.control);
   g_clear_object (&c.http);

@@ -91,15 +91,19 @@ on_channel_message (GstWebRTCDataChannel *, const char *text, gpointer data)
       JsonObject *o = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : nullptr;
       JsonNode *mute = o ? json_object_get_member (o, "mute") : nullptr;
       JsonNode *call = o ? json_object_get_member (o, "callAdapter") : nullptr;
-      if (o) {
+      /* a stats report (SDK 15, stats endpoint "data-channel"): kept for GET /stats; any
+       * other message for /state */
+      bool stats = stats_channel_message (p->id, root);
+      if (o && !stats) {
         p->received.push_back (msg.size () > 4096 ? msg.substr (0, 4096) : msg);
         if (p->received.size () > Peer::RECEIVED_KEPT)
           p->received.erase (p->received.begin ());
       }
-      if (call && JSON_NODE_HOLDS_OBJECT (call))
+      if (stats) {
+      } else if (call && JSON_NODE_HOLDS_OBJECT (call)) {
         peer_call (p, json_node_get_object (call),
             json_object_get_string_member_with_default (o, "id", ""));
-      if (mute && JSON_NODE_HOLDS_OBJECT (mute)) {
+      } else if (mute && JSON_NODE_HOLDS_OBJECT (mute)) {
         JsonObject *m = json_node_get_object (mute);
         p->gates[0]->muted = json_object_get_boolean_member_with_default (m, "muteVideo", FALSE);
         p->gates[1]->muted = json_object_get_boolean_member_with_default (m, "muteAudio", FALSE);

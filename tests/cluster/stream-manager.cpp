@@ -539,6 +539,9 @@ sm2_whep_proxy (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
       if (!link.empty ())
         soup_message_headers_append (out, "Link", link.c_str ());
     }
+    /* where stats reports go (SDK 15), when /stats/link set one */
+    if (!stats_link ().empty ())
+      soup_message_headers_append (out, "Link", stats_link ().c_str ());
     return;
   }
   if (seg.size () == 7 && seg[4] == "resource") {
@@ -577,6 +580,7 @@ listen_sm ()
   soup_server_add_handler (c.sm, "/streammanager/api", sm1_lookup, nullptr, nullptr);
   soup_server_add_handler (c.sm, "/as/v1/streams/stream", sm2_lookup, nullptr, nullptr);
   soup_server_add_handler (c.sm, "/as/v1/proxy/whep", sm2_whep_proxy, nullptr, nullptr);
+  soup_server_add_handler (c.sm, "/stats", stats_http_handler, nullptr, nullptr);
   soup_server_add_websocket_handler (c.sm, "/streammanager", nullptr, nullptr, sm1_ws_proxy,
       nullptr, nullptr);
   soup_server_add_websocket_handler (c.sm, "/as/v1/proxy/ws/subscribe", nullptr, nullptr,

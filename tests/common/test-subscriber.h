@@ -155,6 +155,12 @@ public:
     std::lock_guard<std::mutex> g (lock_);
     return types_;
   }
+  /* the WARNING messages posted so far (their texts, the first 100) */
+  std::vector<std::string> warnings ()
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    return warnings_;
+  }
   bool has_error ()
   {
     std::lock_guard<std::mutex> g (lock_);
@@ -209,6 +215,11 @@ private:
       last = gst_structure_copy (s);
     } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
       self->eos_ = true;
+    } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING && self->warnings_.size () < 100) {
+      GError *warning = nullptr;
+      gst_message_parse_warning (msg, &warning, nullptr);
+      self->warnings_.push_back (warning ? warning->message : "");
+      g_clear_error (&warning);
     } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && !self->error_) {
       gchar *debug = nullptr;
       gst_message_parse_error (msg, &self->error_, &debug);
@@ -316,6 +327,7 @@ private:
   std::vector<Frame> frames_;
   std::map<std::string, GstStructure *> last_;
   std::vector<std::string> types_;
+  std::vector<std::string> warnings_;
   GError *error_ = nullptr;
   std::string error_text_;
   std::atomic<guint64> video_frames_ { 0 };

@@ -177,6 +177,37 @@ GST_START_TEST (test_settings_that_cannot_work_refuse_ready_naming_them)
   /* the SM 1.x proxy carries WebSocket only: WHEP anywhere in the order cannot work */
   check_refuses_ready ("host=10.0.0.5 stream-name=s stream-manager=sm1 use-proxy=true "
       "signaling=websocket playback-order=\"<whep, hls>\"", "WebSocket");
+  check_refuses_ready ("host=10.0.0.5 stream-name=s stats-endpoint=ws://x/y", "stats-endpoint");
+  check_refuses_ready ("host=10.0.0.5 stream-name=s stats-endpoint=data-channel "
+      "data-channel=false", "data-channel=true");
+}
+GST_END_TEST;
+
+/* stats reports (SDK 15's stats option): the bus only, every 5 s, unless told otherwise */
+GST_START_TEST (test_stats_reporting_defaults_to_the_bus_every_five_seconds)
+{
+  GstElement *src = gst_element_factory_make ("red5prosrc", nullptr);
+  gchar *endpoint = (gchar *) "x";
+  guint interval = 0;
+  g_object_get (src, "stats-endpoint", &endpoint, "stats-interval", &interval, NULL);
+  fail_unless (endpoint == nullptr);
+  fail_unless_equals_int (interval, 5000);
+  GParamSpecUInt *spec = G_PARAM_SPEC_UINT (g_object_class_find_property (
+      G_OBJECT_GET_CLASS (src), "stats-interval"));
+  fail_unless_equals_int (spec->minimum, 100);
+  g_object_set (src, "stats-endpoint", "data-channel", "stats-interval", 500, NULL);
+  g_object_get (src, "stats-endpoint", &endpoint, "stats-interval", &interval, NULL);
+  std::string got = endpoint;
+  g_free (endpoint);
+  fail_unless (got == "data-channel");
+  fail_unless_equals_int (interval, 500);
+  GstStructure *stats = nullptr;
+  g_object_get (src, "stats", &stats, NULL);
+  guint64 sent = 1, failed = 1;
+  fail_unless (gst_structure_get_uint64 (stats, "stats-reports-sent", &sent) && sent == 0);
+  fail_unless (gst_structure_get_uint64 (stats, "stats-reports-failed", &failed) && failed == 0);
+  gst_structure_free (stats);
+  gst_object_unref (src);
 }
 GST_END_TEST;
 
@@ -238,6 +269,7 @@ properties_suite (void)
   tcase_add_test (tc, test_uri_with_unknown_parameter_or_no_stream_is_rejected);
   tcase_add_test (tc, test_newer_properties_have_their_documented_defaults);
   tcase_add_test (tc, test_settings_that_cannot_work_refuse_ready_naming_them);
+  tcase_add_test (tc, test_stats_reporting_defaults_to_the_bus_every_five_seconds);
   tcase_add_test (tc, test_uris_that_would_carry_secrets_are_refused);
   tcase_add_test (tc, test_plain_credentials_and_insecure_tls_are_warned_about);
   return s;

@@ -6,6 +6,7 @@
 #include "red5pro-events.h"
 #include "red5pro-health.h"
 #include "red5pro-messages.h"
+#include "red5pro-stats-report.h"
 #include "red5pro-websocket.h"
 #include "red5pro-url.h"
 #include "red5pro-whep.h"
@@ -537,6 +538,174 @@ GST_START_TEST (test_health_checks_follow_the_sdk_thresholds)
 }
 GST_END_TEST;
 
+/* SDK 15: the OPTIONS answer's Link rel="statistics" names the stats endpoint, resolved
+ * against the request's URL; only http(s) is taken */
+GST_START_TEST (test_link_header_names_the_stats_endpoint)
+{
+  const std::string base = "https://edge.example.com:443/live/whep/endpoint/s?requestId=a";
+  assert_string (statistics_endpoint_from_links ({
+      R"(<turn:t.example.com>; rel="ice-server"; username="a"; credential="b")",
+      R"(<https://stats.example.com/collect?k=1>; rel="statistics")" }, base),
+      "https://stats.example.com/collect?k=1");
+  assert_string (statistics_endpoint_from_links ({ R"(</stats/in>; rel="statistics")" }, base),
+      "https://edge.example.com:443/stats/in");
+  assert_string (statistics_endpoint_from_links ({ R"(<ftp://x/y>; rel="statistics")",
+      R"(<https://x/y>; rel="ice-server")", "garbage" }, base), "");
+}
+GST_END_TEST;
+
+/* SDK 15: a channel status names the stats endpoint in "statistics" */
+GST_START_TEST (test_statistics_endpoint_status_parses)
+{
+  auto m = parse_server_message (R"({"data":{"type":"status",)"
+      R"("code":"Application.Statistics.Endpoint","statistics":"https://s.example.com/x"}})");
+  fail_unless (m.kind == ServerMessage::Kind::STATUS);
+  fail_unless (m.is_status (status::STATISTICS_ENDPOINT));
+  assert_string (m.statistics, "https://s.example.com/x");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_stats_endpoint_takes_a_url_or_data_channel)
+{
+  for (const char *ok : { "", "data-channel", "http://127.0.0.1:5080/stats",
+           "https://stats.example.com/x?token=1" })
+    fail_unless (stats_endpoint_valid (ok), "%s", ok);
+  for (const char *bad : { "event-transport", "ftp://x/y", "http://", "stats.example.com",
+           "ws://x/y" })
+    fail_unless (!stats_endpoint_valid (bad), "%s", bad);
+}
+GST_END_TEST;
+
+/* a webrtcbin get-stats reply as 1.22 gives it (the fields the report reads) */
+static GstStructure *
+fake_stats (guint64 video_packets, guint64 video_bytes, gint video_lost)
+{
+  auto src = [] (gint clock_rate, gint lost) {
+    return gst_structure_new ("application/x-rtp-source-stats", "clock-rate", G_TYPE_INT,
+        clock_rate, "packets-lost", G_TYPE_INT, lost, NULL);
+  };
+  GstStructure *vsrc = src (90000, video_lost), *rtxsrc = src (90000, 0), *asrc = src (48000, 0);
+  auto inbound = [] (const char *id, guint64 packets, guint64 bytes, GstStructure *s) {
+    GstStructure *in = gst_structure_new ("inbound-rtp", "type", GST_TYPE_WEBRTC_STATS_TYPE,
+        GST_WEBRTC_STATS_INBOUND_RTP, "id", G_TYPE_STRING, id, "kind", G_TYPE_STRING, "audio",
+        "timestamp", G_TYPE_DOUBLE, 1234.5, "packets-received", G_TYPE_UINT64, packets,
+        "packets-lost", G_TYPE_INT64, (gint64) 0, "jitter", G_TYPE_DOUBLE, 0.002,
+        "bytes-received", G_TYPE_UINT64, bytes, "nack-count", G_TYPE_UINT, 3u,
+        "pli-count", G_TYPE_UINT, 1u, "fir-count", G_TYPE_UINT, 0u,
+        "gst-rtpsource-stats", GST_TYPE_STRUCTURE, s, NULL);
+    gst_structure_free (s);
+    return in;
+  };
+  GstStructure *v = inbound ("in-video", video_packets, video_bytes, vsrc);
+  GstStructure *rtx = inbound ("in-rtx", 3, 300, rtxsrc);
+  GstStructure *a = inbound ("in-audio", 100, 5000, asrc);
+  GstStructure *codec = gst_structure_new ("codec", "type", GST_TYPE_WEBRTC_STATS_TYPE,
+      GST_WEBRTC_STATS_CODEC, "id", G_TYPE_STRING, "codec-0", "payload-type", G_TYPE_UINT, 96u,
+      NULL);
+  GstStructure *transport = gst_structure_new ("transport", "type", GST_TYPE_WEBRTC_STATS_TYPE,
+      GST_WEBRTC_STATS_TRANSPORT, "id", G_TYPE_STRING, "t0", "selected-candidate-pair-id",
+      G_TYPE_STRING, "pair-1", NULL);
+  auto pair = [] (const char *id) {
+    return gst_structure_new ("candidate-pair", "type", GST_TYPE_WEBRTC_STATS_TYPE,
+        GST_WEBRTC_STATS_CANDIDATE_PAIR, "id", G_TYPE_STRING, id, "local-candidate-id",
+        G_TYPE_STRING, "l", NULL);
+  };
+  GstStructure *p0 = pair ("pair-0"), *p1 = pair ("pair-1");
+  GstStructure *stats = gst_structure_new ("application/x-webrtc-stats",
+      "codec-0", GST_TYPE_STRUCTURE, codec, "t0", GST_TYPE_STRUCTURE, transport,
+      "pair-0", GST_TYPE_STRUCTURE, p0, "pair-1", GST_TYPE_STRUCTURE, p1,
+      "in-video", GST_TYPE_STRUCTURE, v, "in-rtx", GST_TYPE_STRUCTURE, rtx,
+      "in-audio", GST_TYPE_STRUCTURE, a, NULL);
+  for (GstStructure *s : { codec, transport, p0, p1, v, rtx, a })
+    gst_structure_free (s);
+  return stats;
+}
+
+static JsonObject *
+parse_object (JsonParser *parser, const std::string &text)
+{
+  fail_unless (json_parser_load_from_data (parser, text.c_str (), -1, nullptr), "%s",
+      text.c_str ());
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* The SDK's envelope: codec, the selected candidate pair, inbound-rtp per medium (the kind
+ * from the clock rate, the RTX stream left out, losses from the RTP source, the bitrate
+ * since the last report in kbit/s), secrets redacted, the fingerprint kept. */
+GST_START_TEST (test_stats_envelopes_in_the_sdk_shape)
+{
+  StatsReport report ("fp1");
+  StatsClient client;
+  client.host = "sm.example.com";
+  client.app = "live";
+  client.stream_name = "stream1";
+  client.subscription_id = "subscriber-1";
+  client.connection_params = { { "username", "bob" }, { "password", "hunter22" } };
+  StatsExtras extras;
+  extras.frames_dropped = 7;
+  extras.freezes = 2;
+  GstStructure *first = fake_stats (100, 10000, 0), *second = fake_stats (200, 22500, 4);
+  auto a = report.envelopes (client, first, extras, 1000);
+  auto b = report.envelopes (client, second, extras, 2000);
+  gst_structure_free (first);
+  gst_structure_free (second);
+  /* codec, one pair (the selected), video, audio */
+  fail_unless_equals_int (a.size (), 4);
+  fail_unless_equals_int (b.size (), 4);
+  JsonParser *parser = json_parser_new ();
+  std::vector<std::string> types;
+  for (const auto &text : b) {
+    fail_unless (text.find ("hunter22") == std::string::npos);
+    JsonObject *e = parse_object (parser, text);
+    assert_string (json_object_get_string_member (e, "name"), "RTCSubscriberStats");
+    assert_string (json_object_get_string_member (e, "type"), "stats-report");
+    assert_string (json_object_get_string_member (e, "fingerprint"), "fp1");
+    fail_unless_equals_int (json_object_get_int_member (e, "timestamp"), 2000);
+    JsonObject *c = json_object_get_object_member (e, "client");
+    assert_string (json_object_get_string_member (c, "streamName"), "stream1");
+    assert_string (json_object_get_string_member (c, "subscriptionId"), "subscriber-1");
+    JsonObject *params = json_object_get_object_member (c, "connectionParams");
+    assert_string (json_object_get_string_member (params, "password"), "***");
+    assert_string (json_object_get_string_member (params, "username"), "bob");
+    JsonObject *d = json_object_get_object_member (e, "data");
+    std::string type = json_object_get_string_member (d, "type");
+    types.push_back (type);
+    if (type == "candidate-pair") {
+      assert_string (json_object_get_string_member (d, "id"), "pair-1");
+      assert_string (json_object_get_string_member (d, "state"), "succeeded");
+      assert_string (json_object_get_string_member (d, "localCandidateId"), "l");
+    } else if (type == "codec") {
+      fail_unless_equals_int (json_object_get_int_member (d, "payloadType"), 96);
+    } else if (type == "inbound-rtp") {
+      std::string kind = json_object_get_string_member (d, "kind");
+      fail_unless (!json_object_has_member (d, "gstRtpsourceStats"));
+      fail_unless_equals_int (json_object_get_int_member (d, "nackCount"), 3);
+      fail_unless_equals_int (json_object_get_int_member (d, "pliCount"), 1);
+      fail_unless (json_object_has_member (d, "jitter"));
+      if (kind == "video") {
+        assert_string (json_object_get_string_member (d, "id"), "in-video");
+        fail_unless_equals_int (json_object_get_int_member (d, "packetsReceived"), 200);
+        fail_unless_equals_int (json_object_get_int_member (d, "packetsLost"), 4);
+        fail_unless_equals_int (json_object_get_int_member (d, "framesDropped"), 7);
+        fail_unless_equals_int (json_object_get_int_member (d, "freezeCount"), 2);
+        /* 12500 bytes in 1000 ms: 100 kbit/s */
+        fail_unless (json_object_get_double_member (d, "estimatedBitrate") == 100.0);
+      } else {
+        assert_string (kind, "audio");
+        fail_unless (!json_object_has_member (d, "framesDropped"));
+      }
+    }
+  }
+  std::vector<std::string> want = { "codec", "candidate-pair", "inbound-rtp", "inbound-rtp" };
+  fail_unless (types == want);
+  JsonObject *action = parse_object (parser, report.action (client, "ended", 3000));
+  JsonObject *d = json_object_get_object_member (action, "data");
+  assert_string (json_object_get_string_member (json_object_get_object_member (d, "action"),
+      "type"), "ended");
+  g_object_unref (parser);
+}
+GST_END_TEST;
+
 static Suite *
 protocol_suite (void)
 {
@@ -572,6 +741,10 @@ protocol_suite (void)
   tcase_add_test (tc, test_a_query_pair_is_added_once);
   tcase_add_test (tc, test_client_messages_and_call_results);
   tcase_add_test (tc, test_health_checks_follow_the_sdk_thresholds);
+  tcase_add_test (tc, test_link_header_names_the_stats_endpoint);
+  tcase_add_test (tc, test_statistics_endpoint_status_parses);
+  tcase_add_test (tc, test_stats_endpoint_takes_a_url_or_data_channel);
+  tcase_add_test (tc, test_stats_envelopes_in_the_sdk_shape);
   return s;
 }
 
