@@ -294,8 +294,10 @@ StatsReporter::stop ()
   generation_++;
   queue_.clear ();
   if (in_flight_) {
-    GCancellable *c = G_CANCELLABLE (g_object_ref (cancellable_.get ()));
-    worker_.add_timeout (STOP_GRACE_MS, [c] () { g_cancellable_cancel (c); g_object_unref (c); });
+    /* held by the timeout, which may be dropped unrun when the worker stops first */
+    std::shared_ptr<GCancellable> c (G_CANCELLABLE (g_object_ref (cancellable_.get ())),
+        g_object_unref);
+    worker_.add_timeout (STOP_GRACE_MS, [c] () { g_cancellable_cancel (c.get ()); });
   }
   in_flight_ = false;
 }

@@ -275,8 +275,12 @@ check_endpoint_failure_leaves_playback_alone (TestCluster &c, TestSubscriber &su
   /* the requests' sockets are closed as they fail: none piles up */
   fail_unless (fds_after <= fds_before + 4 && max_fds <= fds_before + 8,
       "%s: fds %u -> %u (max %u)", what, fds_before, fds_after, max_fds);
+#ifndef __SANITIZE_ADDRESS__
+  /* under ASan freed memory waits in its quarantine (256 MiB by default): RSS grew 33 MiB
+   * there in these 20 s, 4 MiB with quarantine_size_mb=1; leaks are LSan's to find */
   fail_unless (rss_after - rss_before < 16 * 1024, "%s: RSS %ld -> %ld KiB", what, rss_before,
       rss_after);
+#endif
   /* the bus event goes on, whatever the endpoint does */
   fail_unless (sub.count ("WebRTC.Stats.Report") >= 40, "%s: %u bus reports", what,
       sub.count ("WebRTC.Stats.Report"));
