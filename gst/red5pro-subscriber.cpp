@@ -2,6 +2,7 @@
 #include "red5pro-subscriber.h"
 #include "red5pro-events.h"
 #include "red5pro-hls.h"
+#include "red5pro-messages.h"
 #include "red5pro-webrtc.h"
 
 GST_DEBUG_CATEGORY_EXTERN (red5prosrc_debug);
@@ -236,6 +237,12 @@ Subscriber::attempt_stream_switched (Attempt &attempt, const std::string &path)
     cfg_.app = path.substr (0, slash);
   cfg_.stream_name = path.substr (slash == std::string::npos ? 0 : slash + 1);
   GST_INFO_OBJECT (element_, "now playing %s/%s", cfg_.app.c_str (), cfg_.stream_name.c_str ());
+  /* a standby plays what it would take over: the same switch on its edge */
+  if (upgrade_ && retry_.standby ()) {
+    std::string id = make_call_id ();
+    upgrade_->send_client_message (ClientMessage { switch_streams_message (path, true, id), id,
+        "switchStreams", path });
+  }
 }
 
 void

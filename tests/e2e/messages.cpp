@@ -128,6 +128,35 @@ GST_START_TEST (test_switch_stream_over_websocket_changes_the_size_without_a_new
 }
 GST_END_TEST;
 
+/* After a switch, a failover subscribes to the stream switched to: the edge killed, the
+ * retry on the other edge plays stream1_3 (320 wide) without another switch. */
+GST_START_TEST (test_a_failover_after_a_switch_plays_the_new_stream)
+{
+  TestCluster c ({ "--edges", "2" });
+  c.control ("POST", "/publish-abr?stream=stream1");
+  TestSubscriber sub (sm2_props (c, "stream1_1", "whep", "retry-timeout=500"));
+  fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= 30; }, 30), "no frames");
+  gboolean ok = FALSE;
+  g_signal_emit_by_name (sub.src (), "switch-stream", "live/stream1_3", TRUE, &ok);
+  fail_unless (sub.wait_event ("WebRTC.Subscribe.StreamSwitch", 15), "no StreamSwitch");
+  fail_unless (sub.wait ([&] { return sub.video_width () == 320; }, 15));
+  std::string edge = c.edge_name (sub.edge ());
+  c.control ("POST", "/edge/kill?edge=" + edge + "&mode=loud");
+  fail_unless (sub.wait ([&] { return sub.count ("Subscribe.Start") >= 2; }, 30, false),
+      "no new subscription");
+  guint64 frames = sub.counted_frames ();
+  fail_unless (sub.wait ([&] { return sub.counted_frames () >= frames + 30; }, 30, false),
+      "no frames after the failover");
+  ClusterSubscriber s;
+  fail_unless (cluster_subscriber (c, &s));
+  check_equal (s.stream, "stream1_3");
+  fail_unless_equals_int (sub.video_width (), 320);
+  fail_unless_equals_int (sub.count ("WebRTC.Subscribe.StreamSwitch"), 1);
+  sub.stop ();
+}
+GST_END_TEST;
+
 /* A stream the server cannot switch to: its answer is a Red5Pro.Call.Result, no switch;
  * the stream plays on. */
 GST_START_TEST (test_switch_to_a_stream_outside_the_group_is_answered_and_changes_nothing)
@@ -281,6 +310,7 @@ messages_suite (void)
   tcase_add_test (tc, test_switch_stream_over_whep_changes_the_size_without_a_new_attempt);
   tcase_add_test (tc, test_switch_stream_over_websocket_changes_the_size_without_a_new_attempt);
   tcase_add_test (tc, test_switch_to_a_stream_outside_the_group_is_answered_and_changes_nothing);
+  tcase_add_test (tc, test_a_failover_after_a_switch_plays_the_new_stream);
   tcase_add_test (tc, test_set_muted_for_10_s_keeps_the_pads_without_retry);
   tcase_add_test (tc, test_send_and_call_server_reach_the_server);
   return s;

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -247,20 +248,31 @@ private:
   std::vector<std::string> seen_;
 };
 
-/* Every GStreamer debug line at DEBUG and above while it lives; finds secrets in them. */
+/* Every GStreamer debug line at DEBUG and above while it lives; finds secrets in them.
+ * What the log function reads stays allocated until the process ends: GStreamer may still
+ * call a removed log function with its data from a thread already logging (the DTLS
+ * certificate warm-up's, seen under ASan), so that data is never freed under it. */
 class DebugCapture {
 public:
-  explicit DebugCapture (std::vector<std::string> secrets) : secrets_ (std::move (secrets))
+  explicit DebugCapture (std::vector<std::string> secrets)
   {
-    for (const auto &s : std::vector<std::string> (secrets_)) {
+    static std::mutex kept_lock;
+    static std::vector<std::unique_ptr<State>> kept;   /* a few dozen cases: a few kB */
+    {
+      std::lock_guard<std::mutex> g (kept_lock);
+      kept.push_back (std::make_unique<State> ());
+      state_ = kept.back ().get ();
+    }
+    state_->secrets = std::move (secrets);
+    for (const auto &s : std::vector<std::string> (state_->secrets)) {
       char *e = g_uri_escape_string (s.c_str (), nullptr, FALSE);
       if (s != e)
-        secrets_.emplace_back (e);
+        state_->secrets.emplace_back (e);
       g_free (e);
     }
     old_level_ = gst_debug_get_default_threshold ();
     gst_debug_remove_log_function (gst_debug_log_default);
-    gst_debug_add_log_function (on_line, this, nullptr);
+    gst_debug_add_log_function (on_line, state_, nullptr);
     gst_debug_set_default_threshold (GST_LEVEL_DEBUG);
   }
   ~DebugCapture ()
@@ -269,38 +281,41 @@ public:
     gst_debug_remove_log_function (on_line);
     gst_debug_add_log_function (gst_debug_log_default, nullptr, nullptr);
   }
-  guint leaks () const { return leaks_; }
-  guint lines () const { return lines_; }
+  guint leaks () const { return state_->leaks; }
+  guint lines () const { return state_->lines; }
   std::string first_leak ()
   {
-    std::lock_guard<std::mutex> g (lock_);
-    return first_;
+    std::lock_guard<std::mutex> g (state_->lock);
+    return state_->first;
   }
 
 private:
+  struct State {
+    std::vector<std::string> secrets;
+    std::atomic<guint> leaks { 0 }, lines { 0 };
+    std::mutex lock;
+    std::string first;
+  };
   static void on_line (GstDebugCategory *cat, GstDebugLevel, const gchar *file, const gchar *func,
       gint line, GObject *, GstDebugMessage *message, gpointer data)
   {
-    auto *self = static_cast<DebugCapture *> (data);
+    auto *self = static_cast<State *> (data);
     const gchar *text = gst_debug_message_get (message);
     if (!text)
       return;
-    self->lines_++;
-    for (const auto &s : self->secrets_) {
+    self->lines++;
+    for (const auto &s : self->secrets) {
       if (!s.empty () && strstr (text, s.c_str ())) {
-        if (self->leaks_++ == 0) {
-          std::lock_guard<std::mutex> g (self->lock_);
-          self->first_ = std::string (gst_debug_category_get_name (cat)) + " " + file + ":" +
+        if (self->leaks++ == 0) {
+          std::lock_guard<std::mutex> g (self->lock);
+          self->first = std::string (gst_debug_category_get_name (cat)) + " " + file + ":" +
               std::to_string (line) + " " + func + ": " + text;
         }
       }
     }
   }
-  std::vector<std::string> secrets_;
+  State *state_ = nullptr;
   GstDebugLevel old_level_;
-  std::atomic<guint> leaks_ { 0 }, lines_ { 0 };
-  std::mutex lock_;
-  std::string first_;
 };
 
 /* ---- the subscriber -------------------------------------------------------------------- */
