@@ -97,12 +97,16 @@ check_switch (const char *signaling)
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= 30; }, 30), "no frames");
   fail_unless_equals_int (sub.video_width (), 640);
   gboolean ok = FALSE;
+  gint64 asked = g_get_monotonic_time ();
   g_signal_emit_by_name (sub.src (), "switch-stream", "stream1_3", TRUE, &ok);
   fail_unless (ok);
   fail_unless (sub.wait_event ("WebRTC.Subscribe.StreamSwitch", 15), "no StreamSwitch");
+  gint64 confirmed = g_get_monotonic_time ();
   check_equal (event_string (sub, "WebRTC.Subscribe.StreamSwitch", "path"), "live/stream1_3");
   fail_unless (sub.wait ([&] { return sub.video_width () == 320; }, 15), "width %d",
       sub.video_width ());
+  GST_INFO ("%s: confirmed %.0f ms after the signal, new size %.0f ms after it", signaling,
+      (confirmed - asked) / 1000.0, (g_get_monotonic_time () - asked) / 1000.0);
   guint64 frames = sub.counted_frames ();
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= frames + 30; }, 15),
       "no frames after the switch");
