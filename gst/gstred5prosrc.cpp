@@ -325,10 +325,25 @@ gst_red5pro_src_uri_handler_init (gpointer g_iface, gpointer)
 
 /* ---- action signals: talking to the server (protocol notes, section 15) --------------- */
 
+/* The action signals' messages go on the red5pro channel: none with data-channel=false. */
+static bool
+has_channel (GstRed5ProSrc *self, const char *signal)
+{
+  GST_OBJECT_LOCK (self);
+  bool yes = self->state->props.data_channel;
+  GST_OBJECT_UNLOCK (self);
+  if (!yes)
+    GST_WARNING_OBJECT (self, "%s: not sent: data-channel=false leaves no channel to the "
+        "server", signal);
+  return yes;
+}
+
 /* "send": {"send":{"method","data"}} on the red5pro channel. */
 static gboolean
 gst_red5pro_src_send (GstRed5ProSrc *self, const gchar *method, const gchar *json_data)
 {
+  if (!has_channel (self, "send"))
+    return FALSE;
   std::string text = send_message (method ? method : "", json_data ? json_data : "");
   if (text.empty ()) {
     GST_WARNING_OBJECT (self, "send: not sent: the method is empty or the data is not JSON "
@@ -343,6 +358,8 @@ gst_red5pro_src_send (GstRed5ProSrc *self, const gchar *method, const gchar *jso
 static gchar *
 gst_red5pro_src_call_server (GstRed5ProSrc *self, const gchar *method, const gchar *json_args)
 {
+  if (!has_channel (self, "call-server"))
+    return nullptr;
   std::string id = make_call_id ();
   std::string text = call_message (method ? method : "", json_args ? json_args : "", id);
   if (text.empty ()) {
@@ -359,6 +376,8 @@ gst_red5pro_src_call_server (GstRed5ProSrc *self, const gchar *method, const gch
 static gboolean
 gst_red5pro_src_switch_stream (GstRed5ProSrc *self, const gchar *path, gboolean immediate)
 {
+  if (!has_channel (self, "switch-stream"))
+    return FALSE;
   std::string p = path ? path : "";
   if (!p.empty () && p.find ('/') == std::string::npos) {
     GST_OBJECT_LOCK (self);
@@ -380,6 +399,8 @@ gst_red5pro_src_switch_stream (GstRed5ProSrc *self, const gchar *path, gboolean 
 static void
 gst_red5pro_src_set_muted (GstRed5ProSrc *self, gboolean audio, gboolean video)
 {
+  if (!has_channel (self, "set-muted"))
+    return;
   GST_INFO_OBJECT (self, "muted: audio %d, video %d", audio, video);
   SUBSCRIBER (self)->set_muted (audio, video);
 }
@@ -398,7 +419,8 @@ install_action_signals (GstRed5ProSrcClass *klass)
    * as the SDK's send(): kept until the channel is open (the SDK loses those), and while
    * no WebRTC connection runs, kept for the next (at most 16 messages).
    *
-   * Returns: %FALSE when not sent: no method, or data that is not JSON of at most 64 KiB
+   * Returns: %FALSE when not sent: no method, data that is not JSON of at most 64 KiB, or
+   * data-channel=false
    */
   g_signal_new_class_handler ("send", type, flags, G_CALLBACK (gst_red5pro_src_send),
       nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 2, G_TYPE_STRING, G_TYPE_STRING);
@@ -410,7 +432,8 @@ install_action_signals (GstRed5ProSrcClass *klass)
    * Calls a method on the server: `{"callAdapter":{"method","arguments"},"id","async":true}`.
    * Its answer is posted as the event Red5Pro.Call.Result with the same id.
    *
-   * Returns: (transfer full) (nullable): the call's id, or %NULL when not sent
+   * Returns: (transfer full) (nullable): the call's id, or %NULL when not sent (as for
+   * send)
    */
   g_signal_new_class_handler ("call-server", type, flags,
       G_CALLBACK (gst_red5pro_src_call_server), nullptr, nullptr, nullptr, G_TYPE_STRING, 2,
@@ -424,7 +447,7 @@ install_action_signals (GstRed5ProSrcClass *klass)
    * switchStreams, for ABR variants); WebRTC.Subscribe.StreamSwitch is posted when it
    * confirms, and a failover after that subscribes to the new stream.
    *
-   * Returns: %FALSE when no path is given
+   * Returns: %FALSE when no path is given, or with data-channel=false
    */
   g_signal_new_class_handler ("switch-stream", type, flags,
       G_CALLBACK (gst_red5pro_src_switch_stream), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN,
@@ -436,7 +459,8 @@ install_action_signals (GstRed5ProSrcClass *klass)
    *
    * Asks the server to pause (or resume) each medium, keeping the connection: Red5 Pro's
    * mute message. The pads stay, no EOS is sent, and while all of the media is paused no
-   * inactivity retry runs. It holds for the connections after a failover too.
+   * inactivity retry runs. It holds for the connections after a failover too. Nothing is
+   * sent with data-channel=false (a warning in the log).
    */
   g_signal_new_class_handler ("set-muted", type, flags, G_CALLBACK (gst_red5pro_src_set_muted),
       nullptr, nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_BOOLEAN, G_TYPE_BOOLEAN);

@@ -5,6 +5,14 @@
 
 #include "test-subscriber.h"
 
+/* a == b, both kept alive for the message (gstcheck's string check keeps the pointers of
+ * temporaries past their end) */
+static inline void
+check_equal (const std::string &a, const std::string &b)
+{
+  fail_unless (a == b, "'%s' is not '%s'", a.c_str (), b.c_str ());
+}
+
 /* Plays until 30 frames with a readable counter and 10 audio buffers arrived, without an
  * error. */
 static inline void

@@ -149,6 +149,33 @@ public:
     auto it = last_.find (type);
     return it == last_.end () ? nullptr : gst_structure_copy (it->second);
   }
+  /* a field of the last event of that type: "" (strings), false, fallback when the event or
+   * the field is not there */
+  std::string event_string (const char *type, const char *field)
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    auto it = last_.find (type);
+    const char *v = it == last_.end () ? nullptr : gst_structure_get_string (it->second, field);
+    return v ? v : "";
+  }
+  bool event_boolean (const char *type, const char *field)
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    auto it = last_.find (type);
+    gboolean v = FALSE;
+    if (it != last_.end ())
+      gst_structure_get_boolean (it->second, field, &v);
+    return v;
+  }
+  guint event_uint (const char *type, const char *field, guint fallback = G_MAXUINT)
+  {
+    std::lock_guard<std::mutex> g (lock_);
+    auto it = last_.find (type);
+    guint v = fallback;
+    if (it != last_.end ())
+      gst_structure_get_uint (it->second, field, &v);
+    return v;
+  }
   /* every type seen, in the order first seen */
   std::vector<std::string> event_types ()
   {
@@ -189,6 +216,23 @@ public:
     std::string out = gst_structure_get_string (s, "edge");
     gst_structure_free (s);
     return out;
+  }
+  /* a field of "stats": "" or 0 when it is not there */
+  std::string stat_string (const char *field)
+  {
+    GstStructure *s = stats ();
+    const char *v = gst_structure_get_string (s, field);
+    std::string out = v ? v : "";
+    gst_structure_free (s);
+    return out;
+  }
+  guint stat_uint (const char *field)
+  {
+    GstStructure *s = stats ();
+    guint v = 0;
+    gst_structure_get_uint (s, field, &v);
+    gst_structure_free (s);
+    return v;
   }
   GstStructure *stats ()
   {

@@ -8,6 +8,7 @@
  * (unit/protocol). */
 #include <gst/check/gstcheck.h>
 
+#include "e2e-checks.h"
 #include "test-cluster.h"
 #include "test-subscriber.h"
 
@@ -16,35 +17,6 @@ props (TestCluster &c, const std::string &extra)
 {
   return "host=127.0.0.1 port=" + std::to_string (c.port ()) +
       " stream-manager=sm2 stream-name=stream1 stats-interval=500 " + extra;
-}
-
-static std::string
-event_string (TestSubscriber &sub, const char *type, const char *field)
-{
-  GstStructure *e = sub.last_event (type);
-  std::string v = e && gst_structure_get_string (e, field) ? gst_structure_get_string (e, field)
-                                                           : "";
-  if (e)
-    gst_structure_free (e);
-  return v;
-}
-
-static bool
-event_flag (TestSubscriber &sub, const char *type, const char *field)
-{
-  GstStructure *e = sub.last_event (type);
-  gboolean v = FALSE;
-  if (e) {
-    gst_structure_get_boolean (e, field, &v);
-    gst_structure_free (e);
-  }
-  return v;
-}
-
-static void
-check_equal (const std::string &a, const std::string &b)
-{
-  fail_unless (a == b, "'%s' is not '%s'", a.c_str (), b.c_str ());
 }
 
 /* ICE that never completes: IceTimeout (5 s of checking); with renegotiation-policy=timeout a
@@ -57,13 +29,13 @@ GST_START_TEST (test_ice_timeout_retries_with_the_timeout_policy)
   TestSubscriber sub (props (c, "renegotiation-policy=timeout retry-timeout=500"));
   fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
   fail_unless (sub.wait_event ("WebRTC.Connection.IceTimeout", 20, false), "no IceTimeout");
-  fail_unless (event_flag (sub, "WebRTC.Connection.IceTimeout", "renegotiate"));
+  fail_unless (sub.event_boolean ("WebRTC.Connection.IceTimeout", "renegotiate"));
   fail_unless (sub.wait_event ("Red5Pro.Retry.Scheduled", 5, false), "no retry");
-  check_equal (event_string (sub, "Red5Pro.Retry.Scheduled", "reason"), "ice-timeout");
-  check_equal (event_string (sub, "Reconnect.Start", "reason"), "ice-timeout");
-  check_equal (event_string (sub, "Subscribe.Fail", "reason"), "ice-timeout");
+  check_equal (sub.event_string ("Red5Pro.Retry.Scheduled", "reason"), "ice-timeout");
+  check_equal (sub.event_string ("Reconnect.Start", "reason"), "ice-timeout");
+  check_equal (sub.event_string ("Subscribe.Fail", "reason"), "ice-timeout");
   fail_unless (sub.wait_event ("Reconnect.Failure", 20, false), "no Reconnect.Failure");
-  check_equal (event_string (sub, "Reconnect.Failure", "reason"), "ice-timeout");
+  check_equal (sub.event_string ("Reconnect.Failure", "reason"), "ice-timeout");
   c.control ("POST", "/edge/unblock-media?edge=edge1");
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= 30; }, 30, false),
       "no frames once the edge let media through");
@@ -81,10 +53,10 @@ GST_START_TEST (test_ice_timeout_is_only_posted_with_the_default_policy)
   TestSubscriber sub (props (c, "request-timeout=8000"));
   fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
   fail_unless (sub.wait_event ("WebRTC.Connection.IceTimeout", 20, false), "no IceTimeout");
-  fail_if (event_flag (sub, "WebRTC.Connection.IceTimeout", "renegotiate"));
+  fail_if (sub.event_boolean ("WebRTC.Connection.IceTimeout", "renegotiate"));
   /* the connect timeout (twice the request timeout) is what retries */
   fail_unless (sub.wait_event ("Red5Pro.Retry.Scheduled", 30, false), "no retry at all");
-  fail_if (event_string (sub, "Red5Pro.Retry.Scheduled", "reason") == "ice-timeout");
+  fail_if (sub.event_string ("Red5Pro.Retry.Scheduled", "reason") == "ice-timeout");
   sub.stop ();
 }
 GST_END_TEST;
@@ -103,8 +75,8 @@ GST_START_TEST (test_stale_stats_retries_with_the_regression_policy)
   c.control ("POST", "/edge/block-media?edge=edge1");
   fail_unless (sub.wait_event ("WebRTC.Connection.StaleStats", 10, false), "no StaleStats");
   fail_unless (sub.wait_event ("Red5Pro.Retry.Scheduled", 5, false), "no retry");
-  check_equal (event_string (sub, "Red5Pro.Retry.Scheduled", "reason"), "stale-stats");
-  check_equal (event_string (sub, "Reconnect.Start", "reason"), "stale-stats");
+  check_equal (sub.event_string ("Red5Pro.Retry.Scheduled", "reason"), "stale-stats");
+  check_equal (sub.event_string ("Reconnect.Start", "reason"), "stale-stats");
   c.control ("POST", "/edge/unblock-media?edge=edge1");
   guint64 frames = sub.counted_frames ();
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= frames + 30; }, 30, false),
@@ -131,10 +103,10 @@ GST_START_TEST (test_stale_stats_is_only_posted_by_default_and_never_while_muted
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= frames + 30; }, 10), "no frames");
   c.control ("POST", "/edge/block-media?edge=edge1");
   fail_unless (sub.wait_event ("WebRTC.Connection.StaleStats", 10, false), "no StaleStats");
-  fail_if (event_flag (sub, "WebRTC.Connection.StaleStats", "renegotiate"));
+  fail_if (sub.event_boolean ("WebRTC.Connection.StaleStats", "renegotiate"));
   fail_unless_equals_int (sub.count ("Red5Pro.Retry.Scheduled"), 0);
   fail_unless (sub.wait_event ("Red5Pro.Retry.Scheduled", 10, false), "no retry");
-  check_equal (event_string (sub, "Red5Pro.Retry.Scheduled", "reason"), "inactivity");
+  check_equal (sub.event_string ("Red5Pro.Retry.Scheduled", "reason"), "inactivity");
   sub.stop ();
 }
 GST_END_TEST;

@@ -4,42 +4,15 @@
  * the cluster received on the red5pro channel, read back from its /state). */
 #include <gst/check/gstcheck.h>
 
+#include "e2e-checks.h"
 #include "test-cluster.h"
 #include "test-subscriber.h"
-
-/* a == b, both kept alive for the message */
-static void
-check_equal (const std::string &a, const std::string &b)
-{
-  fail_unless (a == b, "'%s' is not '%s'", a.c_str (), b.c_str ());
-}
 
 static std::string
 sm2_props (TestCluster &c, const char *stream, const char *signaling, const std::string &extra = "")
 {
   return "host=127.0.0.1 port=" + std::to_string (c.port ()) +
       " stream-manager=sm2 stream-name=" + stream + " signaling=" + signaling + " " + extra;
-}
-
-static std::string
-event_string (TestSubscriber &sub, const char *type, const char *field)
-{
-  GstStructure *e = sub.last_event (type);
-  std::string v = e && gst_structure_get_string (e, field) ? gst_structure_get_string (e, field)
-                                                           : "";
-  if (e)
-    gst_structure_free (e);
-  return v;
-}
-
-static guint
-stat_uint (TestSubscriber &sub, const char *field)
-{
-  GstStructure *s = sub.stats ();
-  guint v = 0;
-  gst_structure_get_uint (s, field, &v);
-  gst_structure_free (s);
-  return v;
 }
 
 /* The cluster's only subscriber: its stream, whether it is muted, and the messages it got
@@ -102,7 +75,7 @@ check_switch (const char *signaling)
   fail_unless (ok);
   fail_unless (sub.wait_event ("WebRTC.Subscribe.StreamSwitch", 15), "no StreamSwitch");
   gint64 confirmed = g_get_monotonic_time ();
-  check_equal (event_string (sub, "WebRTC.Subscribe.StreamSwitch", "path"), "live/stream1_3");
+  check_equal (sub.event_string ("WebRTC.Subscribe.StreamSwitch", "path"), "live/stream1_3");
   fail_unless (sub.wait ([&] { return sub.video_width () == 320; }, 15), "width %d",
       sub.video_width ());
   GST_INFO ("%s: confirmed %.0f ms after the signal, new size %.0f ms after it", signaling,
@@ -114,7 +87,7 @@ check_switch (const char *signaling)
   fail_unless (cluster_subscriber (c, &s));
   check_equal (s.stream, "stream1_3");
   fail_unless_equals_int (sub.count ("Subscribe.Start"), 1);
-  fail_unless_equals_int (stat_uint (sub, "attempts"), 1);
+  fail_unless_equals_int (sub.stat_uint ("attempts"), 1);
   fail_unless (!sub.has_error ());
   fail_unless (!sub.got_eos ());
   sub.stop ();
@@ -174,8 +147,8 @@ GST_START_TEST (test_switch_to_a_stream_outside_the_group_is_answered_and_change
   g_signal_emit_by_name (sub.src (), "switch-stream", "live/nosuchstream", FALSE, &ok);
   fail_unless (ok);
   fail_unless (sub.wait_event ("Red5Pro.Call.Result", 15), "no answer");
-  check_equal (event_string (sub, "Red5Pro.Call.Result", "method"), "switchStreams");
-  check_equal (event_string (sub, "Red5Pro.Call.Result", "message"), "Stream switch: Failure");
+  check_equal (sub.event_string ("Red5Pro.Call.Result", "method"), "switchStreams");
+  check_equal (sub.event_string ("Red5Pro.Call.Result", "message"), "Stream switch: Failure");
   fail_unless_equals_int (sub.count ("WebRTC.Subscribe.StreamSwitch"), 0);
   fail_unless_equals_int (sub.video_width (), 480);
   guint64 frames = sub.counted_frames ();
@@ -252,9 +225,9 @@ GST_START_TEST (test_send_and_call_server_reach_the_server)
   std::string call_id = id;
   g_free (id);
   fail_unless (sub.wait_event ("Red5Pro.Call.Result", 10), "no answer");
-  check_equal (event_string (sub, "Red5Pro.Call.Result", "id"), call_id);
-  check_equal (event_string (sub, "Red5Pro.Call.Result", "method"), "echo");
-  check_equal (event_string (sub, "Red5Pro.Call.Result", "data"), "[{\"x\":\"y\"}]");
+  check_equal (sub.event_string ("Red5Pro.Call.Result", "id"), call_id);
+  check_equal (sub.event_string ("Red5Pro.Call.Result", "method"), "echo");
+  check_equal (sub.event_string ("Red5Pro.Call.Result", "data"), "[{\"x\":\"y\"}]");
   fail_unless (received (c, "\"callAdapter\":{\"method\":\"echo\",\"arguments\":[{\"x\":\"y\"}]}"),
       "the call's message");
   fail_unless (received (c, "\"id\":\"" + call_id + "\",\"async\":true"), "the call's id");
@@ -295,6 +268,16 @@ GST_START_TEST (test_bad_messages_are_refused)
   ok = TRUE;
   g_signal_emit_by_name (src, "switch-stream", nullptr, TRUE, &ok);
   fail_if (ok);
+  /* no channel to the server: refused */
+  GstElement *nochannel = gst_element_factory_make ("red5prosrc", nullptr);
+  g_object_set (nochannel, "data-channel", FALSE, NULL);
+  ok = TRUE;
+  g_signal_emit_by_name (nochannel, "send", "m", "{}", &ok);
+  fail_if (ok);
+  ok = TRUE;
+  g_signal_emit_by_name (nochannel, "switch-stream", "stream1_3", TRUE, &ok);
+  fail_if (ok);
+  gst_object_unref (nochannel);
   /* not playing: accepted and kept; muting too */
   g_signal_emit_by_name (src, "send", "m", "{}", &ok);
   fail_unless (ok);

@@ -12,60 +12,11 @@
 
 #include <glib/gstdio.h>
 
-/* a == b, both kept alive for the message (gstcheck's string check keeps the pointers of
- * temporaries past their end) */
-static void
-check_equal (const std::string &a, const std::string &b)
-{
-  fail_unless (a == b, "'%s' is not '%s'", a.c_str (), b.c_str ());
-}
-
 static std::string
 sm2_props (TestCluster &c, const char *signaling, const std::string &extra = "")
 {
   return "host=127.0.0.1 port=" + std::to_string (c.port ()) +
       " stream-manager=sm2 stream-name=stream1 signaling=" + signaling + " " + extra;
-}
-
-static std::string
-stat_string (TestSubscriber &sub, const char *field)
-{
-  GstStructure *s = sub.stats ();
-  std::string v = gst_structure_get_string (s, field) ? gst_structure_get_string (s, field) : "";
-  gst_structure_free (s);
-  return v;
-}
-
-static std::string
-edge_name (TestCluster &c, const std::string &address)
-{
-  for (const auto &e : c.edges ())
-    if (e.address == address)
-      return e.name;
-  return "";
-}
-
-static std::string
-event_string (TestSubscriber &sub, const char *type, const char *field)
-{
-  GstStructure *e = sub.last_event (type);
-  std::string v = e && gst_structure_get_string (e, field) ? gst_structure_get_string (e, field)
-                                                           : "";
-  if (e)
-    gst_structure_free (e);
-  return v;
-}
-
-static guint
-event_uint (TestSubscriber &sub, const char *type, const char *field)
-{
-  GstStructure *e = sub.last_event (type);
-  guint v = G_MAXUINT;
-  if (e)
-    gst_structure_get_uint (e, field, &v);
-  if (e)
-    gst_structure_free (e);
-  return v;
 }
 
 /* Kills the edge (mode), waits for the standby to take over and 60 more frames, and counts
@@ -95,13 +46,13 @@ kill_with_hot_standby (const char *signaling, const char *mode)
   TestSubscriber sub (sm2_props (c, signaling, "standby=hot retry-timeout=500"));
   fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
   fail_unless (sub.wait_event ("Red5Pro.Standby.Ready", 30), "no standby");
-  std::string primary = stat_string (sub, "edge");
-  std::string standby = event_string (sub, "Red5Pro.Standby.Ready", "edge");
+  std::string primary = sub.stat_string ("edge");
+  std::string standby = sub.event_string ("Red5Pro.Standby.Ready", "edge");
   fail_unless (!primary.empty () && !standby.empty () && primary != standby,
       "standby on '%s', primary on '%s'", standby.c_str (), primary.c_str ());
-  check_equal (stat_string (sub, "standby"), "ready");
-  check_equal (stat_string (sub, "standby-edge"), standby.c_str ());
-  check_equal (event_string (sub, "Red5Pro.Standby.Ready", "mode"), "hot");
+  check_equal (sub.stat_string ("standby"), "ready");
+  check_equal (sub.stat_string ("standby-edge"), standby.c_str ());
+  check_equal (sub.event_string ("Red5Pro.Standby.Ready", "mode"), "hot");
   /* its network figures, refreshed every second once stats are read */
   fail_unless (sub.wait ([&] {
     GstStructure *st = sub.stats ();
@@ -113,7 +64,7 @@ kill_with_hot_standby (const char *signaling, const char *mode)
 
   size_t before = 0;
   guint32 missing = 0, repeated = 0;
-  std::vector<TestSubscriber::Frame> frames = kill_and_count (c, sub, edge_name (c, primary),
+  std::vector<TestSubscriber::Frame> frames = kill_and_count (c, sub, c.edge_name (primary),
       mode, &missing, &repeated, &before);
   for (size_t i = before > 0 ? before - 1 : 0, shown = 0; i + 1 < frames.size () && shown < 3; i++)
     if (frames[i].counter && frames[i + 1].counter != frames[i].counter + 1) {
@@ -126,15 +77,15 @@ kill_with_hot_standby (const char *signaling, const char *mode)
     }
   GST_INFO ("%s kill, %s: %u frames missing, %u repeated; Promoted reason %s gap %u ms "
       "skipped %u", mode, signaling, missing, repeated,
-      event_string (sub, "Red5Pro.Standby.Promoted", "reason").c_str (),
-      event_uint (sub, "Red5Pro.Standby.Promoted", "gap-ms"),
-      event_uint (sub, "Red5Pro.Standby.Promoted", "frames-skipped"));
+      sub.event_string ("Red5Pro.Standby.Promoted", "reason").c_str (),
+      sub.event_uint ("Red5Pro.Standby.Promoted", "gap-ms"),
+      sub.event_uint ("Red5Pro.Standby.Promoted", "frames-skipped"));
   fail_unless_equals_int (repeated, 0);
   fail_unless (!sub.running_time_went_back ());
   fail_unless_equals_int (sub.stream_starts (), 1);
-  check_equal (event_string (sub, "Red5Pro.Standby.Promoted", "from"), primary.c_str ());
-  check_equal (event_string (sub, "Red5Pro.Standby.Promoted", "to"), standby.c_str ());
-  check_equal (stat_string (sub, "edge"), standby.c_str ());
+  check_equal (sub.event_string ("Red5Pro.Standby.Promoted", "from"), primary.c_str ());
+  check_equal (sub.event_string ("Red5Pro.Standby.Promoted", "to"), standby.c_str ());
+  check_equal (sub.stat_string ("edge"), standby.c_str ());
   /* no teardown-and-retry: the standby was the failover */
   fail_unless_equals_int (sub.count ("Red5Pro.Retry.Scheduled"), 0);
   fail_unless (!sub.has_error ());
@@ -197,7 +148,7 @@ GST_START_TEST (test_one_edge_means_no_standby_and_says_so)
   TestSubscriber sub (sm2_props (c, "whep", "standby=hot retry-timeout=500"));
   check_plays (sub);
   fail_unless (sub.wait_event ("Red5Pro.Standby.Lost", 20));
-  check_equal (event_string (sub, "Red5Pro.Standby.Lost", "reason"), "not-found");
+  check_equal (sub.event_string ("Red5Pro.Standby.Lost", "reason"), "not-found");
   guint64 counted = sub.counted_frames ();
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 20));
   fail_unless_equals_int (sub.count ("Red5Pro.Standby.Ready"), 0);
@@ -225,7 +176,7 @@ GST_START_TEST (test_sm1_lookups_find_another_edge_and_a_standalone_server_has_n
         " stream-manager=sm1 stream-name=stream1 standby=hot retry-timeout=500");
     check_plays (sub);
     fail_unless (sub.wait_event ("Red5Pro.Standby.Ready", 30), "no standby over SM 1.x");
-    fail_unless (event_string (sub, "Red5Pro.Standby.Ready", "edge") != stat_string (sub, "edge"));
+    fail_unless (sub.event_string ("Red5Pro.Standby.Ready", "edge") != sub.stat_string ("edge"));
   }
   {
     TestSubscriber sub ("host=" + c.edges ()[0].address + " port=" + std::to_string (c.port ()) +
@@ -269,18 +220,18 @@ GST_START_TEST (test_warm_standby_is_paused_and_takes_over_a_loud_kill)
   TestSubscriber sub (sm2_props (c, "whep", "standby=warm retry-timeout=500"));
   fail_if (sub.play () == GST_STATE_CHANGE_FAILURE);
   fail_unless (sub.wait_event ("Red5Pro.Standby.Ready", 30), "no standby");
-  check_equal (event_string (sub, "Red5Pro.Standby.Ready", "mode"), "warm");
-  std::string primary = stat_string (sub, "edge");
-  std::string standby = event_string (sub, "Red5Pro.Standby.Ready", "edge");
+  check_equal (sub.event_string ("Red5Pro.Standby.Ready", "mode"), "warm");
+  std::string primary = sub.stat_string ("edge");
+  std::string standby = sub.event_string ("Red5Pro.Standby.Ready", "edge");
   fail_unless (!primary.empty () && primary != standby);
   bool muted = false;
   gint64 bytes = -1, later = -1;
   fail_unless (sub.wait ([&] {
-    return subscriber_on (c, edge_name (c, standby), &muted, &bytes) && muted; }, 10),
+    return subscriber_on (c, c.edge_name (standby), &muted, &bytes) && muted; }, 10),
       "the standby's server-side subscriber is not muted");
   guint64 counted = sub.counted_frames ();
   fail_unless (sub.wait ([&] { return sub.counted_frames () >= counted + 60; }, 20));
-  fail_unless (subscriber_on (c, edge_name (c, standby), &muted, &later) && muted);
+  fail_unless (subscriber_on (c, c.edge_name (standby), &muted, &later) && muted);
   GST_INFO ("standby muted: %" G_GINT64_FORMAT " bytes, 2 s later %" G_GINT64_FORMAT, bytes,
       later);
   fail_unless (later == bytes, "the muted standby was sent %" G_GINT64_FORMAT " bytes",
@@ -288,14 +239,14 @@ GST_START_TEST (test_warm_standby_is_paused_and_takes_over_a_loud_kill)
 
   size_t before = 0;
   guint32 missing = 0, repeated = 0;
-  kill_and_count (c, sub, edge_name (c, primary), "loud", &missing, &repeated, &before);
+  kill_and_count (c, sub, c.edge_name (primary), "loud", &missing, &repeated, &before);
   GST_INFO ("warm, loud kill: %u frames missing, %u repeated", missing, repeated);
   fail_unless (missing <= 15, "%u frames missing", missing);
   fail_unless_equals_int (repeated, 0);
   fail_unless (!sub.running_time_went_back ());
   fail_unless_equals_int (sub.stream_starts (), 1);
   fail_unless_equals_int (sub.count ("Red5Pro.Retry.Scheduled"), 0);
-  fail_unless (subscriber_on (c, edge_name (c, standby), &muted, &later) && !muted);
+  fail_unless (subscriber_on (c, c.edge_name (standby), &muted, &later) && !muted);
   fail_unless (!sub.has_error ());
 }
 GST_END_TEST;
